@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-aio",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AsyncIO", targets: ["AsyncIO"]),
+        .library(name: "AIOBench", targets: ["AIOBench"]),
+        .executable(name: "aio-bench", targets: ["aio-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // Kernel UAPI structs, raw syscall wrappers and ring-index atomics. No logic.
+        .target(name: "CAsyncIO"),
+        // The engine library: no package dependencies, only CAsyncIO, Glibc and the standard library.
+        .target(name: "AsyncIO", dependencies: ["CAsyncIO"]),
+        // Benchmark, sweep, logs, tuning and reports.
+        .target(
+            name: "AIOBench",
+            dependencies: [
+                "AsyncIO",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // The command-line tool: parses flags and delegates to AIOBench.
+        .executableTarget(
+            name: "aio-bench",
+            dependencies: [
+                "AIOBench",
+                "AsyncIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
+        .testTarget(name: "AIOBenchTests", dependencies: ["AIOBench", "AsyncIO"]),
+        .testTarget(name: "CLITests", dependencies: ["AIOBench"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,149 @@
+import CAsyncIO
+import Glibc
+
+/// Which kernel interface moves the bytes.
+public enum EngineKind: String, Sendable, CaseIterable, Equatable, Hashable {
+    /// The best that works here: io_uring, else kernel AIO, else POSIX.
+    case auto
+    /// io_uring through raw `io_uring_setup` / `io_uring_enter` (no liburing).
+    case uring = "io_uring"
+    /// Linux kernel AIO through raw `io_setup` / `io_submit` / `io_getevents` (no libaio).
+    case aio
+    /// `pread` / `pwrite` on the worker threads: works on any file system.
+    case posix
+    /// No I/O at all: every request completes at once. Measures the scheduling cost.
+    case null
+
+    /// The concrete engines that work on this machine, best first (never `.auto`).
+    public static var available: [EngineKind] {
+        [.uring, .aio, .posix, .null].filter { EngineProbe.probe($0).works }
+    }
+}
+
+/// What a direction of transfer is.
+public enum IOOperation: String, Sendable, Equatable {
+    /// File to memory.
+    case read
+    /// Memory to file.
+    case write
+}
+
+/// One request as handed to an engine: a contiguous range of one file and of memory.
+struct IORequest {
+    var operation: IOOperation
+    var fd: Int32
+    var address: UnsafeMutableRawPointer
+    var length: Int
+    var offset: Int64
+    /// The scheduler's slot number; comes back in the completion.
+    var tag: Int
+}
+
+/// One completion: the slot and the kernel's result (bytes moved, or `-errno`).
+struct IOCompletion {
+    var tag: Int
+    var result: Int
+}
+
+/// A per-worker kernel queue: an io_uring instance, an AIO context, or a stand-in.
+///
+/// A queue is used by one thread only. `submit` hands requests to the kernel and returns
+/// how many it took (possibly fewer, possibly 0 when the kernel is busy: reap, then retry);
+/// `reap` waits for at least `minimum` completions and appends what is ready.
+protocol IOQueue: AnyObject {
+    /// The engine this queue belongs to.
+    var kind: EngineKind { get }
+    /// Requests the queue can hold in flight.
+    var capacity: Int { get }
+    /// One-line description of the path taken (for example registered buffers or not).
+    var pathDescription: String { get }
+    /// Called at the start of each slice with the memory it will use (register it if useful).
+    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32])
+    /// Queues and submits requests; returns how many the kernel accepted.
+    func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int
+    /// Waits for at least `minimum` completions and appends every ready one to `out`.
+    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError)
+}
+
+/// Builds a queue of the given concrete kind with room for `depth` requests.
+func makeQueue(kind: EngineKind, depth: Int, options: EngineOptions) throws(AsyncIOError) -> IOQueue {
+    switch kind {
+    case .uring: return try URingQueue(depth: depth, options: options)
+    case .aio: return try KernelAIOQueue(depth: depth)
+    case .posix: return PosixQueue(depth: depth)
+    case .null: return NullQueue(depth: depth)
+    case .auto: throw .invalid("create engine", "auto must be resolved first")
+    }
+}
+
+/// Engine options beyond the five knobs.
+public struct EngineOptions: Sendable, Equatable {
+    /// io_uring: let a kernel thread poll the submission queue (`IORING_SETUP_SQPOLL`).
+    public var sqpoll: Bool = false
+    /// io_uring: register buffers and files with the ring when the kernel and limits allow.
+    public var registerResources: Bool = true
+    /// Creates the default options.
+    public init(sqpoll: Bool = false, registerResources: Bool = true) {
+        self.sqpoll = sqpoll
+        self.registerResources = registerResources
+    }
+}
+
+/// Probes which engines work here, once per process, and why the others do not.
+public enum EngineProbe {
+    /// The outcome of probing one engine.
+    public struct Result: Sendable, Equatable {
+        /// Whether a queue could be created.
+        public var works: Bool
+        /// Why not, when it does not work.
+        public var reason: String?
+    }
+
+    /// Environment variable that makes the probe report chosen engines as refused, for tests
+    /// of the fallback path: a comma-separated list such as `io_uring,aio`.
+    public static let refuseVariable = "AIO_BENCH_REFUSE_ENGINES"
+
+    /// Probes `kind` (cached per process, except for the refusal variable which is read each time).
+    public static func probe(_ kind: EngineKind) -> Result {
+        if let refused = getenv(refuseVariable).map({ String(cString: $0) }),
+           refused.split(separator: ",").contains(where: { $0 == kind.rawValue }) {
+            return Result(works: false, reason: "refused by \(refuseVariable)")
+        }
+        switch kind {
+        case .auto: return Result(works: true, reason: nil)
+        case .posix, .null: return Result(works: true, reason: nil)
+        case .uring: return cached.uring
+        case .aio: return cached.aio
+        }
+    }
+
+    private static let cached: (uring: Result, aio: Result) = {
+        (tryCreate(.uring), tryCreate(.aio))
+    }()
+
+    private static func tryCreate(_ kind: EngineKind) -> Result {
+        do {
+            _ = try makeQueue(kind: kind, depth: 4, options: EngineOptions(registerResources: false))
+            return Result(works: true, reason: nil)
+        } catch {
+            var reason = error.description
+            if kind == .uring, let disabled = readSmallFile("/proc/sys/kernel/io_uring_disabled"),
+               disabled.first != "0" {
+                reason += " (sysctl kernel.io_uring_disabled = \(disabled.filter { $0.isNumber }))"
+            }
+            return Result(works: false, reason: reason)
+        }
+    }
+
+    /// Resolves `.auto` to the first engine that works, with the reasons others were skipped.
+    public static func resolve(_ kind: EngineKind) -> (kind: EngineKind, skipped: [String]) {
+        guard kind == .auto else { return (kind, []) }
+        var skipped: [String] = []
+        for candidate in [EngineKind.uring, .aio] {
+            let result = probe(candidate)
+            if result.works { return (candidate, skipped) }
+            skipped.append("\(candidate.rawValue): \(result.reason ?? "unavailable")")
+        }
+        return (.posix, skipped)
+    }
+}

@@ -1,0 +1,147 @@
+import CAsyncIO
+import Glibc
+
+/// Linux kernel AIO (`io_setup` / `io_submit` / `io_getevents`), called directly: no libaio.
+///
+/// One context per worker, sized to the queue depth. The context handle starts zeroed, as the
+/// kernel requires. `EAGAIN` from `io_setup` means the system-wide `fs.aio-max-nr` is used up.
+final class KernelAIOQueue: IOQueue {
+    let kind = EngineKind.aio
+    let capacity: Int
+    var pathDescription: String { "kernel AIO (io_submit/io_getevents)" }
+
+    private var context: aio_context_t = 0
+    private let iocbs: UnsafeMutablePointer<iocb>
+    private let pointers: UnsafeMutablePointer<UnsafeMutablePointer<iocb>?>
+    private let events: UnsafeMutablePointer<io_event>
+
+    init(depth: Int) throws(AsyncIOError) {
+        capacity = depth
+        var ctx: aio_context_t = 0
+        while CAsyncIO_io_setup(UInt32(depth), &ctx) < 0 {
+            let code = currentErrno()
+            if code == EINTR { continue }
+            let hint: String?
+            switch code {
+            case EAGAIN:
+                let nr = readSmallFile("/proc/sys/fs/aio-nr")?.filter(\.isNumber) ?? "?"
+                let max = readSmallFile("/proc/sys/fs/aio-max-nr")?.filter(\.isNumber) ?? "?"
+                hint = "the system-wide limit fs.aio-max-nr is exhausted (aio-nr \(nr) of \(max)); "
+                    + "raise it with sysctl -w fs.aio-max-nr=N or lower the queue depth"
+            case ENOSYS:
+                hint = "this kernel has no AIO support"
+            default:
+                hint = nil
+            }
+            throw .system("io_setup(\(depth))", errno: code, hint: hint)
+        }
+        context = ctx
+        iocbs = .allocate(capacity: depth)
+        pointers = .allocate(capacity: depth)
+        events = .allocate(capacity: depth)
+        for i in 0..<depth { pointers[i] = iocbs + i }
+    }
+
+    deinit {
+        _ = CAsyncIO_io_destroy(context)
+        iocbs.deallocate()
+        pointers.deallocate()
+        events.deallocate()
+    }
+
+    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
+
+    func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
+        let n = min(requests.count, capacity)
+        if n == 0 { return 0 }
+        for i in 0..<n {
+            let r = requests[i]
+            let opcode = UInt16(r.operation == .read ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE)
+            CAsyncIO_iocb_prep(iocbs + i, opcode, r.fd, r.address, UInt64(r.length), r.offset, UInt64(r.tag))
+        }
+        while true {
+            let rc = CAsyncIO_io_submit(context, n, pointers)
+            if rc >= 0 { return rc }
+            let code = currentErrno()
+            if code == EINTR { continue }
+            if code == EAGAIN { return 0 }
+            throw .system("io_submit", errno: code, path: path, offset: requests[0].offset)
+        }
+    }
+
+    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
+        var got = 0
+        repeat {
+            let rc = CAsyncIO_io_getevents(context, minimum - got, capacity, events, nil)
+            if rc < 0 {
+                let code = currentErrno()
+                if code == EINTR { continue }
+                throw .system("io_getevents", errno: code, path: path)
+            }
+            for i in 0..<rc {
+                out.append(IOCompletion(tag: Int(events[i].data), result: Int(events[i].res)))
+            }
+            got += rc
+        } while got < minimum
+    }
+}
+
+/// `pread` / `pwrite` on the calling worker thread: each request completes within `submit`.
+final class PosixQueue: IOQueue {
+    let kind = EngineKind.posix
+    let capacity: Int
+    var pathDescription: String { "POSIX pread/pwrite on worker threads" }
+    private var ready: [IOCompletion] = []
+
+    init(depth: Int) {
+        capacity = depth
+        ready.reserveCapacity(depth)
+    }
+
+    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
+
+    func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
+        for r in requests {
+            var result: Int
+            repeat {
+                result = r.operation == .read
+                    ? pread(r.fd, r.address, r.length, off_t(r.offset))
+                    : pwrite(r.fd, r.address, r.length, off_t(r.offset))
+                if result < 0 { result = -Int(currentErrno()) }
+            } while result == -Int(EINTR)
+            ready.append(IOCompletion(tag: r.tag, result: result))
+        }
+        return requests.count
+    }
+
+    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
+        out.append(contentsOf: ready)
+        ready.removeAll(keepingCapacity: true)
+    }
+}
+
+/// No I/O: every request completes at once with its full length. For measuring the tool's
+/// own per-request cost and for testing the scheduler without a disk.
+final class NullQueue: IOQueue {
+    let kind = EngineKind.null
+    let capacity: Int
+    var pathDescription: String { "null (no I/O)" }
+    private var ready: [IOCompletion] = []
+
+    init(depth: Int) {
+        capacity = depth
+        ready.reserveCapacity(depth)
+    }
+
+    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
+
+    func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
+        for r in requests { ready.append(IOCompletion(tag: r.tag, result: r.length)) }
+        return requests.count
+    }
+
+    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
+        out.append(contentsOf: ready)
+        ready.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,346 @@
+import CAsyncIO
+import Glibc
+
+/// io_uring through raw `io_uring_setup` / `io_uring_enter` / `io_uring_register` (no liburing).
+///
+/// One ring per worker. The submission ring, completion ring and SQE array are mmap'd once and
+/// unmapped on every path out; ring indices shared with the kernel are read with acquire and
+/// published with release (C helpers, never plain loads). Buffers and the two descriptors of
+/// the current file are registered when the kernel and memlock limit allow, and requests then
+/// use `READ_FIXED` / `WRITE_FIXED` and fixed files; when registration fails the ring falls
+/// back to plain `READ` / `WRITE` and `pathDescription` says so.
+final class URingQueue: IOQueue {
+    let kind = EngineKind.uring
+    let capacity: Int
+
+    private let ringFD: Int32
+    private let sqEntries: UInt32
+    private let sqMask: UInt32
+    private let cqMask: UInt32
+    private let sqHead: UnsafeMutablePointer<UInt32>
+    private let sqTail: UnsafeMutablePointer<UInt32>
+    private let sqFlags: UnsafeMutablePointer<UInt32>
+    private let cqHead: UnsafeMutablePointer<UInt32>
+    private let cqTail: UnsafeMutablePointer<UInt32>
+    private let sqes: UnsafeMutablePointer<io_uring_sqe>
+    private let cqes: UnsafeMutablePointer<io_uring_cqe>
+    private let mappings: [(UnsafeMutableRawPointer, Int)]
+    private let sqpoll: Bool
+    private let options: EngineOptions
+
+    /// SQEs written to the ring that the kernel has not consumed yet.
+    private var unsubmitted: UInt32 = 0
+    /// Local copy of the SQ tail (only this thread writes it).
+    private var localTail: UInt32
+
+    // Registration state.
+    private var registeredBuffers: [(start: UInt, end: UInt)] = []
+    private var buffersRegistered = false
+    private var bufferRegistrationFailed: String?
+    private var filesRegistered = false
+    private var fileRegistrationFailed: String?
+    private var fixedFDs: (Int32, Int32) = (-1, -1)
+
+    var pathDescription: String {
+        var parts: [String] = []
+        if !options.registerResources {
+            parts.append("plain READ/WRITE (registration off)")
+        } else if buffersRegistered {
+            parts.append("registered buffers (READ_FIXED/WRITE_FIXED)")
+        } else if let why = bufferRegistrationFailed {
+            parts.append("plain READ/WRITE (buffer registration failed: \(why))")
+        } else {
+            parts.append("plain READ/WRITE")
+        }
+        if filesRegistered {
+            parts.append("registered files")
+        } else if let why = fileRegistrationFailed {
+            parts.append("unregistered files (\(why))")
+        }
+        if sqpoll { parts.append("SQPOLL") }
+        return "io_uring: " + parts.joined(separator: ", ")
+    }
+
+    init(depth: Int, options: EngineOptions) throws(AsyncIOError) {
+        self.options = options
+        // The ring needs a power of two entries; the kernel caps it at 32768.
+        var entries: UInt32 = 1
+        while entries < UInt32(min(depth, 32768)) { entries <<= 1 }
+        var params = io_uring_params()
+        if options.sqpoll {
+            params.flags = UInt32(IORING_SETUP_SQPOLL)
+            params.sq_thread_idle = 2000
+        }
+        var fd = CAsyncIO_io_uring_setup(entries, &params)
+        if fd < 0, options.sqpoll, currentErrno() == EINVAL || currentErrno() == EPERM {
+            // Drop the optional flag and try again, as fio does.
+            params = io_uring_params()
+            fd = CAsyncIO_io_uring_setup(entries, &params)
+        }
+        if fd < 0 {
+            let code = currentErrno()
+            let hint: String? = switch code {
+            case ENOSYS: "this kernel has no io_uring"
+            case EPERM: "io_uring is disabled for this process (sysctl kernel.io_uring_disabled or seccomp)"
+            case ENOMEM: "not enough locked memory for the ring (ulimit -l)"
+            default: nil
+            }
+            throw .system("io_uring_setup(\(entries))", errno: code, hint: hint)
+        }
+        ringFD = fd
+        sqpoll = params.flags & UInt32(IORING_SETUP_SQPOLL) != 0
+
+        let sqSize = Int(params.sq_off.array) + Int(params.sq_entries) * MemoryLayout<UInt32>.size
+        let cqSize = Int(params.cq_off.cqes) + Int(params.cq_entries) * MemoryLayout<io_uring_cqe>.size
+        let single = params.features & UInt32(IORING_FEAT_SINGLE_MMAP) != 0
+        var maps: [(UnsafeMutableRawPointer, Int)] = []
+        func unmapAll() {
+            for (p, n) in maps { munmap(p, n) }
+            close(fd)
+        }
+        func map(_ size: Int, _ offset: Int64) -> UnsafeMutableRawPointer? {
+            let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off_t(offset))
+            if p == UnsafeMutableRawPointer(bitPattern: -1) || p == nil { return nil }
+            maps.append((p!, size))
+            return p
+        }
+        guard let sqRing = map(single ? max(sqSize, cqSize) : sqSize, Int64(IORING_OFF_SQ_RING)) else {
+            let code = currentErrno()
+            unmapAll()
+            throw .system("mmap io_uring SQ ring", errno: code)
+        }
+        let cqRing: UnsafeMutableRawPointer
+        if single {
+            cqRing = sqRing
+        } else if let p = map(cqSize, Int64(IORING_OFF_CQ_RING)) {
+            cqRing = p
+        } else {
+            let code = currentErrno()
+            unmapAll()
+            throw .system("mmap io_uring CQ ring", errno: code)
+        }
+        let sqeSize = Int(params.sq_entries) * MemoryLayout<io_uring_sqe>.size
+        guard let sqeMem = map(sqeSize, Int64(IORING_OFF_SQES)) else {
+            let code = currentErrno()
+            unmapAll()
+            throw .system("mmap io_uring SQEs", errno: code)
+        }
+        mappings = maps
+
+        func u32(_ base: UnsafeMutableRawPointer, _ offset: UInt32) -> UnsafeMutablePointer<UInt32> {
+            (base + Int(offset)).assumingMemoryBound(to: UInt32.self)
+        }
+        sqHead = u32(sqRing, params.sq_off.head)
+        sqTail = u32(sqRing, params.sq_off.tail)
+        sqFlags = u32(sqRing, params.sq_off.flags)
+        sqMask = u32(sqRing, params.sq_off.ring_mask).pointee
+        sqEntries = params.sq_entries
+        let array = u32(sqRing, params.sq_off.array)
+        // Identity map: SQE i sits in array slot i, so the slot is the tail masked.
+        for i in 0..<params.sq_entries { array[Int(i)] = i }
+        cqHead = u32(cqRing, params.cq_off.head)
+        cqTail = u32(cqRing, params.cq_off.tail)
+        cqMask = u32(cqRing, params.cq_off.ring_mask).pointee
+        cqes = (cqRing + Int(params.cq_off.cqes)).assumingMemoryBound(to: io_uring_cqe.self)
+        sqes = sqeMem.assumingMemoryBound(to: io_uring_sqe.self)
+        localTail = CAsyncIO_load_relaxed(sqTail)
+        // The scheduler keeps at most `depth` in flight; the CQ (2x SQ) never overflows.
+        capacity = depth
+
+        if options.registerResources {
+            registerFileTable()
+        }
+    }
+
+    deinit {
+        if buffersRegistered {
+            _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
+        }
+        for (p, n) in mappings { munmap(p, n) }
+        close(ringFD)
+    }
+
+    // MARK: registration
+
+    private func registerFileTable() {
+        var table: [Int32] = [-1, -1]
+        let rc = table.withUnsafeMutableBufferPointer {
+            CAsyncIO_io_uring_register(ringFD, UInt32(IORING_REGISTER_FILES), $0.baseAddress, 2)
+        }
+        if rc < 0 {
+            fileRegistrationFailed = AsyncIOError.errnoName(currentErrno())
+        } else {
+            filesRegistered = true
+        }
+    }
+
+    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
+        guard options.registerResources else { return }
+        if filesRegistered, fds.count >= 2, (fds[0], fds[1]) != fixedFDs {
+            var update = io_uring_files_update()
+            var values: [Int32] = [fds[0], fds[1] == fds[0] ? -1 : fds[1]]
+            let rc = values.withUnsafeMutableBufferPointer { buf -> Int32 in
+                update.offset = 0
+                update.fds = UInt64(UInt(bitPattern: buf.baseAddress))
+                return CAsyncIO_io_uring_register(ringFD, UInt32(IORING_REGISTER_FILES_UPDATE), &update, 2)
+            }
+            fixedFDs = rc >= 0 ? (fds[0], fds[1]) : (-1, -1)
+        }
+        guard bufferRegistrationFailed == nil, let base = memory.baseAddress, memory.count > 0 else { return }
+        let start = UInt(bitPattern: base)
+        let end = start + UInt(memory.count)
+        if buffersRegistered, registeredBuffers.first?.start == start, registeredBuffers.last?.end == end { return }
+        if buffersRegistered {
+            _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
+            buffersRegistered = false
+            registeredBuffers = []
+        }
+        // The kernel takes at most 1 GiB per registered buffer: split larger memory.
+        let piece = 1 << 30
+        var vecs: [iovec] = []
+        var ranges: [(start: UInt, end: UInt)] = []
+        var at = 0
+        while at < memory.count {
+            let n = min(piece, memory.count - at)
+            vecs.append(iovec(iov_base: base + at, iov_len: n))
+            ranges.append((start + UInt(at), start + UInt(at + n)))
+            at += n
+        }
+        let rc = vecs.withUnsafeBufferPointer {
+            CAsyncIO_io_uring_register(ringFD, UInt32(IORING_REGISTER_BUFFERS), $0.baseAddress, UInt32($0.count))
+        }
+        if rc < 0 {
+            let code = currentErrno()
+            bufferRegistrationFailed = "\(AsyncIOError.errnoName(code)), memlock limit \(AlignedBuffer.memlockLimitDescription)"
+        } else {
+            buffersRegistered = true
+            registeredBuffers = ranges
+        }
+    }
+
+    /// Drops the buffer registration; for tests of the fallback path.
+    func forgetRegistration(reason: String) {
+        if buffersRegistered {
+            _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
+        }
+        buffersRegistered = false
+        registeredBuffers = []
+        bufferRegistrationFailed = reason
+    }
+
+    // MARK: submission
+
+    func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
+        let head = CAsyncIO_load_acquire(sqHead)
+        let space = Int(sqEntries &- (localTail &- head))
+        let n = min(requests.count, space)
+        for i in 0..<n {
+            let r = requests[i]
+            let sqe = sqes + Int(localTail & sqMask)
+            var opcode = UInt8(r.operation == .read ? IORING_OP_READ.rawValue : IORING_OP_WRITE.rawValue)
+            var bufIndex: UInt16 = 0
+            if buffersRegistered {
+                let addr = UInt(bitPattern: r.address)
+                if let k = registeredBuffers.firstIndex(where: { addr >= $0.start && addr + UInt(r.length) <= $0.end }) {
+                    opcode = UInt8(r.operation == .read
+                        ? IORING_OP_READ_FIXED.rawValue : IORING_OP_WRITE_FIXED.rawValue)
+                    bufIndex = UInt16(k)
+                }
+            }
+            var fd = r.fd
+            var flags: UInt8 = 0
+            if filesRegistered {
+                if r.fd == fixedFDs.0 {
+                    fd = 0
+                    flags = UInt8(1 << IOSQE_FIXED_FILE_BIT)
+                } else if r.fd == fixedFDs.1 {
+                    fd = 1
+                    flags = UInt8(1 << IOSQE_FIXED_FILE_BIT)
+                }
+            }
+            CAsyncIO_sqe_prep_rw(sqe, opcode, fd, r.address, UInt32(r.length), UInt64(r.offset),
+                                 UInt64(r.tag), bufIndex, flags)
+            localTail &+= 1
+        }
+        if n == 0 { return 0 }
+        CAsyncIO_store_release(sqTail, localTail)
+        unsubmitted &+= UInt32(n)
+        try enter(minComplete: 0, path: path)
+        return n
+    }
+
+    /// Tells the kernel about unsubmitted SQEs and optionally waits for completions.
+    private func enter(minComplete: UInt32, path: String) throws(AsyncIOError) {
+        if sqpoll {
+            // The kernel thread consumes SQEs itself; wake it if it went to sleep.
+            CAsyncIO_fence_seq_cst()
+            var flags: UInt32 = 0
+            if CAsyncIO_load_relaxed(sqFlags) & UInt32(IORING_SQ_NEED_WAKEUP) != 0 {
+                flags |= UInt32(IORING_ENTER_SQ_WAKEUP)
+            }
+            if minComplete > 0 { flags |= UInt32(IORING_ENTER_GETEVENTS) }
+            unsubmitted = 0
+            if flags == 0 { return }
+            while CAsyncIO_io_uring_enter(ringFD, 0, minComplete, flags) < 0 {
+                let code = currentErrno()
+                if code == EINTR || code == EAGAIN || code == EBUSY { if minComplete == 0 { return }; continue }
+                throw .system("io_uring_enter", errno: code, path: path)
+            }
+            return
+        }
+        if unsubmitted == 0 && minComplete == 0 { return }
+        let flags: UInt32 = minComplete > 0 ? UInt32(IORING_ENTER_GETEVENTS) : 0
+        while true {
+            let rc = CAsyncIO_io_uring_enter(ringFD, unsubmitted, minComplete, flags)
+            if rc >= 0 {
+                // The kernel may consume fewer SQEs than offered; the rest stay in the ring
+                // and are offered again on the next call.
+                unsubmitted &-= min(UInt32(rc), unsubmitted)
+                return
+            }
+            let code = currentErrno()
+            switch code {
+            case EINTR:
+                continue
+            case EAGAIN, EBUSY:
+                // Out of resources or completions pending in overflow: the caller reaps and
+                // comes back; do not spin here.
+                return
+            default:
+                throw .system("io_uring_enter", errno: code, path: path)
+            }
+        }
+    }
+
+    // MARK: completion
+
+    private func harvest(into out: inout [IOCompletion]) -> Int {
+        var head = CAsyncIO_load_relaxed(cqHead)
+        let tail = CAsyncIO_load_acquire(cqTail)
+        var n = 0
+        while head != tail {
+            let cqe = cqes[Int(head & cqMask)]
+            out.append(IOCompletion(tag: Int(cqe.user_data), result: Int(cqe.res)))
+            head &+= 1
+            n += 1
+        }
+        if n > 0 { CAsyncIO_store_release(cqHead, head) }
+        return n
+    }
+
+    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
+        var got = harvest(into: &out)
+        var spins = 0
+        while got < minimum {
+            try enter(minComplete: UInt32(minimum - got), path: path)
+            let n = harvest(into: &out)
+            got += n
+            if n == 0 {
+                spins += 1
+                if spins > 1_000_000 {
+                    throw .system("io_uring_enter", errno: EBUSY, path: path, hint: "no completion arrived")
+                }
+            }
+        }
+    }
+}

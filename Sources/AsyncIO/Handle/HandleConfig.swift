@@ -1,0 +1,63 @@
+/// The settings of an `AIOHandle`: DeepNVMe's five knobs plus the engine.
+///
+/// The five knobs mean exactly what they mean in DeepSpeed's `aio_handle`, so a configuration
+/// tuned here can be pasted into a DeepSpeed `"aio"` section.
+public struct HandleConfig: Sendable, Equatable {
+    /// Bytes per request (DeepSpeed `block_size`). Default 1 MiB, DeepSpeed's runtime default.
+    public var blockSize: Int
+    /// Requests in flight per worker (DeepSpeed `queue_depth`). Default 8, DeepSpeed's runtime
+    /// default (`AIO_QUEUE_DEPTH_DEFAULT`); its handle constructor says 128, its `ds_io` 32.
+    public var queueDepth: Int
+    /// One submit call per request instead of one per batch (DeepSpeed `single_submit`).
+    public var singleSubmit: Bool
+    /// Keep the queue topped up as requests complete instead of waiting for each batch
+    /// (DeepSpeed `overlap_events`; `--sequential_requests` is its negation).
+    public var overlapEvents: Bool
+    /// Worker threads one operation is split over (DeepSpeed `intra_op_parallelism`).
+    public var intraOpParallelism: Int
+    /// The kernel interface; `.auto` picks io_uring, then kernel AIO, then POSIX.
+    public var engine: EngineKind
+    /// Open files with `O_DIRECT` (bypass the page cache). Default on.
+    public var direct: Bool
+    /// Options of the io_uring engine.
+    public var engineOptions: EngineOptions
+    /// Faults to inject, for tests; nil in normal use.
+    public var faults: FaultInjection?
+
+    /// Creates a configuration; every argument has DeepSpeed's runtime default.
+    public init(
+        blockSize: Int = 1 << 20, queueDepth: Int = 8, singleSubmit: Bool = false,
+        overlapEvents: Bool = true, intraOpParallelism: Int = 1, engine: EngineKind = .auto,
+        direct: Bool = true, engineOptions: EngineOptions = EngineOptions(), faults: FaultInjection? = nil
+    ) {
+        self.blockSize = blockSize
+        self.queueDepth = queueDepth
+        self.singleSubmit = singleSubmit
+        self.overlapEvents = overlapEvents
+        self.intraOpParallelism = intraOpParallelism
+        self.engine = engine
+        self.direct = direct
+        self.engineOptions = engineOptions
+        self.faults = faults
+    }
+
+    /// Largest queue depth accepted: io_uring rings stop at 32768 entries.
+    public static let maxQueueDepth = 32768
+    /// Largest parallelism accepted: one thread each.
+    public static let maxParallelism = 1024
+
+    /// Checks every knob and throws one error naming the bad value and what is allowed.
+    public func validate() throws(AsyncIOError) {
+        if blockSize <= 0 {
+            throw .invalid("configure handle", "block size \(blockSize) must be positive")
+        }
+        if queueDepth < 1 || queueDepth > HandleConfig.maxQueueDepth {
+            throw .invalid("configure handle",
+                           "queue depth \(queueDepth) must be between 1 and \(HandleConfig.maxQueueDepth)")
+        }
+        if intraOpParallelism < 1 || intraOpParallelism > HandleConfig.maxParallelism {
+            throw .invalid("configure handle",
+                           "intra-op parallelism \(intraOpParallelism) must be between 1 and \(HandleConfig.maxParallelism)")
+        }
+    }
+}

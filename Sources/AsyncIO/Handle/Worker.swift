@@ -1,0 +1,78 @@
+import Glibc
+
+/// One operation in progress: its slices, its first error, who waits for it.
+final class PendingOperation: @unchecked Sendable {
+    // Guarded by the handle's lock.
+    var remaining: Int
+    var error: AsyncIOError?
+    var done = false
+    var continuation: CheckedContinuation<Void, any Error>?
+    let isAsync: Bool
+    /// Holds the file (and so its descriptors) open until every slice is done.
+    var file: IOFile?
+    let buffer: AlignedBuffer
+    let latency: LatencySink?
+
+    init(slices: Int, isAsync: Bool, file: IOFile, buffer: AlignedBuffer, latency: LatencySink?) {
+        remaining = slices
+        self.isAsync = isAsync
+        self.file = file
+        self.buffer = buffer
+        self.latency = latency
+    }
+}
+
+/// A persistent worker thread that owns one kernel queue and runs the slices given to it.
+final class Worker: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var tasks: [(Slice, PendingOperation)] = []
+    private var stopping = false
+    private let runner: SliceRunner
+    private var thread: OSThread?
+    private let finish: @Sendable (PendingOperation, AsyncIOError?) -> Void
+
+    /// The queue's description of the path it takes.
+    var pathDescription: String { runner.queue.pathDescription }
+
+    init(index: Int, queue: IOQueue, config: HandleConfig,
+         finish: @escaping @Sendable (PendingOperation, AsyncIOError?) -> Void) throws(AsyncIOError) {
+        runner = SliceRunner(queue: queue, blockSize: config.blockSize, depth: config.queueDepth,
+                             singleSubmit: config.singleSubmit, overlap: config.overlapEvents)
+        self.finish = finish
+        thread = try OSThread(name: "aio-worker-\(index)") { [self] in loop() }
+    }
+
+    func enqueue(_ slice: Slice, _ op: PendingOperation) {
+        lock.withLock {
+            tasks.append((slice, op))
+            lock.broadcast()
+        }
+    }
+
+    func stop() {
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+        }
+        thread?.join()
+        thread = nil
+    }
+
+    private func loop() {
+        while true {
+            let next: (Slice, PendingOperation)? = lock.withLock {
+                while tasks.isEmpty && !stopping { lock.waitLocked() }
+                if tasks.isEmpty { return nil }
+                return tasks.removeFirst()
+            }
+            guard let (slice, op) = next else { return }
+            var failure: AsyncIOError?
+            do {
+                try runner.run(slice, latency: op.latency)
+            } catch {
+                failure = error
+            }
+            finish(op, failure)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+// CAsyncIO: the only place where swift-aio touches kernel UAPI structures and raw syscalls.
+//
+// Every symbol carries the CAsyncIO_ prefix. Functions here are 1:1 wrappers: they return
+// the raw syscall result (-1 with errno set) and hold no logic. Swift cannot call the
+// variadic syscall(), nor see macros such as O_DIRECT, so both are wrapped here.
+#ifndef CASYNCIO_H
+#define CASYNCIO_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/aio_abi.h>
+#include <linux/io_uring.h>
+#include <linux/time_types.h>
+
+// ---------------------------------------------------------------------------------------
+// Constants Swift cannot import from macros (defined in shim.c).
+extern const int CAsyncIO_O_DIRECT;
+extern const int CAsyncIO_O_NOFOLLOW;
+extern const int CAsyncIO_O_CLOEXEC;
+extern const int CAsyncIO_MADV_HUGEPAGE;
+extern const unsigned long CAsyncIO_BLKSSZGET;
+extern const int CAsyncIO_FADV_DONTNEED;
+extern const int CAsyncIO_RLIMIT_MEMLOCK;
+
+// ---------------------------------------------------------------------------------------
+// errno access without going through Glibc's thread-local macro in Swift.
+static inline int CAsyncIO_errno(void) { return errno; }
+static inline void CAsyncIO_set_errno(int value) { errno = value; }
+
+// ---------------------------------------------------------------------------------------
+// Kernel AIO (the interface libaio wraps), raw syscalls. No link against libaio.
+static inline int CAsyncIO_io_setup(unsigned nr_events, aio_context_t *ctx) {
+    return (int)syscall(__NR_io_setup, nr_events, ctx);
+}
+static inline int CAsyncIO_io_destroy(aio_context_t ctx) {
+    return (int)syscall(__NR_io_destroy, ctx);
+}
+static inline long CAsyncIO_io_submit(aio_context_t ctx, long nr, struct iocb **iocbpp) {
+    return syscall(__NR_io_submit, ctx, nr, iocbpp);
+}
+static inline long CAsyncIO_io_getevents(aio_context_t ctx, long min_nr, long nr,
+                                         struct io_event *events, struct timespec *timeout) {
+    return syscall(__NR_io_getevents, ctx, min_nr, nr, events, timeout);
+}
+
+/// Fills one iocb for a pread/pwrite (IOCB_CMD_PREAD / IOCB_CMD_PWRITE) request.
+static inline void CAsyncIO_iocb_prep(struct iocb *cb, uint16_t opcode, int fd, void *buf,
+                                      uint64_t nbytes, int64_t offset, uint64_t data) {
+    __builtin_memset(cb, 0, sizeof(*cb));
+    cb->aio_lio_opcode = opcode;
+    cb->aio_fildes = (uint32_t)fd;
+    cb->aio_buf = (uint64_t)(uintptr_t)buf;
+    cb->aio_nbytes = nbytes;
+    cb->aio_offset = offset;
+    cb->aio_data = data;
+}
+
+// ---------------------------------------------------------------------------------------
+// io_uring, raw syscalls. No link against liburing.
+static inline int CAsyncIO_io_uring_setup(unsigned entries, struct io_uring_params *p) {
+    return (int)syscall(__NR_io_uring_setup, entries, p);
+}
+static inline int CAsyncIO_io_uring_enter(int fd, unsigned to_submit, unsigned min_complete,
+                                          unsigned flags) {
+    return (int)syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, NULL, 0);
+}
+static inline int CAsyncIO_io_uring_register(int fd, unsigned opcode, const void *arg,
+                                             unsigned nr_args) {
+    return (int)syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
+}
+
+/// Fills one SQE for a read or write (plain or fixed-buffer). The sqe's unions make its
+/// fields awkward to reach from Swift, hence this helper.
+static inline void CAsyncIO_sqe_prep_rw(struct io_uring_sqe *sqe, uint8_t opcode, int fd,
+                                        const void *addr, uint32_t len, uint64_t offset,
+                                        uint64_t user_data, uint16_t buf_index, uint8_t flags) {
+    __builtin_memset(sqe, 0, sizeof(*sqe));
+    sqe->opcode = opcode;
+    sqe->flags = flags;
+    sqe->fd = fd;
+    sqe->off = offset;
+    sqe->addr = (uint64_t)(uintptr_t)addr;
+    sqe->len = len;
+    sqe->buf_index = buf_index;
+    sqe->user_data = user_data;
+}
+
+// Ring indices are shared with the kernel: read them with acquire, publish with release.
+static inline uint32_t CAsyncIO_load_acquire(const uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void CAsyncIO_store_release(uint32_t *p, uint32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline uint32_t CAsyncIO_load_relaxed(const uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+/// Full barrier, needed between publishing the SQ tail and reading the SQPOLL wake-up flag.
+static inline void CAsyncIO_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+// ---------------------------------------------------------------------------------------
+// statx with STATX_DIOALIGN (kernel 6.1+). Returns 0 and the two alignments, or -1/errno;
+// both alignments are 0 when the file system does not support direct I/O or does not say.
+int CAsyncIO_dio_align(int fd, uint32_t *mem_align, uint32_t *offset_align);
+
+/// ioctl(BLKSSZGET) on a block device descriptor.
+int CAsyncIO_blkssz(int fd, int *size);
+
+#include <pthread.h>
+/// pthread_setname_np (a GNU extension Swift does not see).
+int CAsyncIO_set_thread_name(pthread_t thread, const char *name);
+
+#endif

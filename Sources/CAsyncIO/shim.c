@@ -1,0 +1,49 @@
+// Values and wrappers Swift cannot import directly; struct layout checks.
+#define _GNU_SOURCE
+#include "CAsyncIO.h"
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <linux/fs.h>
+#include <linux/stat.h>
+
+const int CAsyncIO_O_DIRECT = O_DIRECT;
+const int CAsyncIO_O_NOFOLLOW = O_NOFOLLOW;
+const int CAsyncIO_O_CLOEXEC = O_CLOEXEC;
+const int CAsyncIO_MADV_HUGEPAGE = MADV_HUGEPAGE;
+const unsigned long CAsyncIO_BLKSSZGET = BLKSSZGET;
+const int CAsyncIO_FADV_DONTNEED = POSIX_FADV_DONTNEED;
+const int CAsyncIO_RLIMIT_MEMLOCK = RLIMIT_MEMLOCK;
+
+_Static_assert(sizeof(struct iocb) == 64, "struct iocb is 64 bytes in the kernel ABI");
+_Static_assert(sizeof(struct io_event) == 32, "struct io_event is 32 bytes in the kernel ABI");
+_Static_assert(sizeof(struct io_uring_sqe) == 64, "struct io_uring_sqe is 64 bytes");
+_Static_assert(sizeof(struct io_uring_cqe) == 16, "struct io_uring_cqe is 16 bytes");
+
+#ifndef STATX_DIOALIGN
+#define STATX_DIOALIGN 0x00002000U
+#endif
+
+int CAsyncIO_dio_align(int fd, uint32_t *mem_align, uint32_t *offset_align) {
+    struct statx stx;
+    __builtin_memset(&stx, 0, sizeof(stx));
+    long rc = syscall(__NR_statx, fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx);
+    if (rc < 0) return -1;
+    if (stx.stx_mask & STATX_DIOALIGN) {
+        *mem_align = stx.stx_dio_mem_align;
+        *offset_align = stx.stx_dio_offset_align;
+    } else {
+        *mem_align = 0;
+        *offset_align = 0;
+    }
+    return 0;
+}
+
+int CAsyncIO_blkssz(int fd, int *size) {
+    return ioctl(fd, BLKSSZGET, size);
+}
+
+int CAsyncIO_set_thread_name(pthread_t thread, const char *name) {
+    return pthread_setname_np(thread, name);
+}
