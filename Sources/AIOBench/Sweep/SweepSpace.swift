@@ -95,7 +95,8 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     /// The log file name of this configuration, DeepSpeed's
     /// `<op>_<single|block>_<sequential|overlap>_ftd<F>_d<Q>_bs<B>_p<P>.txt`, with `_t<N>` and
     /// `_e<engine>` appended when asked (a sweep asks when those values vary).
-    public func logFileName(operation: SweepOperation, tagTasksPerFolder: Bool = false, tagEngine: Bool = false) -> String {
+    public func logFileName(operation: SweepOperation, tagTasksPerFolder: Bool = false,
+                            tagEngine: Bool = false) -> String {
         var name = "\(operation.rawValue)_\(singleSubmit ? "single" : "block")_"
             + "\(sequentialRequests ? "sequential" : "overlap")_ftd\(folderCount)_d\(queueDepth)"
             + "_bs\(blockSizeText)_p\(ioParallel)"
