@@ -1,0 +1,409 @@
+import Foundation
+
+/// The sweep report as one self-contained HTML file: inline CSS, inline SVG and a few lines of inline script
+/// for the copy button; nothing is fetched from anywhere.
+///
+/// Per operation it draws one heatmap per pair of submit mode and overlap mode: rows are `io_parallel`,
+/// columns block size × queue depth, the colour of a cell is its median GiB/s on one scale per operation.
+/// Each heatmap cell is a `<td class="cell">` (the fastest of an operation `class="cell best"`) with
+/// `data-op`, `data-config` (`ReportRow.configuration`) and `data-gibps` (the median, empty when it failed).
+public enum HTMLReport {
+    /// Renders the report.
+    public static func render(_ input: ReportInput) -> String {
+        var html = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(input.title))</title>
+            <style>\(style)</style>
+            </head>
+            <body>
+            <header><h1>\(escape(input.title))</h1>
+            <p class="sub">Speeds in GiB/s (2<sup>30</sup> bytes per second; DeepSpeed prints the same figure as
+            &ldquo;GB/sec&rdquo;). Each cell shows the median over its trials.</p></header>
+
+            """
+        html += overview(input)
+        for operation in ReportRow.Operation.allCases where !input.rows(for: operation).isEmpty {
+            html += section(input, operation)
+        }
+        html += configSection(input)
+        html += listSection("Machine", input.machine)
+        html += listSection("Device", input.device)
+        html += "<script>\(script)</script>\n</body>\n</html>\n"
+        return html
+    }
+
+    // MARK: - Sections
+
+    /// The best figure per operation, its share of the device ceiling, and a warning for figures above it.
+    private static func overview(_ input: ReportInput) -> String {
+        var html = "<section class=\"overview\">\n"
+        for operation in ReportRow.Operation.allCases {
+            guard let best = input.ranking(for: operation).first, let median = best.median else { continue }
+            html += "<div class=\"card\"><div class=\"card-title\">Best \(operation.rawValue)</div>"
+            html += "<div class=\"card-value\">\(format(median)) <span class=\"unit\">GiB/s</span></div>"
+            if let ceiling = input.ceilingGiBps {
+                let percent = median / ceiling * 100
+                html += "<div class=\"card-note\">\(String(format: "%.0f", percent)) % of the device ceiling"
+                    + " (\(format(ceiling)) GiB/s)</div>"
+            }
+            html += "<div class=\"card-config\">\(escape(best.label))</div></div>\n"
+        }
+        if let ceiling = input.ceilingGiBps {
+            let above = input.rows.filter(input.isAboveCeiling)
+            if !above.isEmpty {
+                html += "<div class=\"warning\" role=\"alert\"><strong>&#9888; \(above.count) result"
+                    + "\(above.count == 1 ? " is" : "s are") above the device ceiling of \(format(ceiling)) GiB/s."
+                    + "</strong> The hardware cannot carry that much: such a figure is a measurement error, most"
+                    + " likely reads served from the page cache (O_DIRECT not used or the cache not dropped) or"
+                    + " a sparse or short file. Marked &#9888; below.</div>\n"
+            }
+        } else {
+            html += "<div class=\"card-note nolimit\">No device ceiling known: results cannot be checked"
+                + " against the hardware limit.</div>\n"
+        }
+        return html + "</section>\n"
+    }
+
+    /// The heatmaps, legend and top-10 table of one operation.
+    private static func section(_ input: ReportInput, _ operation: ReportRow.Operation) -> String {
+        let rows = input.rows(for: operation)
+        let ranking = input.ranking(for: operation)
+        let medians = ranking.compactMap(\.median)
+        let scale = ColorScale(low: medians.min() ?? 0, high: medians.max() ?? 0)
+        let best = ranking.first?.configuration
+        let columns = Array(Set(rows.map { Column(blockSize: $0.blockSize, queueDepth: $0.queueDepth) })).sorted()
+        let parallels = Array(Set(rows.map(\.ioParallel))).sorted()
+        let title = operation == .read ? "Read" : "Write"
+
+        var html = "<section class=\"op\" id=\"\(operation.rawValue)\">\n<h2>\(title)</h2>\n"
+        html += legend(scale, operation: operation, input: input)
+        html += "<div class=\"maps\">\n"
+        for mode in Mode.all {
+            let cells = rows.filter { $0.singleSubmit == mode.singleSubmit && $0.overlapEvents == mode.overlapEvents }
+            guard !cells.isEmpty else { continue }
+            html += heatmap(cells, mode: mode, columns: columns, parallels: parallels, scale: scale,
+                            best: best, input: input)
+        }
+        html += "</div>\n"
+        html += topTable(Array(ranking.prefix(10)), input: input, title: title)
+        let failed = rows.filter { $0.median == nil }
+        if !failed.isEmpty {
+            html += "<h3>Failed configurations</h3>\n<ul class=\"failed\">\n"
+            for row in failed {
+                html += "<li><code>\(escape(row.configuration))</code>: \(escape(row.error ?? "no result"))</li>\n"
+            }
+            html += "</ul>\n"
+        }
+        return html + "</section>\n"
+    }
+
+    /// One heatmap: rows io_parallel, columns block size × queue depth.
+    private static func heatmap(
+        _ rows: [ReportRow], mode: Mode, columns: [Column], parallels: [Int], scale: ColorScale, best: String?,
+        input: ReportInput
+    ) -> String {
+        var byPlace: [Place: ReportRow] = [:]
+        for row in rows {
+            byPlace[Place(column: Column(blockSize: row.blockSize, queueDepth: row.queueDepth),
+                          ioParallel: row.ioParallel)] = row
+        }
+        var html = "<figure class=\"heatmap\">\n<figcaption>\(mode.caption)</figcaption>\n<table class=\"map\">\n"
+        // Two header rows: block sizes spanning their queue depths, then the queue depths.
+        var blocks: [(Int, Int)] = []
+        for column in columns {
+            if let last = blocks.last, last.0 == column.blockSize {
+                blocks[blocks.count - 1].1 += 1
+            } else {
+                blocks.append((column.blockSize, 1))
+            }
+        }
+        html += "<thead><tr><th class=\"corner\" rowspan=\"2\">io_parallel<span>block size →<br>"
+            + "queue depth →</span></th>"
+        for (size, span) in blocks {
+            html += "<th class=\"bs\" colspan=\"\(span)\">\(escape(ByteSize.compact(size)))</th>"
+        }
+        html += "</tr>\n<tr>"
+        for column in columns { html += "<th class=\"qd\">qd \(column.queueDepth)</th>" }
+        html += "</tr></thead>\n<tbody>\n"
+        for parallel in parallels {
+            html += "<tr><th class=\"par\">\(parallel)</th>"
+            for column in columns {
+                if let row = byPlace[Place(column: column, ioParallel: parallel)] {
+                    html += cell(row, scale: scale, isBest: row.configuration == best, input: input)
+                } else {
+                    html += "<td class=\"none\" title=\"not measured\">&ndash;</td>"
+                }
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table>\n</figure>\n"
+    }
+
+    /// One heatmap cell.
+    private static func cell(_ row: ReportRow, scale: ColorScale, isBest: Bool, input: ReportInput) -> String {
+        let attributes = "data-op=\"\(row.operation.rawValue)\" data-config=\"\(escape(row.configuration))\""
+        guard let median = row.median, let low = row.minimum, let high = row.maximum else {
+            let why = row.error ?? "no result"
+            return "<td class=\"cell\" \(attributes) data-gibps=\"\" data-error=\"\(escape(why))\""
+                + " title=\"\(escape("\(row.operation.rawValue), \(row.label): failed: \(why)"))\">"
+                + "<span class=\"v\">failed</span></td>"
+        }
+        let over = input.isAboveCeiling(row)
+        var tip = "\(row.operation.rawValue), \(row.label): median \(format(median)) GiB/s"
+        tip += row.trials.count > 1
+            ? " of \(row.trials.count) trials (min \(format(low)), max \(format(high)))" : " (1 trial)"
+        if isBest { tip += "; best \(row.operation.rawValue)" }
+        if over { tip += "; ABOVE THE DEVICE CEILING: likely page cache or a sparse/short file" }
+        let (background, foreground) = scale.colors(median)
+        var html = "<td class=\"\(isBest ? "cell best" : "cell")\" \(attributes) data-gibps=\"\(median)\""
+        if over { html += " data-over=\"true\"" }
+        html += " style=\"background:\(background);color:\(foreground)\" title=\"\(escape(tip))\">"
+        html += "<span class=\"v\">\(over ? "&#9888;" : "")\(format(median))</span>"
+        if row.trials.count > 1 { html += "<span class=\"r\">\(format(low))&ndash;\(format(high))</span>" }
+        return html + "</td>"
+    }
+
+    /// The colour bar of one operation's scale, with units and the meaning of the marks.
+    private static func legend(_ scale: ColorScale, operation: ReportRow.Operation, input: ReportInput) -> String {
+        let width = 260.0
+        var stops = ""
+        for i in 0...8 {
+            let t = Double(i) / 8
+            stops += "<stop offset=\"\(format(t * 100))%\" stop-color=\"\(ColorScale.color(at: t))\"/>"
+        }
+        let id = "grad-\(operation.rawValue)"
+        var svg = "<svg class=\"bar\" width=\"\(Int(width) + 40)\" height=\"40\" viewBox=\"0 0 \(Int(width) + 40) 40\""
+            + " role=\"img\" aria-label=\"colour scale from \(format(scale.low)) to \(format(scale.high)) GiB/s\">"
+        svg += "<defs><linearGradient id=\"\(id)\">\(stops)</linearGradient></defs>"
+        svg += "<rect x=\"20\" y=\"2\" width=\"\(Int(width))\" height=\"14\" fill=\"url(#\(id))\" stroke=\"#888\"/>"
+        for (t, value) in [(0.0, scale.low), (0.5, (scale.low + scale.high) / 2), (1.0, scale.high)] {
+            let x = 20 + t * width
+            svg += "<line x1=\"\(format(x))\" x2=\"\(format(x))\" y1=\"16\" y2=\"21\" stroke=\"#555\"/>"
+            svg += "<text x=\"\(format(x))\" y=\"34\" text-anchor=\"middle\">\(format(value))</text>"
+        }
+        svg += "</svg>"
+        var marks = "<span class=\"mark best-mark\">fastest</span> outlined"
+        marks += " &middot; small figures: min&ndash;max over the trials &middot; hover a cell for details"
+        if input.ceilingGiBps != nil { marks += " &middot; &#9888; above the device ceiling" }
+        return "<div class=\"legend\"><span class=\"legend-title\">median \(operation.rawValue) GiB/s</span>"
+            + svg + "<span class=\"legend-marks\">\(marks)</span></div>\n"
+    }
+
+    /// The ten fastest configurations of one operation.
+    private static func topTable(_ rows: [ReportRow], input: ReportInput, title: String) -> String {
+        guard !rows.isEmpty else { return "" }
+        let ceiling = input.ceilingGiBps
+        var html = "<h3>Top \(rows.count): \(title.lowercased())</h3>\n<table class=\"top\">\n<thead><tr>"
+        html += "<th>#</th><th>block size</th><th>queue depth</th><th>single_submit</th><th>overlap_events</th>"
+        html += "<th>io_parallel</th><th>median GiB/s</th><th>min&ndash;max</th><th>trials</th>"
+        if ceiling != nil { html += "<th>% of ceiling</th>" }
+        html += "</tr></thead>\n<tbody>\n"
+        for (rank, row) in rows.enumerated() {
+            guard let median = row.median, let low = row.minimum, let high = row.maximum else { continue }
+            let over = input.isAboveCeiling(row)
+            html += "<tr\(over ? " class=\"over\"" : "")><td>\(rank + 1)</td>"
+            html += "<td>\(ByteSize.compact(row.blockSize))</td><td>\(row.queueDepth)</td>"
+            html += "<td>\(row.singleSubmit)</td><td>\(row.overlapEvents)</td><td>\(row.ioParallel)</td>"
+            html += "<td class=\"num\">\(over ? "&#9888; " : "")\(format(median))</td>"
+            html += "<td class=\"num\">\(format(low))&ndash;\(format(high))</td>"
+            html += "<td class=\"num\">\(row.trials.count)</td>"
+            if let ceiling { html += "<td class=\"num\">\(String(format: "%.0f", median / ceiling * 100)) %</td>" }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table>\n"
+    }
+
+    /// The recommended `"aio"` section with a copy button.
+    private static func configSection(_ input: ReportInput) -> String {
+        var html = "<section class=\"config\"><h2>Recommended DeepSpeed configuration</h2>\n"
+        guard let json = input.recommendedJSON, !json.isEmpty else {
+            return html + "<p>No recommendation: no configuration has both a read and a write result.</p>"
+                + "</section>\n"
+        }
+        html += "<p>Paste into the <code>\"aio\"</code> section of the DeepSpeed config."
+        html += " <button type=\"button\" id=\"copy\">Copy</button></p>\n"
+        html += "<pre id=\"aio-json\">\(escape(json))</pre>\n</section>\n"
+        return html
+    }
+
+    /// A heading and its lines.
+    private static func listSection(_ title: String, _ lines: [String]) -> String {
+        guard !lines.isEmpty else { return "" }
+        var html = "<section class=\"facts\"><h2>\(escape(title))</h2>\n<ul>\n"
+        for line in lines { html += "<li>\(escape(line))</li>\n" }
+        return html + "</ul></section>\n"
+    }
+
+    // MARK: - Pieces
+
+    /// Text made safe for HTML content and attribute values.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A speed with two decimals, three below 0.1, none at 100 and above.
+    static func format(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        let magnitude = abs(value)
+        if magnitude >= 100 { return String(format: "%.0f", value) }
+        if magnitude < 0.1 && magnitude > 0 { return String(format: "%.3f", value) }
+        return String(format: "%.2f", value)
+    }
+
+    /// A (block size, queue depth) column.
+    private struct Column: Hashable, Comparable {
+        var blockSize: Int
+        var queueDepth: Int
+
+        static func < (a: Column, b: Column) -> Bool { (a.blockSize, a.queueDepth) < (b.blockSize, b.queueDepth) }
+    }
+
+    /// A cell position in a heatmap.
+    private struct Place: Hashable {
+        var column: Column
+        var ioParallel: Int
+    }
+
+    /// A submit mode and overlap mode pair: one heatmap.
+    private struct Mode {
+        var singleSubmit: Bool
+        var overlapEvents: Bool
+
+        /// The four pairs in the order they are drawn (two per line: overlap left, sequential right).
+        static let all = [
+            Mode(singleSubmit: false, overlapEvents: true), Mode(singleSubmit: false, overlapEvents: false),
+            Mode(singleSubmit: true, overlapEvents: true), Mode(singleSubmit: true, overlapEvents: false),
+        ]
+
+        var caption: String {
+            let submit = singleSubmit ? "single" : "block"
+            let order = overlapEvents ? "overlap" : "sequential"
+            return "<b>\(submit) submit &middot; \(order)</b> <span>single_submit=\(singleSubmit),"
+                + " overlap_events=\(overlapEvents)</span>"
+        }
+    }
+
+    /// A sequential colour scale (viridis) from `low` to `high`.
+    private struct ColorScale {
+        var low: Double
+        var high: Double
+
+        /// Viridis at nine points, dark blue-purple (slow) to yellow (fast).
+        static let stops: [(Double, Double, Double)] = [
+            (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
+            (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37),
+        ]
+
+        /// The colour at `t` in 0...1.
+        static func color(at t: Double) -> String {
+            let (r, g, b) = rgb(at: t)
+            return String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(b.rounded()))
+        }
+
+        static func rgb(at t: Double) -> (Double, Double, Double) {
+            let clamped = min(max(t.isFinite ? t : 0, 0), 1)
+            let position = clamped * Double(stops.count - 1)
+            let i = min(Int(position), stops.count - 2)
+            let f = position - Double(i)
+            let (a, b) = (stops[i], stops[i + 1])
+            return (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
+        }
+
+        /// Background and text colour for `value`: dark text on light cells, white on dark ones.
+        func colors(_ value: Double) -> (String, String) {
+            let t = high > low ? (value - low) / (high - low) : 1
+            let (r, g, b) = Self.rgb(at: t)
+            let luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+            return (Self.color(at: t), luminance > 0.45 ? "#111" : "#fff")
+        }
+    }
+
+    // MARK: - Style and script
+
+    private static let style = """
+
+        :root{--ink:#1d2330;--muted:#5b6475;--line:#d5dae3;--bg:#f6f7f9}
+        *{box-sizing:border-box}
+        body{margin:0;padding:24px 32px 48px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+          color:var(--ink);background:var(--bg)}
+        h1{font-size:24px;margin:0 0 4px;overflow-wrap:anywhere}
+        h2{font-size:19px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line)}
+        h3{font-size:15px;margin:22px 0 8px}
+        .sub{color:var(--muted);margin:0 0 16px}
+        section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:4px 20px 18px;margin:16px 0}
+        .overview{display:flex;flex-wrap:wrap;gap:14px;padding:16px 20px;align-items:stretch}
+        .card{border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:260px;max-width:420px}
+        .card-title{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
+        .card-value{font-size:26px;font-weight:600}
+        .card-value .unit{font-size:14px;font-weight:400;color:var(--muted)}
+        .card-note{color:var(--muted)}
+        .card-config{font-size:12px;color:var(--muted);overflow-wrap:anywhere}
+        .nolimit{align-self:center}
+        .warning{flex-basis:100%;background:#fff3cd;border:1px solid #e0b000;border-left:6px solid #d39e00;
+          border-radius:6px;padding:10px 14px;color:#5c4400}
+        .legend{display:flex;flex-wrap:wrap;align-items:center;gap:10px 16px;margin:6px 0 4px}
+        .legend-title{font-weight:600}
+        .legend-marks{color:var(--muted);font-size:12px}
+        .bar text{font-size:11px;fill:#333}
+        .mark{display:inline-block;padding:0 6px;border-radius:3px;background:#eee}
+        .best-mark{box-shadow:inset 0 0 0 2px #111,inset 0 0 0 4px #fff}
+        .maps{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:14px 28px}
+        .heatmap{margin:10px 0 0;overflow-x:auto}
+        figcaption{margin:0 0 6px}
+        figcaption span{color:var(--muted);font-size:12px;margin-left:6px}
+        table.map{border-collapse:separate;border-spacing:3px}
+        table.map th{font-weight:500;color:var(--muted);font-size:12px;white-space:nowrap}
+        table.map th.bs{color:var(--ink);font-weight:600;border-bottom:1px solid var(--line)}
+        table.map th.par{text-align:right;padding-right:8px;color:var(--ink);font-weight:600}
+        table.map th.corner{text-align:left;vertical-align:bottom;font-size:11px;line-height:1.25;padding-right:8px}
+        table.map th.corner span{display:block;font-weight:400;color:#8a92a3}
+        td.cell,td.none{min-width:82px;height:46px;text-align:center;border-radius:4px;padding:3px 6px;
+          font-variant-numeric:tabular-nums}
+        td.cell .v{display:block;font-size:15px;font-weight:600;line-height:1.2}
+        td.cell .r{display:block;font-size:10.5px;opacity:.85;line-height:1.2}
+        td.cell.best{box-shadow:inset 0 0 0 3px #111,inset 0 0 0 5px #fff}
+        td.cell[data-error]{background:repeating-linear-gradient(45deg,#eee,#eee 6px,#ddd 6px,#ddd 12px);color:#933}
+        td.cell[data-over]{outline:2px dashed #c00;outline-offset:-2px}
+        td.none{color:#aaa;background:#f1f2f4}
+        table.top{border-collapse:collapse;font-variant-numeric:tabular-nums}
+        table.top th,table.top td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left}
+        table.top th{font-weight:600;font-size:12px;color:var(--muted)}
+        table.top td.num{text-align:right}
+        table.top tr.over td{background:#fff3cd}
+        ul.failed li code{font-size:12px}
+        pre{background:#0f1420;color:#e6e9ef;padding:12px 14px;border-radius:6px;overflow-x:auto;font-size:13px}
+        button{font:inherit;padding:3px 12px;border:1px solid #889;border-radius:4px;background:#fff;cursor:pointer}
+        .facts ul{margin:0;padding-left:18px}
+        .facts li{overflow-wrap:anywhere;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px}
+
+        """
+
+    private static let script = """
+
+        (function(){var b=document.getElementById("copy"),p=document.getElementById("aio-json");
+        if(!b||!p)return;function say(m){b.textContent=m;setTimeout(function(){b.textContent="Copy";},1500);}
+        function select(){var r=document.createRange();r.selectNodeContents(p);var s=window.getSelection();
+        s.removeAllRanges();s.addRange(r);try{document.execCommand("copy");say("Copied");}
+        catch(e){say("Press Ctrl+C");}}
+        b.addEventListener("click",function(){if(navigator.clipboard&&window.isSecureContext){
+        navigator.clipboard.writeText(p.textContent).then(function(){say("Copied");},select);}else{select();}});
+        })();
+
+        """
+}

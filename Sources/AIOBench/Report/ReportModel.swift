@@ -1,0 +1,148 @@
+/// One configuration's result for one operation, as the report shows it: the five engine knobs, the speed
+/// of every trial in GiB/s (2^30 bytes per second, what DeepSpeed prints as "GB/sec"), and an error when
+/// the configuration failed.
+public struct ReportRow: Sendable, Equatable, Hashable {
+    /// The direction of the transfer.
+    public enum Operation: String, Sendable, Hashable, CaseIterable {
+        /// Reading from the file into memory.
+        case read
+        /// Writing from memory to the file.
+        case write
+    }
+
+    /// Read or write.
+    public var operation: Operation
+    /// The block size in bytes.
+    public var blockSize: Int
+    /// The queue depth (requests in flight per worker).
+    public var queueDepth: Int
+    /// One submit call per request (`true`) or one per batch (`false`).
+    public var singleSubmit: Bool
+    /// Keep the queue topped up (`true`) or wait for every batch (`false`, DeepSpeed's
+    /// `sequential_requests`).
+    public var overlapEvents: Bool
+    /// The number of workers one operation is split over (DeepSpeed's `io_parallel`).
+    public var ioParallel: Int
+    /// The speed of each trial in GiB/s, in the order they ran. Empty when the configuration failed.
+    public var trials: [Double]
+    /// Why the configuration failed, or nil.
+    public var error: String?
+
+    /// Creates a row.
+    public init(
+        operation: Operation, blockSize: Int, queueDepth: Int, singleSubmit: Bool, overlapEvents: Bool,
+        ioParallel: Int, trials: [Double], error: String? = nil
+    ) {
+        self.operation = operation
+        self.blockSize = blockSize
+        self.queueDepth = queueDepth
+        self.singleSubmit = singleSubmit
+        self.overlapEvents = overlapEvents
+        self.ioParallel = ioParallel
+        self.trials = trials
+        self.error = error
+    }
+
+    /// The trials that are finite numbers, sorted.
+    private var sortedTrials: [Double] { trials.filter(\.isFinite).sorted() }
+
+    /// The median of the trials in GiB/s (the mean of the middle two for an even count); nil without trials.
+    public var median: Double? {
+        let sorted = sortedTrials
+        guard !sorted.isEmpty else { return nil }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// The slowest trial in GiB/s.
+    public var minimum: Double? { sortedTrials.first }
+
+    /// The fastest trial in GiB/s.
+    public var maximum: Double? { sortedTrials.last }
+
+    /// The configuration without the operation, spelled as DeepSpeed's log names spell it:
+    /// `<block|single>_<overlap|sequential>_d<Q>_bs<B>_p<P>`, e.g. `block_overlap_d32_bs1M_p8`.
+    public var configuration: String {
+        "\(singleSubmit ? "single" : "block")_\(overlapEvents ? "overlap" : "sequential")"
+            + "_d\(queueDepth)_bs\(ByteSize.compact(blockSize))_p\(ioParallel)"
+    }
+
+    /// The configuration for people: `block 1M, queue depth 32, single_submit false, overlap_events true,
+    /// io_parallel 8`.
+    public var label: String {
+        "block \(ByteSize.compact(blockSize)), queue depth \(queueDepth), single_submit \(singleSubmit),"
+            + " overlap_events \(overlapEvents), io_parallel \(ioParallel)"
+    }
+}
+
+/// Everything the HTML report shows.
+public struct ReportInput: Sendable, Equatable {
+    /// The page title and heading.
+    public var title: String
+    /// The results: one row per configuration and operation (rows for the same configuration and operation
+    /// are merged, their trials joined).
+    public var rows: [ReportRow]
+    /// The recommended configuration as JSON text (`{"aio": {...}}`), shown with a copy button; nil for none.
+    public var recommendedJSON: String?
+    /// Lines describing the machine (host, kernel, CPU, memory, engine, date).
+    public var machine: [String]
+    /// Lines describing the device (`StorageDevice.summary`).
+    public var device: [String]
+    /// The most the device can carry in bytes per second (`StorageDevice.ceilingBytesPerSecond`), or nil.
+    public var deviceCeilingBytesPerSecond: Double?
+
+    /// Creates the input of a report.
+    public init(
+        title: String, rows: [ReportRow], recommendedJSON: String? = nil, machine: [String] = [],
+        device: [String] = [], deviceCeilingBytesPerSecond: Double? = nil
+    ) {
+        self.title = title
+        self.rows = rows
+        self.recommendedJSON = recommendedJSON
+        self.machine = machine
+        self.device = device
+        self.deviceCeilingBytesPerSecond = deviceCeilingBytesPerSecond
+    }
+
+    /// The rows of `operation`, one per configuration (duplicates merged), in grid order: submit mode, then
+    /// overlap mode, block size, queue depth, io_parallel.
+    func rows(for operation: ReportRow.Operation) -> [ReportRow] {
+        var merged: [String: ReportRow] = [:]
+        var order: [String] = []
+        for row in rows where row.operation == operation {
+            if var existing = merged[row.configuration] {
+                existing.trials += row.trials
+                existing.error = existing.error ?? row.error
+                merged[row.configuration] = existing
+            } else {
+                merged[row.configuration] = row
+                order.append(row.configuration)
+            }
+        }
+        return order.compactMap { merged[$0] }.sorted { a, b in
+            (a.singleSubmit ? 1 : 0, a.overlapEvents ? 0 : 1, a.blockSize, a.queueDepth, a.ioParallel)
+                < (b.singleSubmit ? 1 : 0, b.overlapEvents ? 0 : 1, b.blockSize, b.queueDepth, b.ioParallel)
+        }
+    }
+
+    /// The rows of `operation` that have a median, fastest first (ties keep grid order).
+    func ranking(for operation: ReportRow.Operation) -> [ReportRow] {
+        let measured = rows(for: operation).filter { $0.median != nil }
+        return measured.enumerated().sorted { a, b in
+            let (x, y) = (a.element.median ?? 0, b.element.median ?? 0)
+            return x != y ? x > y : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The device ceiling in GiB/s, or nil.
+    var ceilingGiBps: Double? {
+        guard let bytes = deviceCeilingBytesPerSecond, bytes > 0, bytes.isFinite else { return nil }
+        return bytes / Double(1 << 30)
+    }
+
+    /// Whether any trial of `row` is above the device ceiling.
+    func isAboveCeiling(_ row: ReportRow) -> Bool {
+        guard let ceiling = ceilingGiBps, let fastest = row.maximum else { return false }
+        return fastest > ceiling
+    }
+}
