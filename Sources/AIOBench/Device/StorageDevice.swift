@@ -8,7 +8,7 @@ import Glibc
 ///
 /// The speed fields keep sysfs's own text (`"8.0 GT/s PCIe"`, `"2.5 GT/s"`, `"Unknown"`); the
 /// arithmetic below turns them into the most a link can carry in one direction.
-public struct PCIeLink: Sendable, Equatable, Codable {
+public struct PCIeLink: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The PCI address of the function whose link this is, e.g. `0000:01:00.0`.
     public var address: String
     /// `current_link_speed` as sysfs wrote it, or nil when the file is missing.

@@ -72,8 +72,11 @@ public enum HTMLReport {
     private static func section(_ input: ReportInput, _ operation: ReportRow.Operation) -> String {
         let rows = input.rows(for: operation)
         let ranking = input.ranking(for: operation)
+        // Figures above the device ceiling are errors: they get the top colour, not a share of the scale.
         let medians = ranking.compactMap(\.median)
-        let scale = ColorScale(low: medians.min() ?? 0, high: medians.max() ?? 0)
+        let possible = input.ceilingGiBps.map { ceiling in medians.filter { $0 <= ceiling } } ?? medians
+        let range = possible.isEmpty ? medians : possible
+        let scale = ColorScale(low: range.min() ?? 0, high: range.max() ?? 0)
         let best = ranking.first?.configuration
         let columns = Array(Set(rows.map { Column(blockSize: $0.blockSize, queueDepth: $0.queueDepth) })).sorted()
         let parallels = Array(Set(rows.map(\.ioParallel))).sorted()
@@ -187,8 +190,13 @@ public enum HTMLReport {
         }
         svg += "</svg>"
         var marks = "<span class=\"mark best-mark\">fastest</span> outlined"
-        marks += " &middot; small figures: min&ndash;max over the trials &middot; hover a cell for details"
-        if input.ceilingGiBps != nil { marks += " &middot; &#9888; above the device ceiling" }
+        if input.rows.contains(where: { $0.operation == operation && $0.trials.count > 1 }) {
+            marks += " &middot; small figures: min&ndash;max over the trials"
+        }
+        marks += " &middot; hover a cell for details"
+        if input.ceilingGiBps != nil {
+            marks += " &middot; &#9888; above the device ceiling (drawn in the top colour)"
+        }
         return "<div class=\"legend\"><span class=\"legend-title\">median \(operation.rawValue) GiB/s</span>"
             + svg + "<span class=\"legend-marks\">\(marks)</span></div>\n"
     }
@@ -197,7 +205,8 @@ public enum HTMLReport {
     private static func topTable(_ rows: [ReportRow], input: ReportInput, title: String) -> String {
         guard !rows.isEmpty else { return "" }
         let ceiling = input.ceilingGiBps
-        var html = "<h3>Top \(rows.count): \(title.lowercased())</h3>\n<table class=\"top\">\n<thead><tr>"
+        var html = "<h3>Top \(rows.count): \(title.lowercased())</h3>\n<div class=\"scroll\"><table class=\"top\">\n"
+        html += "<thead><tr>"
         html += "<th>#</th><th>block size</th><th>queue depth</th><th>single_submit</th><th>overlap_events</th>"
         html += "<th>io_parallel</th><th>median GiB/s</th><th>min&ndash;max</th><th>trials</th>"
         if ceiling != nil { html += "<th>% of ceiling</th>" }
@@ -214,7 +223,7 @@ public enum HTMLReport {
             if let ceiling { html += "<td class=\"num\">\(String(format: "%.0f", median / ceiling * 100)) %</td>" }
             html += "</tr>\n"
         }
-        return html + "</tbody></table>\n"
+        return html + "</tbody></table></div>\n"
     }
 
     /// The recommended `"aio"` section with a copy button.
@@ -325,12 +334,20 @@ public enum HTMLReport {
             return (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
         }
 
-        /// Background and text colour for `value`: dark text on light cells, white on dark ones.
+        /// Background and text colour for `value`: white or near-black text, whichever contrasts more
+        /// (WCAG relative luminance).
         func colors(_ value: Double) -> (String, String) {
             let t = high > low ? (value - low) / (high - low) : 1
             let (r, g, b) = Self.rgb(at: t)
-            let luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
-            return (Self.color(at: t), luminance > 0.45 ? "#111" : "#fff")
+            func linear(_ channel: Double) -> Double {
+                let c = channel / 255
+                return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4)
+            }
+            let luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+            let darkInk = 0.0056  // #111
+            let onWhite = 1.05 / (luminance + 0.05)
+            let onDark = (luminance + 0.05) / (darkInk + 0.05)
+            return (Self.color(at: t), onDark > onWhite ? "#111" : "#fff")
         }
     }
 
@@ -381,6 +398,7 @@ public enum HTMLReport {
         td.cell[data-error]{background:repeating-linear-gradient(45deg,#eee,#eee 6px,#ddd 6px,#ddd 12px);color:#933}
         td.cell[data-over]{outline:2px dashed #c00;outline-offset:-2px}
         td.none{color:#aaa;background:#f1f2f4}
+        .scroll{overflow-x:auto}
         table.top{border-collapse:collapse;font-variant-numeric:tabular-nums}
         table.top th,table.top td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left}
         table.top th{font-weight:600;font-size:12px;color:var(--muted)}
