@@ -480,7 +480,8 @@ public struct SweepSpace: Hashable, Sendable {
     /// Whether log names carry `_e<engine>`: true when the engine varies.
     public var tagsEngine: Bool { engines.count > 1 }
 
-    /// Every configuration, in DeepSpeed's `itertools.product` order (last key fastest).
+    /// Every configuration, in DeepSpeed's `itertools.product` order (last key fastest). Built on each
+    /// access: keep the array rather than indexing this property in a loop.
     public var configurations: [SweepConfiguration] {
         var result = [SweepConfiguration(folderCount: folderCount)]
         for axis in order {
