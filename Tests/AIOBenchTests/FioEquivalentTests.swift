@@ -26,11 +26,15 @@ struct FioEquivalentTests {
                                    queueDepth: 1, ioParallel: 3, singleSubmit: true, engine: .psync)
         #expect(uneven.sizePerJob == (1 << 30) / 3)
         #expect(uneven.filePath == "/d/_vsfio_data")
+
+        let colon = FioEquivalent(directory: "/mnt/a:b", operation: .read, ioSize: 1 << 20, blockSize: 4096,
+                                  queueDepth: 1, ioParallel: 1, singleSubmit: true)
+        #expect(colon.arguments[1] == "--filename=/mnt/a\\:b/_vsfio_data")
     }
 
     static let directories = [
         "/mnt/nvme", "/", "/tmp/with space", "/tmp/it's", "/tmp/$HOME `id` \"q\"", "/tmp/a;b|c&d>e<f*?",
-        "/tmp/tab\there", "/tmp/new\nline", "/tmp/ünïcødé", "relative/dir", "/tmp/back\\slash",
+        "/tmp/tab\there", "/tmp/new\nline", "/tmp/ünïcødé", "relative/dir", "/tmp/back\\slash", "/mnt/a:b",
     ]
 
     @Test("round trip through the printed form", arguments: directories, FioEquivalent.Engine.allCases)

@@ -6,6 +6,8 @@ import Foundation
 /// and a whole batch per submit call (`--iodepth_batch_submit`) unless single submit.
 ///
 /// `arguments` is an argv array for `Process` (never a shell string); `displayCommand` is for printing only.
+/// One difference from vs-fio.sh: fio splits `--filename` at `:`, so a colon in the path is written `\:`
+/// as fio's documentation asks (vs-fio.sh passes it unescaped, which fio misreads).
 public struct FioEquivalent: Sendable, Equatable {
     /// The fio I/O engine, the same kernel interface as aio-bench's engine.
     public enum Engine: String, Sendable, CaseIterable {
@@ -81,7 +83,8 @@ public struct FioEquivalent: Sendable, Equatable {
     /// The arguments after the program name, in vs-fio.sh's order.
     public var arguments: [String] {
         var args = [
-            "--name=\(name)", "--filename=\(filePath)", "--ioengine=\(engine.rawValue)", "--direct=1",
+            "--name=\(name)", "--filename=\(filePath.replacingOccurrences(of: ":", with: "\\:"))",
+            "--ioengine=\(engine.rawValue)", "--direct=1",
             "--rw=\(operation.rawValue)", "--bs=\(blockSize)", "--iodepth=\(queueDepth)",
             "--numjobs=\(ioParallel)", "--size=\(sizePerJob)", "--offset_increment=\(sizePerJob)",
             "--group_reporting", "--output-format=json",
@@ -162,7 +165,7 @@ public struct FioEquivalent: Sendable, Equatable {
             }
             singleSubmit = false
         }
-        let path = try value("--filename")
+        let path = try value("--filename").replacingOccurrences(of: "\\:", with: ":")
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path

@@ -53,7 +53,7 @@ public enum HTMLReport {
             html += "<div class=\"card-config\">\(escape(best.label))</div></div>\n"
         }
         if let ceiling = input.ceilingGiBps {
-            let above = input.rows.filter(input.isAboveCeiling)
+            let above = ReportRow.Operation.allCases.flatMap(input.rows(for:)).filter(input.isAboveCeiling)
             if !above.isEmpty {
                 html += "<div class=\"warning\" role=\"alert\"><strong>&#9888; \(above.count) result"
                     + "\(above.count == 1 ? " is" : "s are") above the device ceiling of \(format(ceiling)) GiB/s."
