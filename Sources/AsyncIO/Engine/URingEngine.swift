@@ -176,7 +176,9 @@ final class URingQueue: IOQueue {
 
     func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
         guard options.registerResources else { return }
-        if filesRegistered, fds.count >= 2, (fds[0], fds[1]) != fixedFDs {
+        // Always refresh the table: descriptor numbers are reused after a file is closed, and
+        // the registered table would still point at the old file.
+        if filesRegistered, fds.count >= 2 {
             var update = io_uring_files_update()
             var values: [Int32] = [fds[0], fds[1] == fds[0] ? -1 : fds[1]]
             let rc = values.withUnsafeMutableBufferPointer { buf -> Int32 in

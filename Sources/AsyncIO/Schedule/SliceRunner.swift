@@ -153,8 +153,9 @@ final class SliceRunner {
         completions.removeAll(keepingCapacity: true)
         try queue.reap(minimum: inFlight > 0 ? 1 : 0, into: &completions, path: slice.file.path)
         let now = latency == nil ? 0 : monotonicNanos()
+        // Everything reaped has left the kernel, even if a failure below stops the loop.
+        inFlight -= completions.count
         for c in completions {
-            inFlight -= 1
             let slot = c.tag
             var s = slots[slot]
             if c.result < 0 {

@@ -1,0 +1,31 @@
+import AsyncIO
+import Testing
+
+/// The scheduler without a disk: every request is accounted for, in every discipline.
+@Suite("Null engine")
+struct NullEngineTests {
+    @Test("every byte is requested exactly once", arguments: [false, true], [false, true])
+    func accounting(overlap: Bool, single: Bool) throws {
+        let dir = ScratchFolder()
+        let counter = ByteCounter()
+        let handle = try AIOHandle(HandleConfig(blockSize: 4096, queueDepth: 7, singleSubmit: single,
+                                                overlapEvents: overlap, intraOpParallelism: 3, engine: .null))
+        let buffer = try AlignedBuffer(count: (1 << 20) + 12345, lock: false)
+        try handle.pwrite(buffer, to: dir.file("n"), async: false, latency: LatencySink { _ in counter.add() })
+        // 1 MiB + 12345 over 3 workers in 4 KiB blocks (tails as their own requests).
+        #expect(counter.value >= (1 << 20) / 4096)
+    }
+}
+
+final class ByteCounter: @unchecked Sendable {
+    private let lock = NSLockish()
+    private var count = 0
+    func add() { lock.sync { count += 1 } }
+    var value: Int { lock.sync { count } }
+}
+
+import Synchronization
+final class NSLockish: Sendable {
+    private let m = Mutex(())
+    func sync<T>(_ body: () -> T) -> T { m.withLock { _ in body() } }
+}

@@ -1,0 +1,45 @@
+import AsyncIO
+import Foundation
+
+/// A scratch folder on the real disk (O_DIRECT needs a file system that supports it; /tmp here
+/// is ext4), removed when the value is dropped.
+final class ScratchFolder: @unchecked Sendable {
+    let path: String
+
+    init(_ name: String = "aio") {
+        let base = ProcessInfo.processInfo.environment["AIO_TEST_DIR"] ?? NSTemporaryDirectory()
+        path = (base as NSString).appendingPathComponent("swift-aio-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A buffer filled with seeded random bytes.
+func randomBuffer(_ count: Int, seed: UInt64) throws -> AlignedBuffer {
+    let buffer = try AlignedBuffer(count: count, lock: false)
+    buffer.fillRandom(seed: seed)
+    return buffer
+}
+
+/// Reads a whole file with ordinary I/O, for checking what the engine wrote.
+func plainRead(_ path: String) -> [UInt8] {
+    (FileManager.default.contents(atPath: path)).map { [UInt8]($0) } ?? []
+}
+
+/// Writes bytes with ordinary I/O.
+func plainWrite(_ path: String, _ bytes: [UInt8]) {
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+}
+
+extension AlignedBuffer {
+    /// The first `n` bytes as an array.
+    func bytes(_ n: Int? = nil) -> [UInt8] {
+        withUnsafeBytes { Array($0.prefix(n ?? count)) }
+    }
+}
+
+/// Engines that do real I/O on this machine.
+let realEngines: [EngineKind] = EngineKind.available.filter { $0 != .null }
