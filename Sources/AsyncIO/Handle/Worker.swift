@@ -37,7 +37,8 @@ final class Worker: @unchecked Sendable {
     init(index: Int, queue: IOQueue, config: HandleConfig,
          finish: @escaping @Sendable (PendingOperation, AsyncIOError?) -> Void) throws(AsyncIOError) {
         runner = SliceRunner(queue: queue, blockSize: config.blockSize, depth: config.queueDepth,
-                             singleSubmit: config.singleSubmit, overlap: config.overlapEvents)
+                             singleSubmit: config.singleSubmit, overlap: config.overlapEvents,
+                             workerIndex: index)
         self.finish = finish
         thread = try OSThread(name: "aio-worker-\(index)") { [self] in loop() }
     }

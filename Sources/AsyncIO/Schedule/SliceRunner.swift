@@ -12,10 +12,12 @@ struct Slice {
 
 /// Per-request timing, kept when the caller asks for latency figures.
 public struct LatencySink: Sendable {
-    /// Called with each request's latency in nanoseconds (from submit to completion).
-    public var record: @Sendable (_ nanoseconds: UInt64) -> Void
+    /// Called on worker `worker`'s thread with each request's latency in nanoseconds (from
+    /// submit to completion). Calls for one worker never overlap, so per-worker storage needs
+    /// no lock.
+    public var record: @Sendable (_ worker: Int, _ nanoseconds: UInt64) -> Void
     /// Creates a sink.
-    public init(record: @escaping @Sendable (_ nanoseconds: UInt64) -> Void) { self.record = record }
+    public init(record: @escaping @Sendable (_ worker: Int, _ nanoseconds: UInt64) -> Void) { self.record = record }
 }
 
 /// Runs slices on one worker's queue with the handle's discipline.
@@ -39,6 +41,7 @@ final class SliceRunner {
     let depth: Int
     let singleSubmit: Bool
     let overlap: Bool
+    let workerIndex: Int
 
     private struct SlotState {
         var fd: Int32 = -1
@@ -56,7 +59,8 @@ final class SliceRunner {
     private var completions: [IOCompletion] = []
     private var inFlight = 0
 
-    init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool) {
+    init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool, workerIndex: Int = 0) {
+        self.workerIndex = workerIndex
         self.queue = queue
         self.blockSize = blockSize
         self.depth = depth
@@ -179,7 +183,7 @@ final class SliceRunner {
             let done = min(c.result, s.remaining)
             s.remaining -= done
             if s.remaining == 0 {
-                if let latency { latency.record(now &- s.started) }
+                if let latency { latency.record(workerIndex, now &- s.started) }
                 slots[slot] = SlotState()
                 freeSlots.append(slot)
                 continue

@@ -1,0 +1,122 @@
+import Foundation
+
+/// Everything one benchmark run measured, in a form that can be printed, logged and encoded.
+public struct BenchResult: Sendable, Codable, Equatable {
+    /// `read` or `write`.
+    public var operation: String
+    /// Bytes per task per loop.
+    public var ioSize: Int
+    /// Number of tasks.
+    public var tasks: Int
+    /// Measured loops.
+    public var loops: Int
+    /// Bytes per request.
+    public var blockSize: Int
+    /// Requests in flight per worker.
+    public var queueDepth: Int
+    /// One submit call per request.
+    public var singleSubmit: Bool
+    /// Queue topped up as requests complete.
+    public var overlapEvents: Bool
+    /// Workers per task.
+    public var ioParallel: Int
+    /// Engine used (never auto).
+    public var engine: String
+    /// The path the engine took (registered buffers, fallbacks, ...).
+    public var enginePath: String
+    /// Why better engines were skipped.
+    public var engineFallbacks: [String]
+    /// Whether O_DIRECT was used.
+    public var direct: Bool
+    /// Whether every task buffer was page-locked.
+    public var pageLocked: Bool
+    /// Bytes of the task buffers the kernel backs with huge pages, and their total size.
+    public var hugePageBytes: Int
+    /// Total bytes of the task buffers.
+    public var bufferBytes: Int
+    /// Per task, the measured seconds of each loop's operation.
+    public var taskLoopSeconds: [[Double]]
+    /// Task latency: max over tasks of summed operation time (seconds).
+    public var taskLatency: Double
+    /// E2E latency: max over tasks of summed loop time including the barrier (seconds).
+    public var e2eLatency: Double
+    /// Requests completed in the measured loops.
+    public var requests: Int
+    /// Request latency percentiles in microseconds: p50, p90, p99, p99.9, max.
+    public var latencyMicros: [String: Double]
+    /// CPU seconds in user mode during the measured loops.
+    public var cpuUser: Double
+    /// CPU seconds in kernel mode during the measured loops.
+    public var cpuSystem: Double
+    /// Whether `--validate` compared the data and found it equal (nil when not asked).
+    public var validated: Bool?
+    /// The folders measured.
+    public var folders: [String]
+
+    /// Total bytes moved in the measured loops.
+    public var totalBytes: Int { ioSize * tasks * loops }
+    /// DeepSpeed's task speed: bytes / task latency / 1024^3.
+    public var taskSpeed: Double { taskLatency > 0 ? Double(totalBytes) / taskLatency / 1_073_741_824 : 0 }
+    /// DeepSpeed's E2E speed: bytes / E2E latency / 1024^3 ("GB/sec" in its output; GiB/s in fact).
+    public var e2eSpeed: Double { e2eLatency > 0 ? Double(totalBytes) / e2eLatency / 1_073_741_824 : 0 }
+    /// Requests per second over the E2E time.
+    public var iops: Double { e2eLatency > 0 ? Double(requests) / e2eLatency : 0 }
+
+    /// DeepSpeed's four result lines, exactly as `ds_io` prints them.
+    public var deepSpeedLines: [String] {
+        let op = operation == "read" ? "Read" : "Write"
+        return [
+            "Task \(op) Latency = \(PythonRepr.float(taskLatency)) sec",
+            "Task \(op) Speed = \(PythonRepr.float(taskSpeed)) GB/sec",
+            "E2E \(op) Latency = \(PythonRepr.float(e2eLatency)) sec",
+            "E2E \(op) Speed = \(PythonRepr.float(e2eSpeed)) GB/sec",
+        ]
+    }
+
+    /// The human summary printed before DeepSpeed's lines.
+    public var summaryLines: [String] {
+        let gib = e2eSpeed
+        let gb = gib * 1_073_741_824 / 1e9
+        var lines: [String] = []
+        lines.append("\(operation): \(ByteSize.human(ioSize)) × \(tasks) task\(tasks == 1 ? "" : "s") × \(loops) loop\(loops == 1 ? "" : "s")"
+            + " on \(folders.joined(separator: ", "))")
+        lines.append("config: block \(ByteSize.compact(blockSize)), queue depth \(queueDepth), "
+            + "\(singleSubmit ? "single" : "batch") submit, \(overlapEvents ? "overlap" : "sequential"), io_parallel \(ioParallel)")
+        lines.append("engine: \(enginePath)\(direct ? ", O_DIRECT" : ", buffered (page cache)")")
+        for f in engineFallbacks { lines.append("  skipped \(f)") }
+        let huge = hugePageBytes > 0
+            ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"
+            : "no huge pages"
+        lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)")
+        lines.append(String(format: "speed: %.3f GiB/s (%.3f GB/s), %.0f IOPS", gib, gb, iops))
+        if !latencyMicros.isEmpty {
+            let keys = ["p50", "p90", "p99", "p99.9", "max"]
+            let parts = keys.compactMap { k in latencyMicros[k].map { "\(k) \(BenchResult.formatMicros($0))" } }
+            lines.append("request latency: " + parts.joined(separator: ", "))
+        }
+        lines.append(String(format: "cpu: user %.3f s, sys %.3f s (%.3f s per GiB)", cpuUser, cpuSystem,
+                            (cpuUser + cpuSystem) / max(Double(totalBytes) / 1_073_741_824, 1e-12)))
+        if let validated { lines.append("validate: \(validated ? "data matches" : "DATA MISMATCH")") }
+        return lines
+    }
+
+    static func formatMicros(_ us: Double) -> String {
+        us >= 1000 ? String(format: "%.2f ms", us / 1000) : String(format: "%.0f µs", us)
+    }
+
+    /// The result as one JSON document (keys sorted), with the derived speeds included.
+    public var json: String {
+        struct Envelope: Encodable {
+            var result: BenchResult
+            var taskSpeedGiBps: Double
+            var e2eSpeedGiBps: Double
+            var iops: Double
+            var totalBytes: Int
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let env = Envelope(result: self, taskSpeedGiBps: taskSpeed, e2eSpeedGiBps: e2eSpeed, iops: iops,
+                           totalBytes: totalBytes)
+        return (try? encoder.encode(env)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

@@ -1,0 +1,48 @@
+import AsyncIO
+import Foundation
+import Glibc
+
+/// What `aio-bench doctor` reports: engines that work and why others do not, kernel limits,
+/// memory settings, and the device behind a folder.
+public enum Doctor {
+    /// The report's lines.
+    public static func report(folder: String?) -> [String] {
+        var lines: [String] = []
+        lines.append("aio-bench \(AIOBenchVersion.current)")
+        var uts = utsname()
+        uname(&uts)
+        let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        lines.append("kernel: Linux \(release), \(ProcessInfo.processInfo.activeProcessorCount) CPUs")
+        lines.append("engines:")
+        for kind in [EngineKind.uring, .aio, .posix, .null] {
+            let probe = EngineProbe.probe(kind)
+            lines.append("  \(kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                + (probe.works ? "works" : "unavailable: \(probe.reason ?? "unknown")"))
+        }
+        let (auto, skipped) = EngineProbe.resolve(.auto)
+        lines.append("  auto      -> \(auto.rawValue)" + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))"))
+        let disabled = read("/proc/sys/kernel/io_uring_disabled") ?? "absent (io_uring always allowed)"
+        lines.append("sysctl kernel.io_uring_disabled: \(disabled)")
+        let nr = read("/proc/sys/fs/aio-nr") ?? "?"
+        let max = read("/proc/sys/fs/aio-max-nr") ?? "?"
+        lines.append("sysctl fs.aio-nr / fs.aio-max-nr: \(nr) / \(max) (kernel AIO contexts in use / allowed)")
+        lines.append("memlock limit (ulimit -l): \(AlignedBuffer.memlockLimitDescription)"
+            + (geteuid() == 0 ? " (root: page locking is not limited)" : ""))
+        lines.append("page size: \(AlignedBuffer.pageSize) bytes")
+        lines.append("transparent huge pages: \(AlignedBuffer.transparentHugePageMode ?? "not available")")
+        if let folder {
+            lines.append("folder: \(folder)")
+            if let align = IOFile.directIOAlignment(folder: folder) {
+                lines.append("  direct I/O (O_DIRECT): supported, alignment \(align) bytes")
+            } else {
+                lines.append("  direct I/O (O_DIRECT): NOT supported here (use --buffered, or another folder)")
+            }
+            for line in StorageDevice.inspect(folder: folder).summary { lines.append("  " + line) }
+        }
+        return lines
+    }
+
+    private static func read(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8)).map { $0.trimmingWhitespace() }
+    }
+}

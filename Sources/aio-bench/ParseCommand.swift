@@ -1,0 +1,58 @@
+import AIOBench
+import ArgumentParser
+
+/// `aio-bench parse`: DeepSpeed's sorted `key = value` listing of a log folder.
+struct ParseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "List a sweep's results as DeepSpeed's parse script does (reads DeepSpeed's logs too).")
+
+    enum Metric: String, ExpressibleByArgument, CaseIterable {
+        case readSpeed = "read_speed"
+        case writeSpeed = "write_speed"
+    }
+
+    @Option(name: [.customLong("log_dir"), .customLong("log-dir")], help: "The log folder.")
+    var logDir = "_aio_bench_logs"
+
+    @Option(name: .customLong("metric"), help: "read_speed or write_speed.")
+    var metric: Metric = .readSpeed
+
+    func run() throws {
+        let folder = try LogParser.parseFolder(logDir)
+        let operation: SweepOperation = metric == .readSpeed ? .read : .write
+        let lines = folder.deepSpeedLines(for: operation)
+        if lines.isEmpty {
+            throw BenchError.usage("no \(operation.rawValue) logs in '\(logDir)' (looked in \(operation.logFolderName)/)")
+        }
+        for line in lines { say(line) }
+        for record in folder.records(for: operation) where record.metric == nil {
+            warn("\(record.path): no result line (\(record.log.error ?? "missing or truncated"))")
+        }
+        for skip in folder.skipped { warn("skipped \(skip.path): \(skip.reason)") }
+    }
+}
+
+/// `aio-bench generate`: the best configuration as DeepSpeed's runtime `"aio"` section.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Pick the best configuration from a log folder and print it as {\"aio\": {...}}.")
+
+    @Option(name: [.customLong("log_dir"), .customLong("log-dir")], help: "The log folder.")
+    var logDir = "_aio_bench_logs"
+
+    @Option(name: .customLong("objective"), help: "time (default), sum, read or write.")
+    var objective: TuningObjective = .time
+
+    @Option(name: .customLong("output"), help: "Also write the JSON to this file.")
+    var output: String?
+
+    func run() throws {
+        let folder = try LogParser.parseFolder(logDir)
+        let result = try ParamGenerator.generate(folder, objective: objective)
+        for line in try TuneOutput.recommendation(result, output: output) { say(line) }
+    }
+}
+
+extension TuningObjective: ExpressibleByArgument {}
