@@ -56,8 +56,10 @@ public struct BenchPlan: Sendable, Equatable {
     public var lockMemory = true
     /// Keep the data files at the end.
     public var keepFiles = false
-    /// Put data files in this sub-folder of each target (created and removed by the run).
-    public var fileSubfolder: String?
+    /// Put read files in this sub-folder of each target (created and removed by the run).
+    public var readSubfolder: String?
+    /// Put write files in this sub-folder of each target (created and removed by the run).
+    public var writeSubfolder: String?
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {

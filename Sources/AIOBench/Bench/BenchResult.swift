@@ -52,6 +52,8 @@ public struct BenchResult: Sendable, Codable, Equatable {
     public var validated: Bool?
     /// The folders measured.
     public var folders: [String]
+    /// Wall seconds of every loop including warm-up (the I/O part of the run's time).
+    public var ioSeconds: Double = 0
 
     /// Total bytes moved in the measured loops.
     public var totalBytes: Int { ioSize * tasks * loops }

@@ -32,7 +32,9 @@ public final class BenchRunner: @unchecked Sendable {
     public func dataFile(task: Int, operation: IOOperation, loop: Int? = nil) -> String {
         let target = plan.targets[task / plan.tasksPerFolder]
         var folder = target.folder
-        if let sub = plan.fileSubfolder { folder = (folder as NSString).appendingPathComponent(sub) }
+        if let sub = operation == .read ? plan.readSubfolder : plan.writeSubfolder {
+            folder = (folder as NSString).appendingPathComponent(sub)
+        }
         var name = "_aio_\(operation.rawValue)_\(plan.ioSize).pt.\(task)"
         if let loop, plan.differentFileEachIteration { name += "_\(loop)" }
         return (folder as NSString).appendingPathComponent(name)
@@ -48,14 +50,17 @@ public final class BenchRunner: @unchecked Sendable {
     }
 
     private func prepareFolders() throws(BenchError) {
-        guard let sub = plan.fileSubfolder else { return }
-        for target in plan.targets {
-            let folder = (target.folder as NSString).appendingPathComponent(sub)
-            if mkdir(folder, 0o700) == 0 {
-                createdFolders.append(folder)
-                ScratchFiles.shared.add(folder: folder)
-            } else if errno != EEXIST {
-                throw .runtime("mkdir \(folder): \(String(cString: strerror(errno)))")
+        let subs = [plan.readSubfolder, plan.writeSubfolder].compactMap { $0 }
+        for sub in subs {
+            for target in plan.targets {
+                let folder = (target.folder as NSString).appendingPathComponent(sub)
+                if createdFolders.contains(folder) { continue }
+                if mkdir(folder, 0o700) == 0 {
+                    createdFolders.append(folder)
+                    ScratchFiles.shared.add(folder: folder)
+                } else if errno != EEXIST {
+                    throw .runtime("mkdir \(folder): \(String(cString: strerror(errno)))")
+                }
             }
         }
     }
@@ -131,6 +136,7 @@ public final class BenchRunner: @unchecked Sendable {
         var taskSum = Array(repeating: 0.0, count: tasks)
         var usageStart = rusage()
         let totalLoops = plan.warmupLoops + plan.loops
+        var ioNanos: UInt64 = 0
         for loop in 0..<totalLoops {
             let measured = loop >= plan.warmupLoops || plan.includeWarmupTime
             if loop == plan.warmupLoops || (loop == 0 && plan.includeWarmupTime) {
@@ -144,8 +150,10 @@ public final class BenchRunner: @unchecked Sendable {
                     track(p)
                 }
             }
+            let loopStart = monotonicNanos()
             let outcome = runLoop(operation, handles: handles, paths: paths,
                                   latency: measured && recordLatency ? histograms : nil)
+            ioNanos += monotonicNanos() - loopStart
             if let error = outcome.error {
                 if operation == .write { for p in paths { ScratchFiles.shared.remove(file: p) } }
                 throw BenchError(error)
@@ -187,7 +195,7 @@ public final class BenchRunner: @unchecked Sendable {
             requests: requestsPerTask * tasks * measuredLoops, latencyMicros: percentiles,
             cpuUser: seconds(usageEnd.ru_utime) - seconds(usageStart.ru_utime),
             cpuSystem: seconds(usageEnd.ru_stime) - seconds(usageStart.ru_stime),
-            validated: validated, folders: plan.targets.map(\.folder))
+            validated: validated, folders: plan.targets.map(\.folder), ioSeconds: Double(ioNanos) / 1e9)
     }
 
     private func requestCount(knobs: BenchKnobs) -> Int {

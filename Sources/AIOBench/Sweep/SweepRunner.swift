@@ -1,0 +1,380 @@
+import AsyncIO
+import Foundation
+import Glibc
+
+/// Everything a sweep needs besides the sweep space.
+public struct SweepOptions: Sendable, Equatable {
+    /// Folders under test; every configuration runs one task per folder (× tasks per folder).
+    public var nvmeDirs: [String]
+    /// The sweep-config file (nil: DeepSpeed 0.19's 64-point default grid).
+    public var sweepConfig: String?
+    /// Run the read sweep.
+    public var read = true
+    /// Run the write sweep.
+    public var write = true
+    /// Bytes per task per loop (ds_nvme_tune's default 400M).
+    public var ioSize = 400 << 20
+    /// Drop the page cache before every configuration.
+    public var flushPageCache = false
+    /// The log root.
+    public var logDir = "_aio_bench_logs"
+    /// Measured loops per trial (ds_nvme_tune's default 1).
+    public var loops = 1
+    /// Untimed loops before each trial (ds_io's default 1).
+    public var warmupLoops = 1
+    /// Trials per configuration, run round-robin over the configurations.
+    public var trials = 3
+    /// Engine for configurations that do not name one.
+    public var engine: EngineKind = .auto
+    /// Start afresh even if the log folder holds a different sweep.
+    public var force = false
+    /// Use the page cache instead of O_DIRECT.
+    public var buffered = false
+
+    /// Creates options for the given folders with ds_nvme_tune's defaults.
+    public init(nvmeDirs: [String]) { self.nvmeDirs = nvmeDirs }
+}
+
+/// What a sweep reports as it goes.
+public enum SweepEvent: Sendable {
+    /// One line of information (page cache method, resume, engine).
+    case note(String)
+    /// A configuration is about to run: index (1-based) of total, operation, log name, trial.
+    case starting(index: Int, total: Int, operation: SweepOperation, name: String, trial: Int, trials: Int)
+    /// A configuration finished a trial with this E2E speed (GiB/s) or failed.
+    case finished(index: Int, total: Int, operation: SweepOperation, name: String, trial: Int, gibps: Double?,
+                  error: String?, etaSeconds: Double?, best: [SweepOperation: (name: String, gibps: Double)])
+}
+
+/// The outcome of a sweep.
+public struct SweepSummary: Sendable {
+    /// Configuration runs (trials) done now.
+    public var runsDone: Int
+    /// Logs that were already complete and skipped.
+    public var skipped: Int
+    /// Logs of failed configurations with their error.
+    public var failed: [(name: String, error: String)]
+    /// Wall seconds of the whole sweep.
+    public var wallSeconds: Double
+    /// Seconds spent inside timed and warm-up loops (the I/O itself).
+    public var ioSeconds: Double
+    /// The log folder.
+    public var logDir: String
+    /// Whether the sweep stopped early on a device error (ENOSPC, EIO, ...).
+    public var aborted: String?
+
+    /// Per configuration run, the seconds outside the I/O loops (tool overhead), in ms.
+    public var overheadPerRunMillis: Double {
+        runsDone > 0 ? max(0, wallSeconds - ioSeconds) / Double(runsDone) * 1000 : 0
+    }
+}
+
+/// Runs a sweep in-process: the cartesian product of the sweep space, read sweep then write
+/// sweep, `trials` rounds over all configurations, one log per configuration and operation with
+/// DeepSpeed's names. Resumes an interrupted sweep and refuses to mix with a different one.
+public final class SweepRunner: @unchecked Sendable {
+    /// The options.
+    public let options: SweepOptions
+    /// The sweep space (folder count applied).
+    public let space: SweepSpace
+    private let onEvent: @Sendable (SweepEvent) -> Void
+
+    /// The manifest file inside the log folder.
+    public static let manifestName = "manifest.json"
+
+    /// Checks the options and reads the sweep config; throws one usage line on a bad value.
+    public init(options: SweepOptions, onEvent: @escaping @Sendable (SweepEvent) -> Void = { _ in })
+        throws(BenchError) {
+        guard options.read || options.write else {
+            throw .usage("--no_read and --no_write together leave nothing to measure: drop one of them")
+        }
+        guard !options.nvmeDirs.isEmpty else { throw .usage("--nvme_dir needs at least one folder") }
+        for dir in options.nvmeDirs { try BenchPlan.checkFolder(dir, flag: "nvme_dir") }
+        guard options.trials >= 1, options.trials <= 1000 else {
+            throw .usage("--trials \(options.trials) must be between 1 and 1000")
+        }
+        guard options.loops >= 1 else { throw .usage("--loops \(options.loops) must be at least 1") }
+        guard options.warmupLoops >= 0 else { throw .usage("--warmup_loops must be 0 or more") }
+        try SweepRunner.checkLogDir(options.logDir)
+        let base = try options.sweepConfig.map { path throws(BenchError) in
+            try SweepSpace(contentsOfFile: path)
+        } ?? SweepSpace.deepSpeedDefault
+        self.space = try base.withFolderCount(options.nvmeDirs.count)
+        self.options = options
+        self.onEvent = onEvent
+    }
+
+    static func checkLogDir(_ dir: String) throws(BenchError) {
+        var st = stat()
+        if stat(dir, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFDIR else {
+                throw .usage("--log_dir '\(dir)' is not a folder: give a folder (it is created if missing)")
+            }
+            guard access(dir, W_OK | X_OK) == 0 else {
+                throw .usage("--log_dir '\(dir)' is not writable")
+            }
+            return
+        }
+        let parent = (dir as NSString).deletingLastPathComponent
+        let p = parent.isEmpty ? "." : parent
+        guard stat(p, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+            throw .usage("--log_dir '\(dir)' cannot be created: '\(p)' is not an existing folder")
+        }
+        guard access(p, W_OK | X_OK) == 0 else {
+            throw .usage("--log_dir '\(dir)' cannot be created: '\(p)' is not writable")
+        }
+    }
+
+    // MARK: manifest
+
+    /// The manifest of this sweep: what must match for old logs to count.
+    public var manifest: [String: String] {
+        [
+            "tool": "aio-bench",
+            "version": AIOBenchVersion.current,
+            "io_size": String(options.ioSize),
+            "loops": String(options.loops),
+            "warmup_loops": String(options.warmupLoops),
+            "trials": String(options.trials),
+            "engine": options.engine.rawValue,
+            "buffered": String(options.buffered),
+            "folders": options.nvmeDirs.joined(separator: "\n"),
+            "sweep_space": space.configurations.map(\.description).joined(separator: "\n"),
+        ]
+    }
+
+    private func manifestJSON() -> String {
+        var object: [String: Any] = [:]
+        for (k, v) in manifest { object[k] = v }
+        object["folders"] = options.nvmeDirs
+        object["sweep_space"] = space.configurations.map(\.description)
+        object["configurations"] = space.count
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    private static func readManifest(_ path: String) -> [String: String]? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        var result: [String: String] = [:]
+        for (k, v) in object {
+            if let s = v as? String {
+                result[k] = s
+            } else if let a = v as? [String] {
+                result[k] = a.joined(separator: "\n")
+            } else if let n = v as? Int {
+                result[k] = String(n)
+            }
+        }
+        return result
+    }
+
+    /// Compares with an existing manifest; returns the first difference, or nil when they match.
+    private func difference(from old: [String: String]) -> String? {
+        let mine = manifest
+        for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "folders", "sweep_space"] {
+            let a = old[key] ?? "(none)"
+            let b = mine[key] ?? "(none)"
+            if a != b {
+                let show = { (s: String) in s.count > 60 ? String(s.prefix(57)) + "..." : s }
+                return "\(key) was \(show(a.replacingOccurrences(of: "\n", with: ", "))), "
+                    + "now \(show(b.replacingOccurrences(of: "\n", with: ", ")))"
+            }
+        }
+        return nil
+    }
+
+    private func logFolder(_ op: SweepOperation) -> String {
+        (options.logDir as NSString).appendingPathComponent(op.logFolderName)
+    }
+
+    private func prepareLogDir() throws(BenchError) {
+        let fm = FileManager.default
+        let manifestPath = (options.logDir as NSString).appendingPathComponent(SweepRunner.manifestName)
+        if let old = SweepRunner.readManifest(manifestPath), let diff = difference(from: old) {
+            guard options.force else {
+                throw .usage("--log_dir '\(options.logDir)' holds a different sweep (\(diff)): "
+                    + "use another --log_dir, or --force to start afresh")
+            }
+            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
+            onEvent(.note("--force: removed the old logs in \(options.logDir)"))
+        } else if options.force {
+            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
+        } else if SweepRunner.readManifest(manifestPath) == nil {
+            // Logs without a manifest (a DeepSpeed run, or ours from before): do not mix.
+            let existing = SweepOperation.allCases.contains { op in
+                ((try? fm.contentsOfDirectory(atPath: logFolder(op))) ?? []).contains { $0.hasSuffix(".txt") }
+            }
+            if existing {
+                throw .usage("--log_dir '\(options.logDir)' already holds logs from another run (no manifest): "
+                    + "use another --log_dir, or --force to start afresh")
+            }
+        }
+        for dir in [options.logDir] + [SweepOperation.read, .write].map(logFolder) {
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+                throw .runtime("mkdir \(dir): \(String(cString: strerror(errno)))")
+            }
+        }
+        try LogWriter.write(manifestJSON(), toFile: manifestPath)
+    }
+
+    // MARK: running
+
+    private struct Job {
+        var operation: SweepOperation
+        var configuration: SweepConfiguration
+        var name: String
+        var path: String
+        var trials: [LogTrial]
+        var engine: String?
+        var error: String?
+    }
+
+    /// Runs (or resumes) the sweep.
+    public func run() throws(BenchError) -> SweepSummary {
+        let wallStart = monotonicNanos()
+        try prepareLogDir()
+        var jobs: [Job] = []
+        var skipped = 0
+        for op in [SweepOperation.read, .write] where op == .read ? options.read : options.write {
+            for config in space.configurations {
+                let name = space.logFileName(for: config, operation: op)
+                let path = (logFolder(op) as NSString).appendingPathComponent(name)
+                var trials: [LogTrial] = []
+                var engine: String?
+                if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                    let log = LogParser.parse(text, operation: op)
+                    if log.error == nil {
+                        trials = log.trialResults
+                        engine = log.engine
+                    }
+                }
+                if trials.count >= options.trials {
+                    skipped += 1
+                    continue
+                }
+                jobs.append(Job(operation: op, configuration: config, name: name, path: path, trials: trials,
+                                engine: engine))
+            }
+        }
+        if skipped > 0 {
+            onEvent(.note("resuming: \(skipped) configuration log(s) in \(options.logDir) are complete and kept"))
+        }
+        var runners: [Int: BenchRunner] = [:]
+        defer { for r in runners.values { r.cleanup() } }
+        let flushMethod = options.flushPageCache ? PageCache.method() : nil
+        if let flushMethod { onEvent(.note("page cache: dropped before each configuration via \(flushMethod)")) }
+
+        var ioSeconds = 0.0
+        var runsDone = 0
+        var best: [SweepOperation: (name: String, gibps: Double)] = [:]
+        let totalRuns = jobs.reduce(0) { $0 + options.trials - $1.trials.count }
+        var runIndex = 0
+        var aborted: String?
+        let loopStart = monotonicNanos()
+        roundLoop: for round in 1...options.trials {
+            for j in jobs.indices where jobs[j].trials.count < round && jobs[j].error == nil {
+                runIndex += 1
+                let job = jobs[j]
+                onEvent(.starting(index: runIndex, total: totalRuns, operation: job.operation, name: job.name,
+                                  trial: job.trials.count + 1, trials: options.trials))
+                let runner: BenchRunner
+                if let existing = runners[job.configuration.tasksPerFolder] {
+                    runner = existing
+                } else {
+                    runner = try makeRunner(job.configuration)
+                    runners[job.configuration.tasksPerFolder] = runner
+                }
+                if let flushMethod { PageCache.drop(method: flushMethod, files: runnerFiles(runner)) }
+                let op: IOOperation = job.operation == .read ? .read : .write
+                var speed: Double?
+                var failure: String?
+                do {
+                    let result = try runner.run(op, knobs: knobs(for: job.configuration), recordLatency: false)
+                    ioSeconds += result.ioSeconds
+                    jobs[j].trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
+                                                   taskLatency: result.taskLatency, e2eLatency: result.e2eLatency))
+                    jobs[j].engine = result.engine
+                    speed = result.e2eSpeed
+                    if speed! > (best[job.operation]?.gibps ?? -1) { best[job.operation] = (job.name, speed!) }
+                } catch {
+                    failure = error.description
+                    jobs[j].error = failure
+                    if error.description.contains("(ENOSPC)") || error.description.contains("(EIO)")
+                        || error.description.contains("(EROFS)") || error.description.contains("(EDQUOT)") {
+                        aborted = error.description
+                    }
+                }
+                runsDone += 1
+                let text = LogWriter.format(
+                    operation: job.operation, configuration: job.configuration, engine: jobs[j].engine,
+                    ioSize: options.ioSize, trials: jobs[j].trials,
+                    notes: ["trials \(jobs[j].trials.count) of \(options.trials)"], error: jobs[j].error)
+                try LogWriter.write(text, toFile: job.path)
+                let elapsed = Double(monotonicNanos() - loopStart) / 1e9
+                let eta = runIndex < totalRuns ? elapsed / Double(runIndex) * Double(totalRuns - runIndex) : 0
+                onEvent(.finished(index: runIndex, total: totalRuns, operation: job.operation, name: job.name,
+                                  trial: jobs[j].trials.count, gibps: speed, error: failure, etaSeconds: eta,
+                                  best: best))
+                if aborted != nil { break roundLoop }
+            }
+        }
+        let failed = jobs.compactMap { job in job.error.map { (job.name, $0) } }
+        return SweepSummary(runsDone: runsDone, skipped: skipped, failed: failed,
+                            wallSeconds: Double(monotonicNanos() - wallStart) / 1e9, ioSeconds: ioSeconds,
+                            logDir: options.logDir, aborted: aborted)
+    }
+
+    private func makeRunner(_ config: SweepConfiguration) throws(BenchError) -> BenchRunner {
+        var plan = BenchPlan(targets: options.nvmeDirs.enumerated().map { BenchTarget(folder: $1, deviceID: $0) },
+                             ioSize: options.ioSize)
+        plan.tasksPerFolder = config.tasksPerFolder
+        plan.loops = options.loops
+        plan.warmupLoops = options.warmupLoops
+        plan.buffered = options.buffered
+        plan.readSubfolder = SweepOperation.read.ioFolderName
+        plan.writeSubfolder = SweepOperation.write.ioFolderName
+        return try BenchRunner(plan: plan)
+    }
+
+    private func runnerFiles(_ runner: BenchRunner) -> [String] {
+        (0..<runner.plan.taskCount).map { runner.dataFile(task: $0, operation: .read) }
+    }
+
+    private func knobs(for config: SweepConfiguration) throws(BenchError) -> BenchKnobs {
+        BenchKnobs(blockSize: config.blockSize, queueDepth: config.queueDepth, singleSubmit: config.singleSubmit,
+                   overlapEvents: !config.sequentialRequests, ioParallel: config.ioParallel,
+                   engine: try config.engine.map { name throws(BenchError) in try EngineName.parse(name) } ?? options.engine)
+    }
+}
+
+/// Dropping the page cache: the whole cache as root, else our own files.
+public enum PageCache {
+    /// How the cache will be dropped here, in words.
+    public static func method() -> String {
+        access("/proc/sys/vm/drop_caches", W_OK) == 0 && geteuid() == 0
+            ? "/proc/sys/vm/drop_caches (root: sync, then drop every clean page)"
+            : "posix_fadvise(POSIX_FADV_DONTNEED) on the test files (not root)"
+    }
+
+    /// Drops the cache: `sync` then `3` to drop_caches as root, else fadvise on `files`.
+    public static func drop(method: String, files: [String]) {
+        if method.hasPrefix("/proc") {
+            sync()
+            let fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC)
+            if fd >= 0 {
+                _ = "3\n".withCString { Glibc.write(fd, $0, 2) }
+                close(fd)
+            }
+            return
+        }
+        for path in files {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                fdatasync(fd)
+                _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+                close(fd)
+            }
+        }
+    }
+}
