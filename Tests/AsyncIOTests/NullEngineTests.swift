@@ -11,7 +11,7 @@ struct NullEngineTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 4096, queueDepth: 7, singleSubmit: single,
                                                 overlapEvents: overlap, intraOpParallelism: 3, engine: .null))
         let buffer = try AlignedBuffer(count: (1 << 20) + 12345, lock: false)
-        try handle.pwrite(buffer, to: dir.file("n"), async: false, latency: LatencySink { _ in counter.add() })
+        try handle.pwrite(buffer, to: dir.file("n"), async: false, latency: LatencySink { _, _ in counter.add() })
         // 1 MiB + 12345 over 3 workers in 4 KiB blocks (tails as their own requests).
         #expect(counter.value >= (1 << 20) / 4096)
     }
