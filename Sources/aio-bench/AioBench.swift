@@ -39,9 +39,26 @@ struct AioBench: AsyncParsableCommand {
     }
 
     static func fail(_ message: String, code: Int32) -> Never {
-        FileHandle.standardError.write(Data("aio-bench: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("aio-bench: \(oneLine(message))\n".utf8))
         Foundation.exit(code)
     }
+}
+
+/// `text` with control characters escaped (`\n`, `\r`, `\t`, `\u{1b}`), so a path or value
+/// that contains a newline still makes one line on stderr.
+func oneLine(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+            out += "\\u{\(String(scalar.value, radix: 16))}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 /// Prints to stdout and flushes (output may be piped while a long run goes on).
@@ -51,5 +68,5 @@ func say(_ line: String) {
 
 /// Prints one warning line to stderr.
 func warn(_ line: String) {
-    FileHandle.standardError.write(Data("aio-bench: warning: \(line)\n".utf8))
+    FileHandle.standardError.write(Data("aio-bench: warning: \(oneLine(line))\n".utf8))
 }

@@ -3,6 +3,9 @@ import ArgumentParser
 import AsyncIO
 
 /// `aio-bench io`: one benchmark of one configuration, DeepSpeed's `ds_io`.
+///
+/// Numeric options parse their next argument unconditionally, so `--io_size -1` reaches the
+/// size check and gets its message instead of "missing value".
 struct IOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "io",
@@ -15,13 +18,15 @@ struct IOCommand: ParsableCommand {
             parsing: .upToNextOption, help: "DIR:ID pairs; one task per pair.")
     var folderToDeviceMapping: [String] = []
 
-    @Option(name: [.customLong("io_size"), .customLong("io-size")], help: "Bytes per task per loop (K/M/G suffixes).")
+    @Option(name: [.customLong("io_size"), .customLong("io-size")],
+            parsing: .unconditional, help: "Bytes per task per loop (K/M/G suffixes).")
     var ioSize: String
 
     @Flag(name: .customLong("read"), help: "Read (default: write).")
     var read = false
 
-    @Option(name: [.customLong("multi_process"), .customLong("multi-process")], help: "Tasks per --folder.")
+    @Option(name: [.customLong("multi_process"), .customLong("multi-process")],
+            parsing: .unconditional, help: "Tasks per --folder.")
     var multiProcess = 1
 
     @OptionGroup var knobs: KnobOptions
@@ -29,10 +34,12 @@ struct IOCommand: ParsableCommand {
     @Flag(name: .customLong("validate"), help: "Compare the data with an ordinary read afterwards.")
     var validate = false
 
-    @Option(name: .customLong("loops"), help: "Measured loops.")
+    @Option(name: .customLong("loops"),
+            parsing: .unconditional, help: "Measured loops.")
     var loops = 3
 
-    @Option(name: [.customLong("warmup_loops"), .customLong("warmup-loops")], help: "Untimed loops first.")
+    @Option(name: [.customLong("warmup_loops"), .customLong("warmup-loops")],
+            parsing: .unconditional, help: "Untimed loops first.")
     var warmupLoops = 1
 
     @Flag(name: [.customLong("include_warmup_time"), .customLong("include-warmup-time")])
@@ -98,8 +105,14 @@ struct IOCommand: ParsableCommand {
         let operation: IOOperation = read ? .read : .write
         try IOCheck.directIO(plan: plan, knobs: benchKnobs)
         let runner = try BenchRunner(plan: plan)
-        defer { if !keepFiles { runner.cleanup() } }
-        let result = try runner.run(operation, knobs: benchKnobs)
+        let result: BenchResult
+        do {
+            result = try runner.run(operation, knobs: benchKnobs)
+        } catch {
+            runner.cleanup()  // a failed run leaves nothing behind, even with --keep_files
+            throw error
+        }
+        if !keepFiles { runner.cleanup() }
         if json {
             say(result.json)
             return
@@ -115,10 +128,12 @@ struct IOCommand: ParsableCommand {
 
 /// The five engine knobs and engine options, shared by `io` and `fio-equivalent`.
 struct KnobOptions: ParsableArguments {
-    @Option(name: [.customLong("block_size"), .customLong("block-size")], help: "Bytes per request (K/M/G).")
+    @Option(name: [.customLong("block_size"), .customLong("block-size")],
+            parsing: .unconditional, help: "Bytes per request (K/M/G).")
     var blockSize = "1M"
 
-    @Option(name: [.customLong("queue_depth"), .customLong("queue-depth")], help: "Requests in flight per worker.")
+    @Option(name: [.customLong("queue_depth"), .customLong("queue-depth")],
+            parsing: .unconditional, help: "Requests in flight per worker.")
     var queueDepth = 32
 
     @Flag(name: [.customLong("single_submit"), .customLong("single-submit")], help: "One submit call per request.")
@@ -128,7 +143,8 @@ struct KnobOptions: ParsableArguments {
           help: "Wait for each batch before the next (no overlap).")
     var sequentialRequests = false
 
-    @Option(name: [.customLong("io_parallel"), .customLong("io-parallel")], help: "Workers per task.")
+    @Option(name: [.customLong("io_parallel"), .customLong("io-parallel")],
+            parsing: .unconditional, help: "Workers per task.")
     var ioParallel = 1
 
     @Option(name: .customLong("engine"), help: "auto, io_uring, aio, posix or null.")

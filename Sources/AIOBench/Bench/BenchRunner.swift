@@ -26,7 +26,7 @@ public final class BenchRunner: @unchecked Sendable {
         ScratchFiles.shared.installSignalHandlers()
     }
 
-    deinit { cleanup() }
+    deinit { if !plan.keepFiles { cleanup() } }
 
     /// The data file of `task` for `operation` (DeepSpeed: `_aio_<op>_<bytes>.pt.<task>`).
     public func dataFile(task: Int, operation: IOOperation, loop: Int? = nil) -> String {
@@ -84,23 +84,41 @@ public final class BenchRunner: @unchecked Sendable {
     }
 
     /// Creates the read files (random data), reusing any that already have the right size.
+    ///
+    /// A regular file of another size is replaced (and removed at the end); a path that is not
+    /// a regular file (folder, symbolic link, ...) or cannot be written is an error and is left
+    /// as it was.
     private func prepareReadFiles(direct: Bool) throws(BenchError) {
         guard !readFilesReady else { return }
         let total = plan.warmupLoops + plan.loops
         let loopsWithFiles = plan.differentFileEachIteration ? Array(0..<total) : [0]
+        var toWrite: [(task: Int, path: String)] = []
+        for task in 0..<plan.taskCount {
+            for loop in loopsWithFiles {
+                let path = dataFile(task: task, operation: .read, loop: loop)
+                var st = stat()
+                guard lstat(path, &st) == 0 else {
+                    toWrite.append((task, path))
+                    continue
+                }
+                guard st.st_mode & S_IFMT == S_IFREG else {
+                    throw .runtime("read file '\(path)' exists and is not a regular file: "
+                        + "remove it or use another folder")
+                }
+                if Int(st.st_size) == plan.ioSize { continue }
+                guard access(path, W_OK) == 0 else {
+                    throw .runtime("read file '\(path)' has \(st.st_size) bytes, not --io_size \(plan.ioSize), "
+                        + "and cannot be replaced: \(String(cString: strerror(errno)))")
+                }
+                toWrite.append((task, path))
+            }
+        }
         do {
             let writer = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 16, intraOpParallelism: 1,
                                                     engine: .auto, direct: direct))
-            for task in 0..<plan.taskCount {
-                for loop in loopsWithFiles {
-                    let path = dataFile(task: task, operation: .read, loop: loop)
-                    var st = stat()
-                    if lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == plan.ioSize {
-                        continue
-                    }
-                    track(path)
-                    try writer.write(buffers[task], to: path)
-                }
+            for (task, path) in toWrite {
+                track(path)
+                try writer.write(buffers[task], to: path)
             }
         } catch {
             throw BenchError(error)
