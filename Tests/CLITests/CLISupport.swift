@@ -164,12 +164,31 @@ func fileSize(_ path: String) -> Int? {
 /// Whether the tests run as root (permission bits do not stop root).
 var runningAsRoot: Bool { geteuid() == 0 }
 
-/// The argv prefix that runs a program as `nobody` through `setpriv`, or nil when not possible.
-func dropRootPrefix() -> [String]? {
-    for p in ["/usr/bin/setpriv", "/bin/setpriv"] where FileManager.default.isExecutableFile(atPath: p) {
-        return [p, "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+/// The argv prefix that runs a program as `nobody` through `setpriv`, or why that is not possible.
+///
+/// - Parameter folder: a folder `nobody` must be able to enter (besides running `aio-bench`).
+func dropRootPrefix(reaching folder: String) -> Result<[String], CLIHarnessError> {
+    guard let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: FileManager.default.isExecutableFile)
+    else { return .failure(CLIHarnessError(description: "no setpriv to drop root")) }
+    let prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    guard let tool = try? CLI.binary(),
+          let check = ["/usr/bin/test", "/bin/test"].first(where: FileManager.default.isExecutableFile)
+    else { return .failure(CLIHarnessError(description: "no aio-bench or no test(1)")) }
+    for (flag, path) in [("-x", tool.path), ("-x", folder)] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: setpriv)
+        p.arguments = Array(prefix.dropFirst()) + [check, flag, path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else {
+            return .failure(CLIHarnessError(description: "cannot start setpriv"))
+        }
+        p.waitUntilExit()
+        if p.terminationStatus != 0 {
+            return .failure(CLIHarnessError(description: "user nobody cannot reach \(path)"))
+        }
     }
-    return nil
+    return .success(prefix)
 }
 
 /// Whether `folder` accepts `O_DIRECT` (tmpfs does from Linux 6.6).

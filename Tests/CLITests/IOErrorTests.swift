@@ -56,18 +56,19 @@ struct IOErrorTests {
     /// A 0500 folder. Root ignores permission bits, so as root the tool runs as `nobody` through
     /// `setpriv` (an argv prefix, no shell).
     @Test func unwritableFolder() throws {
-        var prefix: [String] = []
-        if runningAsRoot {
-            guard let drop = dropRootPrefix() else {
-                print("unwritableFolder: skipped: running as root (permission bits do not apply) and no setpriv to drop root")
-                return
-            }
-            prefix = drop
-        }
         let scratch = try ScratchFolder("ro")
         defer { scratch.remove() }
         let folder = try scratch.folder("read-only", mode: 0o500)
         chmod(folder, 0o500)
+        var prefix: [String] = []
+        if runningAsRoot {
+            switch dropRootPrefix(reaching: scratch.path) {
+            case .success(let drop): prefix = drop
+            case .failure(let why):
+                print("unwritableFolder: skipped: running as root (permission bits do not apply) and \(why)")
+                return
+            }
+        }
         let before = listing(folder)
         let r = try CLI.io(["--folder", folder, "--io_size", "1M"], prefix: prefix)
         expectUsage(r, mentioning: [folder, "not writable"])
@@ -220,18 +221,19 @@ struct IOErrorTests {
 
     /// A read file of the wrong size that the user may not replace: refused, left as it was.
     @Test func readFileWrongSizeNotWritable() throws {
-        var prefix: [String] = []
-        if runningAsRoot {
-            guard let drop = dropRootPrefix() else {
-                print("readFileWrongSizeNotWritable: skipped: running as root and no setpriv to drop root")
-                return
-            }
-            prefix = drop
-        }
         let scratch = try ScratchFolder("rf")
         defer { scratch.remove() }
         let folder = try scratch.folder("open", mode: 0o777)
         chmod(folder, 0o777)
+        var prefix: [String] = []
+        if runningAsRoot {
+            switch dropRootPrefix(reaching: folder) {
+            case .success(let drop): prefix = drop
+            case .failure(let why):
+                print("readFileWrongSizeNotWritable: skipped: running as root (permission bits do not apply) and \(why)")
+                return
+            }
+        }
         let file = (folder as NSString).appendingPathComponent(Self.readFile1M)
         #expect(FileManager.default.createFile(atPath: file, contents: Data(count: 100),
                                                attributes: [.posixPermissions: 0o444]))
