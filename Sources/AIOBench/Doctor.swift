@@ -20,7 +20,8 @@ public enum Doctor {
                 + (probe.works ? "works" : "unavailable: \(probe.reason ?? "unknown")"))
         }
         let (auto, skipped) = EngineProbe.resolve(.auto)
-        lines.append("  auto      -> \(auto.rawValue)" + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))"))
+        lines.append("  auto      -> \(auto.rawValue)"
+            + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))"))
         let disabled = read("/proc/sys/kernel/io_uring_disabled") ?? "absent (io_uring always allowed)"
         lines.append("sysctl kernel.io_uring_disabled: \(disabled)")
         let nr = read("/proc/sys/fs/aio-nr") ?? "?"
@@ -37,7 +38,33 @@ public enum Doctor {
             } else {
                 lines.append("  direct I/O (O_DIRECT): NOT supported here (use --buffered, or another folder)")
             }
-            for line in StorageDevice.inspect(folder: folder).summary { lines.append("  " + line) }
+            for line in StorageDevice.inspect(folder: folder).summary {
+                // The ceiling line says what kind of limit it is.
+                if line.hasPrefix("folder: ") { continue }  // printed above
+                if line.hasPrefix("ceiling: ") {
+                    lines.append("  theoretical link limit: " + line.dropFirst("ceiling: ".count))
+                } else {
+                    lines.append("  " + line)
+                }
+            }
+        }
+        return lines
+    }
+
+    /// The lines of `doctor --probe`: a short measured ceiling of `folder` (see `Probe.measure`) and the
+    /// measured speeds against the device's theoretical link limit, flagged when above it.
+    ///
+    /// - Throws: what `Probe.measure(folder:settings:)` throws.
+    public static func probeReport(folder: String, settings: Probe.Settings = Probe.Settings())
+        throws(BenchError) -> [String]
+    {
+        let result = try Probe.measure(folder: folder, settings: settings)
+        let device = StorageDevice.inspect(folder: folder)
+        var lines = ["probe of \(folder): write, then read, \(ByteSize.compact(result.ioSize))"
+            + " with the fastest engine; files removed"]
+        lines += result.lines(device: device).map { "  " + $0 }
+        if device.ceilingBytesPerSecond == nil {
+            lines.append("  no theoretical link limit to compare with: \(device.ceiling)")
         }
         return lines
     }

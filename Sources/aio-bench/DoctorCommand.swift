@@ -5,13 +5,29 @@ import ArgumentParser
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Show which engines work here and why others do not, limits, and the device behind a folder.")
+        abstract: "Show which engines work here and why others do not, limits, and the device behind a folder.",
+        discussion: """
+            The device section names the block device behind --folder, its model and PCIe link, and the link's \
+            theoretical limit where there is one. --probe adds a short measured ceiling: a write and a read of \
+            --probe_size (default 512M) with block 1M, queue depth 64, io_parallel 8 and the fastest engine, in \
+            a sub-folder of --folder that is removed afterwards.
+            """)
 
     @Option(name: .customLong("folder"), help: "Folder to inspect (default: the current directory).")
     var folder = "."
 
+    @Flag(name: .customLong("probe"), help: "Also measure a short ceiling: one fast write and read in --folder.")
+    var probe = false
+
+    @Option(name: [.customLong("probe_size"), .customLong("probe-size")],
+            help: "Bytes the probe writes and reads (K/M/G); reduced to fit free space and memory.")
+    var probeSize = "512M"
+
     func run() throws {
         try BenchPlan.checkFolder(folder, flag: "folder")
+        let size = try ByteSize.parse(probeSize, name: "--probe_size")
         for line in Doctor.report(folder: folder) { say(line) }
+        guard probe else { return }
+        for line in try Doctor.probeReport(folder: folder, settings: Probe.Settings(ioSize: size)) { say(line) }
     }
 }

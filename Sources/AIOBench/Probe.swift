@@ -1,0 +1,234 @@
+import AsyncIO
+import Foundation
+import Glibc
+
+/// A short measured ceiling of the storage behind a folder: one high-parallelism write and one read with the
+/// fastest engine that works here, what `aio-bench doctor --probe` prints and summaries compare results with.
+public struct ProbeResult: Sendable, Equatable, Codable {
+    /// The folder measured.
+    public var folder: String
+    /// The engine that ran (never `auto`).
+    public var engine: String
+    /// Bytes moved per operation.
+    public var ioSize: Int
+    /// Bytes per request.
+    public var blockSize: Int
+    /// Requests in flight per worker.
+    public var queueDepth: Int
+    /// Workers the operation is split over.
+    public var ioParallel: Int
+    /// Whether `O_DIRECT` was used (false on filesystems that refuse it, such as tmpfs).
+    public var direct: Bool
+    /// The measured read speed in GiB/s (median loop).
+    public var readGiBps: Double
+    /// The measured write speed in GiB/s (median loop).
+    public var writeGiBps: Double
+    /// Remarks: sizes reduced to fit, page locking refused, the page cache used.
+    public var notes: [String]
+
+    /// Creates a result.
+    public init(
+        folder: String, engine: String, ioSize: Int, blockSize: Int, queueDepth: Int, ioParallel: Int,
+        direct: Bool, readGiBps: Double, writeGiBps: Double, notes: [String] = []
+    ) {
+        self.folder = folder
+        self.engine = engine
+        self.ioSize = ioSize
+        self.blockSize = blockSize
+        self.queueDepth = queueDepth
+        self.ioParallel = ioParallel
+        self.direct = direct
+        self.readGiBps = readGiBps
+        self.writeGiBps = writeGiBps
+        self.notes = notes
+    }
+
+    /// The measured speed of `operation` in GiB/s.
+    public func gibps(_ operation: ReportRow.Operation) -> Double {
+        operation == .read ? readGiBps : writeGiBps
+    }
+
+    /// How it was measured, e.g. `io_uring, block 1M, queue depth 64, io_parallel 8, 512M, O_DIRECT`.
+    public var settings: String {
+        "\(engine), block \(ByteSize.compact(blockSize)), queue depth \(queueDepth), io_parallel \(ioParallel),"
+            + " \(ByteSize.compact(ioSize)), \(direct ? "O_DIRECT" : "buffered (page cache)")"
+    }
+
+    /// The lines `doctor --probe` prints: the measured speeds, the settings, and each speed against the
+    /// device's theoretical ceiling when it has one (a speed above it is flagged as suspect).
+    public func lines(device: StorageDevice?) -> [String] {
+        var lines = [
+            String(format: "measured ceiling: read %.2f GiB/s, write %.2f GiB/s", readGiBps, writeGiBps),
+            "  measured with: \(settings)",
+        ]
+        for note in notes { lines.append("  note: \(note)") }
+        lines += Probe.ceilingComparison(
+            read: readGiBps, write: writeGiBps, device: device, probe: nil, what: "measured", indent: "  ")
+        return lines
+    }
+}
+
+/// Measures the ceiling of the storage behind a folder (see `ProbeResult`).
+public enum Probe {
+    /// What the probe runs.
+    public struct Settings: Sendable, Equatable {
+        /// Bytes per operation; reduced to fit free space and memory (never below `minimumIOSize`).
+        public var ioSize: Int
+        /// Bytes per request.
+        public var blockSize: Int
+        /// Requests in flight per worker.
+        public var queueDepth: Int
+        /// Workers one operation is split over.
+        public var ioParallel: Int
+        /// Measured loops per operation (the median is taken).
+        public var loops: Int
+        /// Untimed loops first.
+        public var warmupLoops: Int
+        /// The engine; `auto` takes the fastest that works here (io_uring, then kernel AIO, then POSIX).
+        public var engine: EngineKind
+
+        /// The default: 512 MiB, block 1 MiB, queue depth 64, io_parallel 8, three loops after one warm-up.
+        public init(
+            ioSize: Int = 512 << 20, blockSize: Int = 1 << 20, queueDepth: Int = 64, ioParallel: Int = 8,
+            loops: Int = 3, warmupLoops: Int = 1, engine: EngineKind = .auto
+        ) {
+            self.ioSize = ioSize
+            self.blockSize = blockSize
+            self.queueDepth = queueDepth
+            self.ioParallel = ioParallel
+            self.loops = loops
+            self.warmupLoops = warmupLoops
+            self.engine = engine
+        }
+    }
+
+    /// The smallest size the probe shrinks to before giving up.
+    public static let minimumIOSize = 16 << 20
+
+    /// The sub-folder of the measured folder that holds the probe's files while it runs.
+    public static let subfolder = "_aio_bench_probe_io"
+
+    /// The largest power-of-two fraction of `requested` (at least `minimum`) that leaves room for two files
+    /// (read and write) plus 64 MiB in `freeBytes` and for one buffer in half of `availableMemory`; nil when
+    /// even `minimum` does not fit. Unknown space or memory (nil) does not limit.
+    public static func fittedSize(
+        requested: Int, freeBytes: Int?, availableMemory: Int?, minimum: Int = minimumIOSize
+    ) -> Int? {
+        var size = requested
+        func fits(_ size: Int) -> Bool {
+            if let freeBytes, freeBytes < 2 * size + (64 << 20) { return false }
+            if let availableMemory, availableMemory / 2 < size { return false }
+            return true
+        }
+        while !fits(size) {
+            guard size / 2 >= min(minimum, requested) else { return nil }
+            size /= 2
+        }
+        return size
+    }
+
+    /// Writes and then reads `settings.ioSize` bytes in `folder/_aio_bench_probe_io/` with the fastest
+    /// engine and returns the median speeds. Uses `O_DIRECT` where the folder allows it, else the page cache
+    /// (with a note). The files and the sub-folder are removed afterwards, also on failure.
+    ///
+    /// - Throws: `BenchError.usage` for a missing or unwritable folder, `BenchError.runtime` when there is not
+    ///   room for the files or the I/O fails.
+    public static func measure(folder: String, settings: Settings = Settings()) throws(BenchError) -> ProbeResult {
+        try BenchPlan.checkFolder(folder, flag: "folder")
+        var notes: [String] = []
+        guard let size = fittedSize(requested: settings.ioSize, freeBytes: freeBytes(folder),
+                                    availableMemory: availableMemory())
+        else {
+            throw .runtime("probe: not enough free space or memory in '\(folder)' for two files of"
+                + " \(ByteSize.compact(min(minimumIOSize, settings.ioSize))) and a buffer of the same size")
+        }
+        if size < settings.ioSize {
+            notes.append("size reduced from \(ByteSize.compact(settings.ioSize)) to \(ByteSize.compact(size))"
+                + " to fit free space and memory")
+        }
+        let direct = IOFile.directIOAlignment(folder: folder) != nil
+        if !direct {
+            notes.append("the folder refuses O_DIRECT: measured through the page cache, so the figures show"
+                + " memory speed, not the device")
+        }
+        let device = StorageDevice.inspect(folder: folder)
+        if device.problem == nil, device.blockDevice == nil {
+            notes.append("no block device behind the folder (\(device.filesystem ?? "unknown filesystem")):"
+                + " the figures measure memory, not storage")
+        }
+        let (engine, skipped) = EngineProbe.resolve(settings.engine)
+        for reason in skipped { notes.append("engine skipped: \(reason)") }
+        let blocks = max(1, (size + settings.blockSize - 1) / settings.blockSize)
+        let knobs = BenchKnobs(
+            blockSize: settings.blockSize, queueDepth: settings.queueDepth, singleSubmit: false, overlapEvents: true,
+            ioParallel: max(1, min(settings.ioParallel, blocks)), engine: engine)
+        var plan = BenchPlan(targets: [BenchTarget(folder: folder)], ioSize: size)
+        plan.loops = max(1, settings.loops)
+        plan.warmupLoops = max(0, settings.warmupLoops)
+        plan.buffered = !direct
+        plan.readSubfolder = subfolder
+        plan.writeSubfolder = subfolder
+        let runner = try BenchRunner(plan: plan)
+        defer { runner.cleanup() }
+        let write = try runner.run(.write, knobs: knobs, recordLatency: false)
+        let read = try runner.run(.read, knobs: knobs, recordLatency: false)
+        notes += runner.warnings
+        return ProbeResult(
+            folder: folder, engine: read.engine, ioSize: size, blockSize: knobs.blockSize,
+            queueDepth: knobs.queueDepth, ioParallel: knobs.ioParallel, direct: direct,
+            readGiBps: medianSpeed(read), writeGiBps: medianSpeed(write), notes: notes)
+    }
+
+    /// The speed of the median loop in GiB/s (bytes of one loop over its seconds), or the run's E2E speed when
+    /// loop times are missing.
+    static func medianSpeed(_ result: BenchResult) -> Double {
+        let perLoop = result.taskLoopSeconds.first ?? []
+        guard let seconds = ParamGenerator.median(perLoop.filter { $0 > 0 }) else { return result.e2eSpeed }
+        return Double(result.ioSize * result.tasks) / seconds / Double(1 << 30)
+    }
+
+    /// Lines comparing read and write figures in GiB/s with the device's theoretical ceiling and, when given,
+    /// the measured one (`probe`); a figure above the theoretical ceiling gets a `SUSPECT:` line naming the
+    /// likely causes. `what` names the figures (`best`, `measured`). No line for a figure with neither ceiling.
+    public static func ceilingComparison(
+        read: Double?, write: Double?, device: StorageDevice?, probe: ProbeResult?, what: String,
+        indent: String = ""
+    ) -> [String] {
+        var lines: [String] = []
+        let limit = device?.ceilingBytesPerSecond.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
+        for (operation, value) in [(ReportRow.Operation.read, read), (.write, write)] {
+            guard let value, value.isFinite else { continue }
+            var parts: [String] = []
+            if let limit {
+                let percent = value * Double(1 << 30) / limit * 100
+                parts.append(String(format: "%.0f %% of the theoretical ceiling", percent))
+            }
+            if let probe, probe.gibps(operation) > 0 {
+                let measured = probe.gibps(operation)
+                parts.append(String(format: "%.0f %% of the measured ceiling (%.2f GiB/s)",
+                                    value / measured * 100, measured))
+            }
+            guard !parts.isEmpty else { continue }
+            lines.append("\(indent)\(what) \(operation.rawValue) "
+                + String(format: "%.2f GiB/s", value) + ": " + parts.joined(separator: ", "))
+            if let warning = device?.suspect(bytesPerSecond: value * Double(1 << 30)) {
+                lines.append("\(indent)SUSPECT: \(what) \(operation.rawValue) \(warning)")
+            }
+        }
+        return lines
+    }
+
+    /// Bytes free for an unprivileged user on the filesystem of `folder`, or nil.
+    static func freeBytes(_ folder: String) -> Int? {
+        var info = statvfs()
+        guard statvfs(folder, &info) == 0 else { return nil }
+        let (bytes, overflow) = Int(clamping: info.f_bavail).multipliedReportingOverflow(
+            by: Int(clamping: info.f_frsize))
+        return overflow ? Int.max : bytes
+    }
+
+    /// `MemAvailable` from `/proc/meminfo` in bytes, or nil.
+    static func availableMemory() -> Int? {
+        MachineFacts.meminfo("MemAvailable")
+    }
+}
