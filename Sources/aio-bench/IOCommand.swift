@@ -157,12 +157,16 @@ struct KnobOptions: ParsableArguments {
           help: "io_uring: do not register buffers and files.")
     var noRegister = false
 
+    @Flag(name: [.customLong("register_files"), .customLong("register-files")],
+          help: "io_uring: also register the file descriptors (fixed files).")
+    var registerFiles = false
+
     func make() throws -> BenchKnobs {
         BenchKnobs(
             blockSize: try ByteSize.parse(blockSize, name: "--block_size"), queueDepth: queueDepth,
             singleSubmit: singleSubmit, overlapEvents: !sequentialRequests, ioParallel: ioParallel,
             engine: try EngineName.parse(engine),
-            engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister))
+            engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles))
     }
 }
 

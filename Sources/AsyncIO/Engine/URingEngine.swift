@@ -55,7 +55,7 @@ final class URingQueue: IOQueue {
         if filesRegistered {
             parts.append("registered files")
         } else if let why = fileRegistrationFailed {
-            parts.append("unregistered files (\(why))")
+            parts.append("unregistered files (registration failed: \(why))")
         }
         if sqpoll { parts.append("SQPOLL") }
         return "io_uring: " + parts.joined(separator: ", ")
@@ -147,7 +147,7 @@ final class URingQueue: IOQueue {
         // The scheduler keeps at most `depth` in flight; the CQ (2x SQ) never overflows.
         capacity = depth
 
-        if options.registerResources {
+        if options.registerResources && options.registerFiles {
             registerFileTable()
         }
     }

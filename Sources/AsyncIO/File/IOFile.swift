@@ -81,6 +81,20 @@ public final class IOFile: @unchecked Sendable {
         return Int64(st.st_size)
     }
 
+    /// Reserves `length` bytes at `offset` on the device (`fallocate`, mode 0), extending the file.
+    ///
+    /// Direct writes into reserved space need no block allocation, so io_uring can issue them
+    /// without handing them to its worker threads (which serialise writes to one file). Returns
+    /// false when the file system cannot do it (nothing is written as a fallback).
+    @discardableResult
+    public func preallocate(offset: Int64, length: Int64) -> Bool {
+        guard length > 0 else { return true }
+        while CAsyncIO_fallocate(bufferedFD, offset, length) != 0 {
+            if currentErrno() != EINTR { return false }
+        }
+        return true
+    }
+
     /// Flushes the file's data to the device.
     public func sync() throws(AsyncIOError) {
         _ = try syscallRetrying("fsync", path: path) { fsync(bufferedFD) }

@@ -233,6 +233,11 @@ public final class AIOHandle: @unchecked Sendable {
             throw .invalid(verb, "block size \(config.blockSize) is not a multiple of the direct I/O alignment "
                            + "\(file.offsetAlignment) of this file system", path: path)
         }
+        if operation == .write, truncate, file.isDirect {
+            // A fresh file: reserve its extents first (as fio does by default), so no request
+            // has to allocate blocks on the way.
+            file.preallocate(offset: offset, length: Int64(count))
+        }
         if operation == .read {
             let size = try file.size()
             if size < offset + Int64(count) {

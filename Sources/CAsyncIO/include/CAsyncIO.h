@@ -108,6 +108,11 @@ static inline void CAsyncIO_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC
 // both alignments are 0 when the file system does not support direct I/O or does not say.
 int CAsyncIO_dio_align(int fd, uint32_t *mem_align, uint32_t *offset_align);
 
+/// fallocate(2) with mode 0: allocate (as unwritten extents) and extend the size; no zero-filling fallback.
+static inline int CAsyncIO_fallocate(int fd, int64_t offset, int64_t length) {
+    return (int)syscall(__NR_fallocate, fd, 0, offset, length);
+}
+
 /// ioctl(BLKSSZGET) on a block device descriptor.
 int CAsyncIO_blkssz(int fd, int *size);
 

@@ -1,0 +1,126 @@
+import AIOBench
+import AsyncIO
+import Foundation
+import Testing
+
+/// A folder under the temporary directory, removed afterwards.
+private final class TempDir: @unchecked Sendable {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "swift-aio-sweep-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func sub(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+private func writeConfig(_ dir: TempDir, _ json: String) -> String {
+    let file = dir.sub("sweep.json")
+    FileManager.default.createFile(atPath: file, contents: Data(json.utf8))
+    return file
+}
+
+private func smallOptions(_ dir: TempDir, trials: Int = 2) -> SweepOptions {
+    var o = SweepOptions(nvmeDirs: [dir.path])
+    o.sweepConfig = writeConfig(dir, #"{"block_size": ["64K"], "queue_depth": [4], "io_parallel": [1, 2]}"#)
+    o.ioSize = 1 << 20
+    o.trials = trials
+    o.logDir = dir.sub("_aio_bench_logs")
+    return o
+}
+
+@Suite("Sweep runner")
+struct SweepRunnerTests {
+    @Test("a two-point sweep writes one complete log per configuration and operation, and cleans up")
+    func endToEnd() throws {
+        let dir = TempDir()
+        let summary = try SweepRunner(options: smallOptions(dir)).run()
+        #expect(summary.runsDone == 8)
+        #expect(summary.failed.isEmpty)
+        let folder = try LogParser.parseFolder(dir.sub("_aio_bench_logs"))
+        let names = folder.records.map(\.name.fileName).sorted()
+        #expect(names == [
+            "read_block_overlap_ftd1_d4_bs64K_p1.txt", "read_block_overlap_ftd1_d4_bs64K_p2.txt",
+            "write_block_overlap_ftd1_d4_bs64K_p1.txt", "write_block_overlap_ftd1_d4_bs64K_p2.txt",
+        ])
+        for record in folder.records {
+            #expect(record.log.trialResults.count == 2)
+            #expect((record.metric ?? 0) > 0)
+        }
+        let result = try ParamGenerator.generate(folder)
+        #expect(result.aioJSON().contains("\"block_size\": 65536"))
+        // Test files and their folders are gone; only the logs remain.
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(left == ["_aio_bench_logs", "sweep.json"])
+    }
+
+    @Test("re-running the same sweep resumes: complete logs are kept, missing ones are run")
+    func resume() throws {
+        let dir = TempDir()
+        let options = smallOptions(dir, trials: 1)
+        _ = try SweepRunner(options: options).run()
+        let again = try SweepRunner(options: options).run()
+        #expect(again.runsDone == 0)
+        #expect(again.skipped == 4)
+        try FileManager.default.removeItem(atPath: dir.sub("_aio_bench_logs/_aio_bench_write_logs/write_block_overlap_ftd1_d4_bs64K_p2.txt"))
+        let third = try SweepRunner(options: options).run()
+        #expect(third.runsDone == 1)
+        #expect(third.skipped == 3)
+    }
+
+    @Test("a sweep with different parameters refuses to mix with old logs unless forced")
+    func manifestRefusal() throws {
+        let dir = TempDir()
+        var options = smallOptions(dir, trials: 1)
+        _ = try SweepRunner(options: options).run()
+        options.ioSize = 2 << 20
+        let error = #expect(throws: BenchError.self) { try SweepRunner(options: options).run() }
+        #expect(error?.description.contains("io_size") == true)
+        #expect(error?.exitCode == 64)
+        options.force = true
+        let forced = try SweepRunner(options: options).run()
+        #expect(forced.runsDone == 4)
+    }
+
+    @Test("a configuration that fails is logged with its error and the sweep goes on")
+    func failureLogged() throws {
+        let dir = TempDir()
+        var options = smallOptions(dir, trials: 1)
+        // 1000 bytes is not a multiple of the direct I/O alignment: that configuration fails.
+        options.sweepConfig = writeConfig(dir, #"{"block_size": [1000, "64K"], "queue_depth": [2]}"#)
+        let summary = try SweepRunner(options: options).run()
+        #expect(summary.failed.count == 2)
+        #expect(summary.failed.allSatisfy { $0.error.contains("alignment") })
+        let folder = try LogParser.parseFolder(options.logDir)
+        #expect(folder.records.filter { $0.log.error != nil }.count == 2)
+        #expect(folder.records.filter { $0.metric != nil }.count == 2)
+    }
+
+    @Test("a one-sided sweep still generates a configuration")
+    func oneSided() throws {
+        let dir = TempDir()
+        var options = smallOptions(dir, trials: 1)
+        options.write = false
+        _ = try SweepRunner(options: options).run()
+        let result = try ParamGenerator.generate(try LogParser.parseFolder(options.logDir))
+        #expect(result.objective == .read)
+    }
+
+    @Test("bad sweep inputs are one usage line each")
+    func badInputs() throws {
+        let dir = TempDir()
+        var options = smallOptions(dir)
+        options.read = false
+        options.write = false
+        #expect(throws: BenchError.self) { try SweepRunner(options: options) }
+        #expect(throws: BenchError.self) { try SweepRunner(options: SweepOptions(nvmeDirs: [dir.sub("missing")])) }
+        var logIsFile = smallOptions(dir)
+        logIsFile.logDir = dir.sub("sweep.json")
+        let e = #expect(throws: BenchError.self) { try SweepRunner(options: logIsFile) }
+        #expect(e?.description.contains("not a folder") == true)
+        var badJSON = smallOptions(dir)
+        badJSON.sweepConfig = writeConfig(dir, #"{"queue_depth": ["deep"]}"#)
+        #expect(throws: BenchError.self) { try SweepRunner(options: badJSON) }
+        for e in [try? SweepRunner(options: options)] { #expect(e == nil) }
+    }
+}
