@@ -7,9 +7,8 @@ public enum TuneOutput {
         var lines: [String] = []
         for note in result.notes { lines.append("note: \(note)") }
         if result.tied.count > 1 {
-            let names = result.tied.map { $0.configuration.description }
-            lines.append("tied (trial ranges overlap the best): \(names.joined(separator: "; ")); "
-                + "choosing the cheapest: \(result.best.configuration)")
+            let names = result.tied.map { short($0.configuration) }
+            lines.append("tied: \(names.joined(separator: ", ")); chosen: \(short(result.best.configuration))")
         }
         lines.append(result.performanceLine)
         let json = result.aioJSON()
@@ -19,5 +18,11 @@ public enum TuneOutput {
             lines.append("wrote \(output)")
         }
         return lines
+    }
+
+    /// A configuration as its log name without operation and extension: `block_overlap_ftd1_d8_bs1M_p1`.
+    static func short(_ configuration: SweepConfiguration) -> String {
+        let name = configuration.logFileName(operation: .read)
+        return String(name.dropFirst("read_".count).dropLast(".txt".count))
     }
 }
