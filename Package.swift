@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Property-based tests of the parsers (AIOBenchTests only).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // Kernel UAPI structs, raw syscall wrappers and ring-index atomics. No logic.
@@ -36,7 +38,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
-        .testTarget(name: "AIOBenchTests", dependencies: ["AIOBench", "AsyncIO"]),
+        .testTarget(
+            name: "AIOBenchTests",
+            dependencies: [
+                "AIOBench",
+                "AsyncIO",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(name: "CLITests", dependencies: ["AIOBench"]),
     ],
     swiftLanguageModes: [.v6]

@@ -578,9 +578,17 @@ public enum LogParser {
     }
 
     /// `key: value` → value, for aio-bench's own header lines.
+    /// Compared on Unicode scalars, not Characters: a value that starts with a combining mark joins the space
+    /// before it into one Character, and a Character-wise prefix test would lose the whole line.
     private static func field(_ line: String, _ key: String) -> String? {
-        guard line.hasPrefix(key + ": ") || line == key + ":" else { return nil }
-        return String(line.dropFirst(key.count + 1)).trimmingWhitespace()
+        let scalars = line.unicodeScalars
+        let prefix = (key + ":").unicodeScalars
+        guard scalars.starts(with: prefix) else { return nil }
+        var value = scalars.dropFirst(prefix.count)
+        guard value.isEmpty || value.first == " " else { return nil }
+        while let first = value.first, first.properties.isWhitespace { value.removeFirst() }
+        while let last = value.last, last.properties.isWhitespace { value.removeLast() }
+        return String(Substring(value))
     }
 
     /// DeepSpeed's number: the second-to-last whitespace-separated field as a float.
