@@ -99,8 +99,9 @@ struct SweepArguments: ParsableArguments {
         let summary = try runner.run()
         progress.finish()
         if !quiet {
-            progress.line(String(format: "sweep: %d run(s) in %.1f s (I/O %.1f s; tool overhead %.1f ms per run)",
-                                 summary.runsDone, summary.wallSeconds, summary.ioSeconds,
+            progress.line(String(format: "sweep: %d run(s) in %.1f s (I/O %.1f s, removing old write files %.1f s; "
+                                 + "tool overhead %.1f ms per run)",
+                                 summary.runsDone, summary.wallSeconds, summary.ioSeconds, summary.removalSeconds,
                                  summary.overheadPerRunMillis)
                 + (summary.skipped > 0 ? ", \(summary.skipped) complete log(s) kept from before" : ""))
         }

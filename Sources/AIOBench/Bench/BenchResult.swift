@@ -54,6 +54,8 @@ public struct BenchResult: Sendable, Codable, Equatable {
     public var folders: [String]
     /// Wall seconds of every loop including warm-up (the I/O part of the run's time).
     public var ioSeconds: Double = 0
+    /// Wall seconds spent removing the previous loop's write files (device work with `discard`).
+    public var removalSeconds: Double = 0
 
     /// Total bytes moved in the measured loops.
     public var totalBytes: Int { ioSize * tasks * loops }

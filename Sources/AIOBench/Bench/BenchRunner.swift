@@ -65,8 +65,12 @@ public final class BenchRunner: @unchecked Sendable {
         }
     }
 
+    /// Bytes of the task buffers backed by huge pages, read from /proc once after allocation.
+    private var hugePageBytes = 0
+
     private func allocate() throws(BenchError) {
         guard buffers.isEmpty else { return }
+        defer { hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes } }
         for task in 0..<plan.taskCount {
             do {
                 let buffer = try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory)
@@ -155,6 +159,7 @@ public final class BenchRunner: @unchecked Sendable {
         var usageStart = rusage()
         let totalLoops = plan.warmupLoops + plan.loops
         var ioNanos: UInt64 = 0
+        var removalNanos: UInt64 = 0
         for loop in 0..<totalLoops {
             let measured = loop >= plan.warmupLoops || plan.includeWarmupTime
             if loop == plan.warmupLoops || (loop == 0 && plan.includeWarmupTime) {
@@ -163,10 +168,14 @@ public final class BenchRunner: @unchecked Sendable {
             let paths = (0..<tasks).map { dataFile(task: $0, operation: operation, loop: loop) }
             if operation == .write {
                 // Fresh extents every loop, as fio does with a new file: remove the old one first.
+                // On a file system mounted with `discard` this is device work (tens of ms for
+                // hundreds of MiB), so it is timed apart from the tool's own overhead.
+                let removalStart = monotonicNanos()
                 for p in paths {
                     unlink(p)
                     track(p)
                 }
+                removalNanos += monotonicNanos() - removalStart
             }
             let loopStart = monotonicNanos()
             let outcome = runLoop(operation, handles: handles, paths: paths,
@@ -207,13 +216,14 @@ public final class BenchRunner: @unchecked Sendable {
             engine: handles[0].engine.rawValue, enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks, direct: direct,
             pageLocked: buffers.allSatisfy(\.isLocked),
-            hugePageBytes: buffers.reduce(0) { $0 + $1.hugePageBytes },
+            hugePageBytes: hugePageBytes,
             bufferBytes: buffers.reduce(0) { $0 + $1.count },
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requestsPerTask * tasks * measuredLoops, latencyMicros: percentiles,
             cpuUser: seconds(usageEnd.ru_utime) - seconds(usageStart.ru_utime),
             cpuSystem: seconds(usageEnd.ru_stime) - seconds(usageStart.ru_stime),
-            validated: validated, folders: plan.targets.map(\.folder), ioSeconds: Double(ioNanos) / 1e9)
+            validated: validated, folders: plan.targets.map(\.folder), ioSeconds: Double(ioNanos) / 1e9,
+            removalSeconds: Double(removalNanos) / 1e9)
     }
 
     private func requestCount(knobs: BenchKnobs) -> Int {

@@ -58,14 +58,21 @@ public struct SweepSummary: Sendable {
     public var wallSeconds: Double
     /// Seconds spent inside timed and warm-up loops (the I/O itself).
     public var ioSeconds: Double
+    /// Seconds spent removing old write files between loops (device work on `discard` mounts).
+    public var removalSeconds: Double
     /// The log folder.
     public var logDir: String
     /// Whether the sweep stopped early on a device error (ENOSPC, EIO, ...).
     public var aborted: String?
 
-    /// Per configuration run, the seconds outside the I/O loops (tool overhead), in ms.
+    /// Per configuration run, the seconds outside the I/O loops and file removal (tool overhead), in ms.
     public var overheadPerRunMillis: Double {
-        runsDone > 0 ? max(0, wallSeconds - ioSeconds) / Double(runsDone) * 1000 : 0
+        runsDone > 0 ? max(0, wallSeconds - ioSeconds - removalSeconds) / Double(runsDone) * 1000 : 0
+    }
+
+    /// Per configuration run, the seconds spent removing old write files, in ms.
+    public var removalPerRunMillis: Double {
+        runsDone > 0 ? removalSeconds / Double(runsDone) * 1000 : 0
     }
 }
 
@@ -266,6 +273,7 @@ public final class SweepRunner: @unchecked Sendable {
         if let flushMethod { onEvent(.note("page cache: dropped before each configuration via \(flushMethod)")) }
 
         var ioSeconds = 0.0
+        var removalSeconds = 0.0
         var runsDone = 0
         var best: [SweepOperation: (name: String, gibps: Double)] = [:]
         let totalRuns = jobs.reduce(0) { $0 + options.trials - $1.trials.count }
@@ -292,6 +300,7 @@ public final class SweepRunner: @unchecked Sendable {
                 do {
                     let result = try runner.run(op, knobs: knobs(for: job.configuration), recordLatency: false)
                     ioSeconds += result.ioSeconds
+                    removalSeconds += result.removalSeconds
                     jobs[j].trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
                                                    taskLatency: result.taskLatency, e2eLatency: result.e2eLatency))
                     jobs[j].engine = result.engine
@@ -322,6 +331,7 @@ public final class SweepRunner: @unchecked Sendable {
         let failed = jobs.compactMap { job in job.error.map { (job.name, $0) } }
         return SweepSummary(runsDone: runsDone, skipped: skipped, failed: failed,
                             wallSeconds: Double(monotonicNanos() - wallStart) / 1e9, ioSeconds: ioSeconds,
+                            removalSeconds: removalSeconds,
                             logDir: options.logDir, aborted: aborted)
     }
 
