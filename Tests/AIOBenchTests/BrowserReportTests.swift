@@ -1,0 +1,59 @@
+import AIOBench
+import Foundation
+import Testing
+
+/// The HTML report as a real browser renders it: headless Chromium's DOM has one heatmap cell per
+/// configuration and operation, one best cell per operation, and the recommended JSON.
+@Suite("Report in a browser")
+struct BrowserReportTests {
+    static var chromium: String? {
+        for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    static func fixtureLogs() -> String {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        return here.appendingPathComponent("Fixtures/.deepspeed-0.19.8").path
+    }
+
+    @Test("chromium renders every heatmap cell and the recommended JSON")
+    func rendered() throws {
+        guard let chromium = Self.chromium else {
+            print("skipped: chromium is not installed (apt-get install chromium); .ci/run installs it")
+            return
+        }
+        let folder = try LogParser.parseFolder(Self.fixtureLogs())
+        let built = ReportBuilder.build(folder: folder, machine: ["test machine"], device: nil)
+        let dir = NSTemporaryDirectory() + "swift-aio-browser-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let page = dir + "/report.html"
+        try built.html.write(toFile: page, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir)/profile",
+                             "--dump-dom", URL(fileURLWithPath: page).absoluteString]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let dom = String(decoding: data, as: UTF8.self)
+
+        let cells = dom.components(separatedBy: "class=\"cell").count - 1
+        let best = dom.components(separatedBy: "class=\"cell best").count - 1
+        #expect(cells == folder.records.count, "one cell per configuration and operation")
+        #expect(best == 2, "one best cell for read and one for write")
+        #expect(dom.contains("\"intra_op_parallelism\""))
+        #expect(dom.contains("id=\"copy\""))
+        // The fixture's fastest read (DeepSpeed's run) is in the DOM with its value.
+        let fastest = folder.records(for: .read).compactMap(\.metric).max() ?? 0
+        #expect(dom.contains(String(format: "%.2f", fastest)))
+    }
+}
