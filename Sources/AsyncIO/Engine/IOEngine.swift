@@ -86,11 +86,21 @@ public struct EngineOptions: Sendable, Equatable {
     /// io_uring: also register the file descriptors. Off by default: on the development machine
     /// (kernel 6.18, ext4 on virtio) fixed files made 128K direct writes about 30% slower.
     public var registerFiles: Bool = false
+    /// io_uring: ring size to ask for; nil asks for the queue depth. When the ring is smaller than
+    /// the queue depth (asked for, or because the kernel gave less), requests in flight are capped
+    /// at what the completion ring holds and `pathDescription` says so. For tests of that path.
+    public var ringEntries: Int?
+    /// io_uring: behave as if buffer registration failed, for tests of the fallback path.
+    public var simulateRegistrationFailure = false
+
     /// Creates the default options.
-    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false) {
+    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false,
+                ringEntries: Int? = nil, simulateRegistrationFailure: Bool = false) {
         self.sqpoll = sqpoll
         self.registerResources = registerResources
         self.registerFiles = registerFiles
+        self.ringEntries = ringEntries
+        self.simulateRegistrationFailure = simulateRegistrationFailure
     }
 }
 

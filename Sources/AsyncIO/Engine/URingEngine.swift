@@ -27,6 +27,8 @@ final class URingQueue: IOQueue {
     private let mappings: [(UnsafeMutableRawPointer, Int)]
     private let sqpoll: Bool
     private let options: EngineOptions
+    private let cqEntries: Int
+    private let requestedDepth: Int
 
     /// SQEs written to the ring that the kernel has not consumed yet.
     private var unsubmitted: UInt32 = 0
@@ -58,6 +60,9 @@ final class URingQueue: IOQueue {
             parts.append("unregistered files (registration failed: \(why))")
         }
         if sqpoll { parts.append("SQPOLL") }
+        if capacity < requestedDepth {
+            parts.append("ring of \(sqEntries) entries: in flight capped at \(capacity) of queue depth \(requestedDepth)")
+        }
         return "io_uring: " + parts.joined(separator: ", ")
     }
 
@@ -65,7 +70,7 @@ final class URingQueue: IOQueue {
         self.options = options
         // The ring needs a power of two entries; the kernel caps it at 32768.
         var entries: UInt32 = 1
-        while entries < UInt32(min(depth, 32768)) { entries <<= 1 }
+        while entries < UInt32(min(options.ringEntries ?? depth, depth, 32768)) { entries <<= 1 }
         var params = io_uring_params()
         if options.sqpoll {
             params.flags = UInt32(IORING_SETUP_SQPOLL)
@@ -144,11 +149,17 @@ final class URingQueue: IOQueue {
         cqes = (cqRing + Int(params.cq_off.cqes)).assumingMemoryBound(to: io_uring_cqe.self)
         sqes = sqeMem.assumingMemoryBound(to: io_uring_sqe.self)
         localTail = CAsyncIO_load_relaxed(sqTail)
-        // The scheduler keeps at most `depth` in flight; the CQ (2x SQ) never overflows.
-        capacity = depth
+        // Never more in flight than the completion ring holds (it is 2x the SQ ring, so this only
+        // bites when the ring is smaller than the queue depth).
+        capacity = min(depth, Int(params.cq_entries))
+        cqEntries = Int(params.cq_entries)
+        requestedDepth = depth
 
         if options.registerResources && options.registerFiles {
             registerFileTable()
+        }
+        if options.simulateRegistrationFailure {
+            bufferRegistrationFailed = "simulated failure"
         }
     }
 

@@ -63,12 +63,13 @@ final class SliceRunner {
         self.workerIndex = workerIndex
         self.queue = queue
         self.blockSize = blockSize
-        self.depth = depth
+        // A queue may hold fewer requests than asked (an io_uring ring the kernel made smaller).
+        self.depth = min(depth, queue.capacity)
         self.singleSubmit = singleSubmit
         self.overlap = overlap
-        slots = Array(repeating: SlotState(), count: depth)
-        freeSlots = Array((0..<depth).reversed())
-        pending.reserveCapacity(depth)
+        slots = Array(repeating: SlotState(), count: self.depth)
+        freeSlots = Array((0..<self.depth).reversed())
+        pending.reserveCapacity(self.depth)
         requests.reserveCapacity(depth)
         completions.reserveCapacity(depth * 2)
     }
