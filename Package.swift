@@ -37,6 +37,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Feeds bytes to the log, sweep-config and log-name parsers: a libFuzzer fuzzer when built by
+        // scripts/fuzz.sh (-sanitize=fuzzer -DFUZZING), else a replayer of saved inputs.
+        .executableTarget(name: "aio-bench-fuzz", dependencies: ["AIOBench"]),
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
         .testTarget(
             name: "AIOBenchTests",
