@@ -95,6 +95,134 @@ struct FaultTests {
         #expect(error?.description.contains("alignment") == true)
     }
 
+    // MARK: - Faults on every engine, in the middle of an operation
+
+    /// Engines with the fault wrapper: every one that works here, including the null engine
+    /// (its results pass through the same checks).
+    static let faultEngines: [EngineKind] = EngineKind.available
+
+    @Test("EIO on a write in the middle with parallelism 4: names EIO, path and offset; handle still usable",
+          arguments: faultEngines)
+    func eioOnWriteMiddle(engine: EngineKind) throws {
+        let dir = ScratchFolder("eio-w")
+        let path = dir.file("w")
+        let source = try randomBuffer(4 << 20, seed: 21)
+        // 4 workers × 16 requests of 64 KiB: request 30 is in the middle of the operation.
+        let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, intraOpParallelism: 4,
+                                                engine: engine, faults: FaultInjection(failRequest: 30, failErrno: EIO)))
+        let error = #expect(throws: AsyncIOError.self) { try handle.syncPWrite(source, to: path) }
+        #expect(error?.errno == EIO)
+        #expect(error?.operation == "write")
+        #expect(error?.path == path)
+        #expect(error?.kind == .system)
+        if let offset = error?.offset {
+            #expect(offset >= 0 && offset < Int64(source.count) && offset % 65536 == 0, "offset \(offset)")
+        } else {
+            Issue.record("the error names no offset: \(String(describing: error))")
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("EIO") && text.contains(path) && text.contains("at offset"), "\(text)")
+        // The same handle goes on working: the next operations succeed and move every byte.
+        try handle.syncPWrite(source, to: path)
+        let sink = try AlignedBuffer(count: source.count, lock: false)
+        try handle.syncPRead(sink, from: path)
+        if engine != .null {
+            #expect(sink.contentsEqual(source))
+            #expect(plainRead(path) == source.bytes())
+        }
+        try handle.asyncPWrite(source, to: path)
+        #expect(try handle.wait() == 1)
+    }
+
+    @Test("EIO on an asynchronous write surfaces from wait(); the other pending operations complete",
+          arguments: faultEngines)
+    func eioAmongPending(engine: EngineKind) throws {
+        let dir = ScratchFolder("eio-a")
+        let sources = try (0..<4).map { try randomBuffer(1 << 20, seed: UInt64(30 + $0)) }
+        let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 4,
+                                                engine: engine, faults: FaultInjection(failRequest: 37, failErrno: EIO)))
+        for (i, s) in sources.enumerated() { try handle.asyncPWrite(s, to: dir.file("f\(i)")) }
+        let error = #expect(throws: AsyncIOError.self) { try handle.wait() }
+        #expect(error?.errno == EIO)
+        #expect(error?.offset != nil)
+        #expect(error?.path?.hasPrefix(dir.path) == true)
+        // Every operation has finished (none still pending), so the next wait() returns at once.
+        #expect(try handle.wait() == 0)
+        if engine != .null {
+            let intact = sources.indices.filter { plainRead(dir.file("f\($0)")) == sources[$0].bytes() }
+            #expect(intact.count >= 3, "the operations without the fault wrote all their bytes")
+        }
+    }
+
+    @Test("EIO in the middle of a read through the Swift concurrency API", arguments: faultEngines)
+    func eioAsyncAPI(engine: EngineKind) async throws {
+        let dir = ScratchFolder("eio-s")
+        let path = dir.file("r")
+        plainWrite(path, [UInt8](repeating: 3, count: 2 << 20))
+        let handle = try AIOHandle(HandleConfig(blockSize: 131_072, queueDepth: 2, intraOpParallelism: 4,
+                                                engine: engine, faults: FaultInjection(failRequest: 9, failErrno: EIO)))
+        let sink = try AlignedBuffer(count: 2 << 20, lock: false)
+        await #expect(throws: AsyncIOError.self) { try await handle.read(sink, from: path) }
+        do {
+            try await handle.read(sink, from: path)
+        } catch {
+            Issue.record("the handle did not recover: \(error)")
+        }
+    }
+
+    @Test("other errnos injected mid-write (ENOSPC, EROFS) are named as such", arguments: [ENOSPC, EROFS])
+    func otherErrnos(code: Int32) throws {
+        let dir = ScratchFolder("errno")
+        let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, intraOpParallelism: 2,
+                                                engine: .posix, faults: FaultInjection(failRequest: 5, failErrno: code)))
+        let error = #expect(throws: AsyncIOError.self) {
+            try handle.syncPWrite(try randomBuffer(1 << 20, seed: 2), to: dir.file("x"))
+        }
+        #expect(error?.errno == code)
+        #expect(error?.description.contains(AsyncIOError.errnoName(code)) == true)
+    }
+
+    @Test("short transfers with parallelism 4, writes and reads, every request short", arguments: faultEngines)
+    func shortEverywhere(engine: EngineKind) throws {
+        let dir = ScratchFolder("short4")
+        let path = dir.file("s4")
+        // Not a multiple of the block size or the alignment: the tail takes the buffered path.
+        let source = try randomBuffer((3 << 20) + 1234, seed: 44)
+        let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 4,
+                                                engine: engine, faults: FaultInjection(everyRequestShort: true)))
+        try handle.syncPWrite(source, to: path)
+        let sink = try AlignedBuffer(count: source.count, lock: false)
+        try handle.syncPRead(sink, from: path)
+        if engine != .null {
+            #expect(plainRead(path) == source.bytes())
+            #expect(sink.contentsEqual(source))
+        }
+        for overlap in [true, false] {
+            let single = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 3, singleSubmit: true,
+                                                    overlapEvents: overlap, intraOpParallelism: 4, engine: engine,
+                                                    faults: FaultInjection(shortRequest: 11)))
+            let again = try AlignedBuffer(count: source.count, lock: false)
+            try single.syncPRead(again, from: path)
+            if engine != .null { #expect(again.contentsEqual(source), "overlap \(overlap)") }
+        }
+    }
+
+    @Test("a file truncated under a pending read is an error naming the file, never stale data",
+          arguments: realEngines)
+    func truncatedBeforeRead(engine: EngineKind) throws {
+        let dir = ScratchFolder("trunc")
+        let path = dir.file("t")
+        plainWrite(path, [UInt8](repeating: 9, count: 1 << 20))
+        let handle = try AIOHandle(HandleConfig(blockSize: 65536, engine: engine))
+        let sink = try AlignedBuffer(count: 1 << 20, lock: false)
+        try handle.syncPRead(sink, from: path)
+        #expect(truncate(path, 300_000) == 0)
+        let error = #expect(throws: AsyncIOError.self) { try handle.syncPRead(sink, from: path) }
+        #expect(error?.kind == .unexpectedEndOfFile)
+        #expect(error?.path == path)
+        #expect(error?.description.contains("300000") == true, "\(String(describing: error))")
+    }
+
     @Test("engine refused by the kernel falls back under auto")
     func refusedFallback() throws {
         setenv(EngineProbe.refuseVariable, "io_uring,aio", 1)

@@ -21,11 +21,10 @@ public final class AIOHandle: @unchecked Sendable {
     public let engineFallbacks: [String]
 
     private let workers: [Worker]
-    private let lock = ConditionLock()
-    // Guarded by `lock`.
-    private var asyncPending = 0
-    private var asyncCompleted = 0
-    private var firstAsyncError: AsyncIOError?
+    /// Completion bookkeeping, shared with the workers. The workers hold this, never the handle,
+    /// so the handle's last reference is always the caller's and `deinit` (which joins the
+    /// workers) never runs on a worker thread.
+    private let state: CompletionState
 
     /// Bytes per request.
     public var blockSize: Int { config.blockSize }
@@ -80,11 +79,11 @@ public final class AIOHandle: @unchecked Sendable {
         self.config = finalConfig
         self.engineFallbacks = fallbacks
         var made: [Worker] = []
-        let box = FinishBox()
+        let state = CompletionState()
         for (i, q) in queues.enumerated() {
             do {
                 made.append(try Worker(index: i, queue: q, config: finalConfig) { op, error in
-                    box.handle?.finished(op, error)
+                    state.finished(op, error)
                 })
             } catch {
                 for w in made { w.stop() }
@@ -92,7 +91,7 @@ public final class AIOHandle: @unchecked Sendable {
             }
         }
         workers = made
-        box.handle = self
+        self.state = state
     }
 
     deinit {
@@ -173,16 +172,7 @@ public final class AIOHandle: @unchecked Sendable {
     /// last `wait()` and throws the first error among them (the others still completed).
     @discardableResult
     public func wait() throws(AsyncIOError) -> Int {
-        let (count, error): (Int, AsyncIOError?) = lock.withLock {
-            while asyncPending > 0 { lock.waitLocked() }
-            defer {
-                asyncCompleted = 0
-                firstAsyncError = nil
-            }
-            return (asyncCompleted, firstAsyncError)
-        }
-        if let error { throw error }
-        return count
+        try state.waitAll()
     }
 
     // MARK: - Swift concurrency
@@ -204,6 +194,7 @@ public final class AIOHandle: @unchecked Sendable {
     }
 
     private func awaitOp(_ op: PendingOperation) async throws {
+        let lock = state.lock
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             let resume: (AsyncIOError?)? = lock.withLock {
                 if op.done { return .some(op.error) }
@@ -248,7 +239,9 @@ public final class AIOHandle: @unchecked Sendable {
         }
         // Cut into slices, one per worker, on alignment boundaries; the rest goes to the last.
         let parts = parallel ? workers.count : 1
-        let align = max(file.offsetAlignment, 1)
+        // Direct files: cut on page boundaries, so no page is shared by two workers (the last
+        // slice's unaligned tail goes through the page cache; see SliceRunner).
+        let align = file.isDirect ? max(file.offsetAlignment, AlignedBuffer.pageSize) : 1
         let base = count / parts / align * align
         var slices: [Slice] = []
         var position = 0
@@ -262,9 +255,9 @@ public final class AIOHandle: @unchecked Sendable {
         }
         let op = PendingOperation(slices: slices.count, isAsync: isAsync, file: file, buffer: buffer,
                                   latency: latency)
-        if isAsync { lock.withLock { asyncPending += 1 } }
+        if isAsync { state.asyncStarted() }
         if slices.isEmpty {
-            finished(op, nil, completesSlice: false)
+            state.finished(op, nil, completesSlice: false)
             return op
         }
         // A lone slice goes to worker 0; otherwise slice i goes to worker i.
@@ -274,7 +267,25 @@ public final class AIOHandle: @unchecked Sendable {
         return op
     }
 
-    fileprivate func finished(_ op: PendingOperation, _ error: AsyncIOError?, completesSlice: Bool = true) {
+    private func waitFor(_ op: PendingOperation) throws(AsyncIOError) {
+        try state.waitFor(op)
+    }
+}
+
+/// The completion state of one handle's operations: pending and completed asynchronous
+/// operations, the first asynchronous error, and the wake-ups of waiters.
+final class CompletionState: @unchecked Sendable {
+    let lock = ConditionLock()
+    // Guarded by `lock`.
+    private var asyncPending = 0
+    private var asyncCompleted = 0
+    private var firstAsyncError: AsyncIOError?
+
+    /// Counts an asynchronous operation as pending.
+    func asyncStarted() { lock.withLock { asyncPending += 1 } }
+
+    /// One slice of `op` finished (or, with `completesSlice` false, an operation without slices).
+    func finished(_ op: PendingOperation, _ error: AsyncIOError?, completesSlice: Bool = true) {
         let continuation: CheckedContinuation<Void, any Error>? = lock.withLock {
             if completesSlice { op.remaining -= 1 }
             if let error, op.error == nil { op.error = error }
@@ -295,16 +306,26 @@ public final class AIOHandle: @unchecked Sendable {
         }
     }
 
-    private func waitFor(_ op: PendingOperation) throws(AsyncIOError) {
+    /// Waits until `op` is done; throws its error.
+    func waitFor(_ op: PendingOperation) throws(AsyncIOError) {
         let error: AsyncIOError? = lock.withLock {
             while !op.done { lock.waitLocked() }
             return op.error
         }
         if let error { throw error }
     }
-}
 
-/// Lets workers call back into the handle without keeping it alive.
-private final class FinishBox: @unchecked Sendable {
-    weak var handle: AIOHandle?
+    /// Waits for every pending asynchronous operation; returns how many completed and resets.
+    func waitAll() throws(AsyncIOError) -> Int {
+        let (count, error): (Int, AsyncIOError?) = lock.withLock {
+            while asyncPending > 0 { lock.waitLocked() }
+            defer {
+                asyncCompleted = 0
+                firstAsyncError = nil
+            }
+            return (asyncCompleted, firstAsyncError)
+        }
+        if let error { throw error }
+        return count
+    }
 }

@@ -61,18 +61,21 @@ final class Worker: @unchecked Sendable {
 
     private func loop() {
         while true {
-            let next: (Slice, PendingOperation)? = lock.withLock {
+            var next: (Slice, PendingOperation)? = lock.withLock {
                 while tasks.isEmpty && !stopping { lock.waitLocked() }
                 if tasks.isEmpty { return nil }
                 return tasks.removeFirst()
             }
-            guard let (slice, op) = next else { return }
+            guard let op = next?.1 else { return }
             var failure: AsyncIOError?
             do {
-                try runner.run(slice, latency: op.latency)
+                try runner.run(next!.0, latency: op.latency)
             } catch {
                 failure = error
             }
+            // Drop the slice (and with it the file) before reporting: once the caller's wait
+            // returns, no worker holds the operation's descriptors any more.
+            next = nil
             finish(op, failure)
         }
     }

@@ -58,5 +58,13 @@ final class OSThread: @unchecked Sendable {
         _ = CAsyncIO_set_thread_name(thread, String(name.prefix(15)))
     }
 
-    func join() { pthread_join(thread, nil) }
+    /// Waits for the thread to end; called on the thread itself it detaches instead (a thread
+    /// cannot join itself, and an unjoined thread would keep its stack).
+    func join() {
+        if pthread_equal(pthread_self(), thread) != 0 {
+            pthread_detach(thread)
+        } else {
+            pthread_join(thread, nil)
+        }
+    }
 }
