@@ -16,7 +16,7 @@ private final class TempDir: @unchecked Sendable {
 
 private func writeConfig(_ dir: TempDir, _ json: String) -> String {
     let file = dir.sub("sweep.json")
-    FileManager.default.createFile(atPath: file, contents: Data(json.utf8))
+    _ = FileManager.default.createFile(atPath: file, contents: Data(json.utf8))
     return file
 }
 

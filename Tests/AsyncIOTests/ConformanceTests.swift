@@ -42,7 +42,8 @@ struct ConformanceTests {
                         try handle.syncPWrite(source, to: path)
                         let sink = try AlignedBuffer(count: size, lock: false)
                         try handle.syncPRead(sink, from: path)
-                        #expect(sink.bytes() == source.bytes(), "size \(size) block \(block) p\(parallel) d\(depth)")
+                        let diff = firstDifference(sink, source)
+                        #expect(diff == nil, "size \(size) block \(block) p\(parallel) d\(depth) overlap \(overlap) single \(single): \(diff ?? "")")
                     }
                 }
             }

@@ -43,3 +43,17 @@ extension AlignedBuffer {
 
 /// Engines that do real I/O on this machine.
 let realEngines: [EngineKind] = EngineKind.available.filter { $0 != .null }
+
+/// nil when equal, else where the first difference is (short text for a failure message).
+func firstDifference(_ a: AlignedBuffer, _ b: AlignedBuffer) -> String? {
+    if a.count != b.count { return "sizes differ: \(a.count) vs \(b.count)" }
+    let x = a.bytes()
+    let y = b.bytes()
+    guard let i = x.indices.first(where: { x[$0] != y[$0] }) else { return nil }
+    var last = i
+    for j in stride(from: x.count - 1, through: i, by: -1) where x[j] != y[j] {
+        last = j
+        break
+    }
+    return "first difference at byte \(i), last at byte \(last) of \(x.count)"
+}

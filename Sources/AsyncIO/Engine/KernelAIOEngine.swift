@@ -86,12 +86,10 @@ final class KernelAIOQueue: IOQueue {
     }
 }
 
-/// `pread` / `pwrite` on the calling worker thread: each request completes within `submit`.
-final class PosixQueue: IOQueue {
-    let kind = EngineKind.posix
+/// A queue whose requests complete inside `submit`: completions wait in a list for `reap`.
+class ImmediateQueue {
     let capacity: Int
-    var pathDescription: String { "POSIX pread/pwrite on worker threads" }
-    private var ready: [IOCompletion] = []
+    var ready: [IOCompletion] = []
 
     init(depth: Int) {
         capacity = depth
@@ -99,6 +97,17 @@ final class PosixQueue: IOQueue {
     }
 
     func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
+
+    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
+        out.append(contentsOf: ready)
+        ready.removeAll(keepingCapacity: true)
+    }
+}
+
+/// `pread` / `pwrite` on the calling worker thread: each request completes within `submit`.
+final class PosixQueue: ImmediateQueue, IOQueue {
+    let kind = EngineKind.posix
+    var pathDescription: String { "POSIX pread/pwrite on worker threads" }
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
         for r in requests {
@@ -113,35 +122,16 @@ final class PosixQueue: IOQueue {
         }
         return requests.count
     }
-
-    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
-        out.append(contentsOf: ready)
-        ready.removeAll(keepingCapacity: true)
-    }
 }
 
 /// No I/O: every request completes at once with its full length. For measuring the tool's
 /// own per-request cost and for testing the scheduler without a disk.
-final class NullQueue: IOQueue {
+final class NullQueue: ImmediateQueue, IOQueue {
     let kind = EngineKind.null
-    let capacity: Int
     var pathDescription: String { "null (no I/O)" }
-    private var ready: [IOCompletion] = []
-
-    init(depth: Int) {
-        capacity = depth
-        ready.reserveCapacity(depth)
-    }
-
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
         for r in requests { ready.append(IOCompletion(tag: r.tag, result: r.length)) }
         return requests.count
-    }
-
-    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
-        out.append(contentsOf: ready)
-        ready.removeAll(keepingCapacity: true)
     }
 }

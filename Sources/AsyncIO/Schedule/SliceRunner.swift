@@ -55,6 +55,8 @@ final class SliceRunner {
     private var slots: [SlotState]
     private var freeSlots: [Int]
     private var pending: [Int] = []
+    /// Buffered requests of a direct file, held back until no direct request is in flight.
+    private var deferred: [Int] = []
     private var requests: [IORequest] = []
     private var completions: [IOCompletion] = []
     private var inFlight = 0
@@ -98,7 +100,11 @@ final class SliceRunner {
             slots[slot] = SlotState(
                 fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,
                 remaining: length, offset: offset, started: latency == nil ? 0 : monotonicNanos())
-            pending.append(slot)
+            if aligned || !file.isDirect {
+                pending.append(slot)
+            } else {
+                deferred.append(slot)
+            }
         }
 
         func refill() {
@@ -113,12 +119,24 @@ final class SliceRunner {
             }
         }
 
-        while next < slice.length || inFlight > 0 || !pending.isEmpty {
-            if overlap || (inFlight == 0 && pending.isEmpty) {
+        // Requests that go through the page cache (an unaligned tail, or the rest of a short
+        // direct transfer) never run beside direct ones: a buffered write reads, patches and later
+        // writes back a whole page, which could bring back stale bytes over a direct write to the
+        // same page in flight at that moment. They wait until no direct request is in flight.
+        var bufferedPhase = false
+        while next < slice.length || inFlight > 0 || !pending.isEmpty || !deferred.isEmpty {
+            if inFlight == 0 && pending.isEmpty && !deferred.isEmpty {
+                pending = deferred
+                deferred.removeAll(keepingCapacity: true)
+                bufferedPhase = true
+            } else if !bufferedPhase && (overlap || (inFlight == 0 && pending.isEmpty)) {
                 refill()
             }
             try flush(slice)
-            if inFlight == 0 && pending.isEmpty { continue }
+            if inFlight == 0 && pending.isEmpty {
+                bufferedPhase = false
+                continue
+            }
             try reapAndCheck(slice, latency: latency)
         }
     }
@@ -197,6 +215,9 @@ final class SliceRunner {
                 if Int(s.offset) % align != 0 || s.remaining % align != 0 {
                     s.fd = slice.file.bufferedFD
                     s.direct = false
+                    slots[slot] = s
+                    deferred.append(slot)
+                    continue
                 }
             }
             slots[slot] = s
@@ -206,7 +227,7 @@ final class SliceRunner {
 
     /// After a failure, drain what is still in flight so the queue can be reused.
     private func resetAfterFailure() {
-        if inFlight == 0 && pending.isEmpty && freeSlots.count == depth { return }
+        if inFlight == 0 && pending.isEmpty && deferred.isEmpty && freeSlots.count == depth { return }
         if inFlight > 0 {
             var sink: [IOCompletion] = []
             while inFlight > 0 {
@@ -217,6 +238,7 @@ final class SliceRunner {
         }
         inFlight = 0
         pending.removeAll(keepingCapacity: true)
+        deferred.removeAll(keepingCapacity: true)
         slots = Array(repeating: SlotState(), count: depth)
         freeSlots = Array((0..<depth).reversed())
     }
