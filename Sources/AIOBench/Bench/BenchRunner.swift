@@ -55,10 +55,12 @@ public final class BenchRunner: @unchecked Sendable {
             for target in plan.targets {
                 let folder = (target.folder as NSString).appendingPathComponent(sub)
                 if createdFolders.contains(folder) { continue }
-                if mkdir(folder, 0o700) == 0 {
+                // The sub-folders are the tool's own (`_aio_bench_read_io`, ...): one left by a
+                // killed run is removed at the end too (rmdir removes it only when empty).
+                if mkdir(folder, 0o700) == 0 || errno == EEXIST {
                     createdFolders.append(folder)
                     ScratchFiles.shared.add(folder: folder)
-                } else if errno != EEXIST {
+                } else {
                     throw .runtime("mkdir \(folder): \(String(cString: strerror(errno)))")
                 }
             }
@@ -109,7 +111,12 @@ public final class BenchRunner: @unchecked Sendable {
                     throw .runtime("read file '\(path)' exists and is not a regular file: "
                         + "remove it or use another folder")
                 }
-                if Int(st.st_size) == plan.ioSize { continue }
+                if Int(st.st_size) == plan.ioSize {
+                    // In the sweep's own test folder, a file of the right size is one a killed
+                    // run left behind: reuse it, and remove it at the end like the others.
+                    if plan.readSubfolder != nil { track(path) }
+                    continue
+                }
                 guard access(path, W_OK) == 0 else {
                     throw .runtime("read file '\(path)' has \(st.st_size) bytes, not --io_size \(plan.ioSize), "
                         + "and cannot be replaced: \(String(cString: strerror(errno)))")
@@ -338,25 +345,29 @@ public final class BenchRunner: @unchecked Sendable {
 
 /// Per task and worker latency histograms, each written by one thread only.
 final class HistogramSet: @unchecked Sendable {
-    private var histograms: [Histogram<UInt64>]
+    /// One histogram per (task, worker), each in its own box: the workers of every task record at
+    /// the same time, each into its own box, and none of them mutates the array that holds the boxes
+    /// (a mutating access to a shared array from several threads is a data race, even to different
+    /// elements). `merged()` runs after the loop's threads are done.
+    private final class Slot {
+        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    private let slots: [Slot]
     private let workers: Int
 
     init(tasks: Int, workers: Int) {
         self.workers = workers
-        histograms = Array(repeating: Histogram<UInt64>(highestTrackableValue: 600_000_000_000,
-                                                        numberOfSignificantValueDigits: .three),
-                           count: tasks * workers)
+        slots = (0..<tasks * workers).map { _ in Slot() }
     }
 
     func record(task: Int, worker: Int, _ nanoseconds: UInt64) {
-        histograms.withUnsafeMutableBufferPointer { buf in
-            _ = buf[task * workers + worker].record(min(nanoseconds, 600_000_000_000))
-        }
+        _ = slots[task * workers + worker].histogram.record(min(nanoseconds, 600_000_000_000))
     }
 
     func merged() -> Histogram<UInt64> {
-        var all = histograms[0]
-        for h in histograms.dropFirst() { all.add(h) }
+        var all = slots[0].histogram
+        for slot in slots.dropFirst() { all.add(slot.histogram) }
         return all
     }
 }
