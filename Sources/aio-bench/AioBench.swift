@@ -14,6 +14,12 @@ struct AioBench: AsyncParsableCommand {
 
     /// Parses and runs; every failure ends in one line on stderr and exit 64 (usage) or 1 (runtime).
     static func main() async {
+        if let bad = firstNonUTF8Argument() {
+            // Swift would turn the bytes into U+FFFD and so name another file or folder (and
+            // `sweep --log_dir` would create it): refuse instead.
+            fail("argument \(bad.index) is not valid UTF-8: '\(bad.shown)'; aio-bench takes file and folder names "
+                 + "as UTF-8: rename it, or pass a symbolic link with a UTF-8 name", code: 64)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -42,6 +48,21 @@ struct AioBench: AsyncParsableCommand {
         FileHandle.standardError.write(Data("aio-bench: \(oneLine(message))\n".utf8))
         Foundation.exit(code)
     }
+}
+
+/// The first command-line argument whose bytes are not valid UTF-8, with those bytes shown as
+/// `\xNN` (printable ASCII as it is), or nil when every argument is valid.
+func firstNonUTF8Argument() -> (index: Int, shown: String)? {
+    for index in 1..<Int(CommandLine.argc) {
+        guard let arg = CommandLine.unsafeArgv[index] else { continue }
+        let bytes = UnsafeRawBufferPointer(start: arg, count: strlen(arg))
+        if String(validating: bytes, as: UTF8.self) != nil { continue }
+        let shown = bytes.map { b in
+            b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16, uppercase: false)
+        }.joined()
+        return (index, shown)
+    }
+    return nil
 }
 
 /// `text` with control characters escaped (`\n`, `\r`, `\t`, `\u{1b}`), so a path or value

@@ -105,7 +105,8 @@ struct SweepArguments: ParsableArguments {
                                  summary.overheadPerRunMillis)
                 + (summary.skipped > 0 ? ", \(summary.skipped) complete log(s) kept from before" : ""))
         }
-        for failure in summary.failed {
+        // The failure that stopped the sweep is the error line below; do not say it twice.
+        for failure in summary.failed where failure.error != summary.aborted {
             warn("configuration \(failure.name) failed: \(failure.error)")
         }
         if let aborted = summary.aborted {

@@ -57,12 +57,26 @@ public final class BenchRunner: @unchecked Sendable {
                 if createdFolders.contains(folder) { continue }
                 // The sub-folders are the tool's own (`_aio_bench_read_io`, ...): one left by a
                 // killed run is removed at the end too (rmdir removes it only when empty).
-                if mkdir(folder, 0o700) == 0 || errno == EEXIST {
-                    createdFolders.append(folder)
-                    ScratchFiles.shared.add(folder: folder)
-                } else {
-                    throw .runtime("mkdir \(folder): \(String(cString: strerror(errno)))")
+                let made = ScratchFiles.shared.creating { () -> Int32 in
+                    if mkdir(folder, 0o700) == 0 {
+                        ScratchFiles.shared.add(folder: folder)
+                        return 0
+                    }
+                    return errno
                 }
+                if made == EEXIST {
+                    // Only a real folder: a symbolic link planted there would send the test files,
+                    // and the removal of old ones, somewhere else.
+                    var st = stat()
+                    guard lstat(folder, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+                        throw .runtime("'\(folder)' exists and is not a folder (a symbolic link?): "
+                            + "remove it or use another folder")
+                    }
+                    ScratchFiles.shared.add(folder: folder)
+                } else if made != 0 {
+                    throw .runtime("mkdir \(folder): \(String(cString: strerror(made)))")
+                }
+                createdFolders.append(folder)
             }
         }
     }
@@ -129,7 +143,11 @@ public final class BenchRunner: @unchecked Sendable {
                                                     engine: .auto, direct: direct))
             for (task, path) in toWrite {
                 track(path)
-                try writer.write(buffers[task], to: path)
+                // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
+                try ScratchFiles.shared.creating { () throws(AsyncIOError) in
+                    try writer.pwrite(buffers[task], to: path, async: true)
+                }
+                try writer.wait()
             }
         } catch {
             throw BenchError(error)
@@ -273,7 +291,13 @@ public final class BenchRunner: @unchecked Sendable {
                     if operation == .read {
                         try handle.pread(buffer, from: path, async: false, latency: sink)
                     } else {
-                        try handle.pwrite(buffer, to: path, async: false, latency: sink)
+                        // The file is created when the operation starts: do that under the
+                        // scratch registry's gate (Ctrl-C removes it before or after, never
+                        // between), then wait for the data outside it.
+                        try ScratchFiles.shared.creating { () throws(AsyncIOError) in
+                            try handle.pwrite(buffer, to: path, async: true, latency: sink)
+                        }
+                        try handle.wait()
                     }
                 } catch {
                     failure = error

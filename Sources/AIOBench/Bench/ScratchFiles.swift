@@ -13,8 +13,15 @@ public final class ScratchFiles: @unchecked Sendable {
     private var folders: [String] = []
     private var sources: [DispatchSourceSignal] = []
     private var onSignal: [@Sendable () -> Void] = []
+    /// Held shared while a registered path is created, and for good by the signal handler: the
+    /// removal on a signal never runs between a file's creation and its registration, and no
+    /// file is created after the removal (the creator blocks until the process exits).
+    private let creationGate: UnsafeMutablePointer<pthread_rwlock_t>
 
-    private init() {}
+    private init() {
+        creationGate = .allocate(capacity: 1)
+        pthread_rwlock_init(creationGate, nil)
+    }
 
     /// Removes registered paths on SIGINT/SIGTERM. Safe to call more than once.
     public func installSignalHandlers() {
@@ -25,6 +32,9 @@ public final class ScratchFiles: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
+                // Wait for creations in progress; none starts after this (never released: the
+                // process exits below).
+                pthread_rwlock_wrlock(creationGate)
                 let hooks = lock.withLock { onSignal }
                 for hook in hooks { hook() }
                 removeAll()
@@ -41,6 +51,18 @@ public final class ScratchFiles: @unchecked Sendable {
     public func addSignalHook(_ hook: @escaping @Sendable () -> Void) {
         lock.withLock { onSignal.append(hook) }
     }
+
+    /// Runs `body`, which creates paths to register (or registers them first), so that the
+    /// removal on SIGINT/SIGTERM happens entirely before or entirely after it. Once a signal's
+    /// removal has begun, `body` does not run: the caller waits until the process exits.
+    public func creating<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_rwlock_rdlock(creationGate)
+        defer { pthread_rwlock_unlock(creationGate) }
+        return try body()
+    }
+
+    /// Stops tracking `file` without removing it (it was renamed into place, or is kept).
+    public func forget(file: String) { lock.withLock { files.removeAll { $0 == file } } }
 
     /// Registers a file to remove.
     public func add(file: String) { lock.withLock { if !files.contains(file) { files.append(file) } } }

@@ -692,11 +692,22 @@ public enum LogWriter {
         let folder = url.deletingLastPathComponent().path
         let temporary = (folder as NSString).appendingPathComponent(
             ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("create", temporary) }
+        // Registered while it exists, so SIGINT/SIGTERM (see `ScratchFiles`) never leaves a
+        // half-written temporary file next to the logs.
+        let (fd, code) = ScratchFiles.shared.creating { () -> (Int32, Int32) in
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return (fd, errno) }
+            ScratchFiles.shared.add(file: temporary)
+            return (fd, 0)
+        }
+        guard fd >= 0 else {
+            errno = code
+            throw failure("create a temporary file in \(folder) for", path)
+        }
         var closed = false
         defer {
             if !closed { close(fd) }
+            ScratchFiles.shared.forget(file: temporary)
         }
         var bytes = Array(text.utf8)
         var offset = 0

@@ -240,6 +240,9 @@ public final class SweepRunner: @unchecked Sendable {
     /// Runs (or resumes) the sweep.
     public func run() throws(BenchError) -> SweepSummary {
         let wallStart = monotonicNanos()
+        // From the start: SIGINT/SIGTERM then removes test files and half-written logs and exits
+        // with 128 + the signal number, even before the first configuration runs.
+        ScratchFiles.shared.installSignalHandlers()
         try prepareLogDir()
         var jobs: [Job] = []
         var skipped = 0
@@ -273,6 +276,7 @@ public final class SweepRunner: @unchecked Sendable {
         if let flushMethod { onEvent(.note("page cache: dropped before each configuration via \(flushMethod)")) }
 
         var ioSeconds = 0.0
+        var fallbackNotes: Set<String> = []
         var removalSeconds = 0.0
         var runsDone = 0
         var best: [SweepOperation: (name: String, gibps: Double)] = [:]
@@ -304,6 +308,11 @@ public final class SweepRunner: @unchecked Sendable {
                     jobs[j].trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
                                                    taskLatency: result.taskLatency, e2eLatency: result.e2eLatency))
                     jobs[j].engine = result.engine
+                    if !result.engineFallbacks.isEmpty {
+                        let text = "engine \(result.engine) (skipped "
+                            + result.engineFallbacks.joined(separator: "; ") + ")"
+                        if fallbackNotes.insert(text).inserted { onEvent(.note(text)) }
+                    }
                     speed = result.e2eSpeed
                     if speed! > (best[job.operation]?.gibps ?? -1) { best[job.operation] = (job.name, speed!) }
                 } catch {
