@@ -1,0 +1,550 @@
+import AIOBench
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `aio-bench` under faults: a full file system, signals, a log folder that goes away,
+/// a read file cut short by another process, and engines or page locking the system refuses.
+///
+/// Every case checks the same promises: the failure is one clear line (or the fallback is
+/// reported), partial test files are removed, finished logs stay complete, the exit status says
+/// what happened, and running the same command again finishes the rest.
+@Suite("aio-bench under faults")
+struct FaultCLITests {
+    static let mib = 1 << 20
+
+    // MARK: - ENOSPC
+
+    /// `io` on a 24 MiB ext4 file system with an io_size larger than its free space: the write
+    /// (and the creation of a read file) fails with ENOSPC, nothing is left, the space comes back.
+    @Test func enospcDuringIO() throws {
+        let scratch = try ScratchFolder("enospc-io")
+        defer { scratch.remove() }
+        let fs: LoopFilesystem
+        switch LoopFilesystem.make(in: scratch, megabytes: 24) {
+        case .success(let made): fs = made
+        case .failure(let why):
+            print("enospcDuringIO: skipped: \(why)")
+            return
+        }
+        defer { fs.remove() }
+        let free = fs.freeBytes
+        let before = listing(fs.mountPoint)
+        let tooBig = (free / Self.mib + 4) * Self.mib
+        for extra in [[], ["--read"]] {
+            let r = try CLI.io(["--folder", fs.mountPoint, "--io_size", "\(tooBig / Self.mib)M"] + extra)
+            let name = extra.isEmpty ? "_aio_write_\(tooBig).pt.0" : "_aio_read_\(tooBig).pt.0"
+            expectRuntime(r, mentioning: ["ENOSPC", name])
+            #expect(listing(fs.mountPoint) == before, "partial file left: \(listing(fs.mountPoint))")
+            // The blocks of the partial file are given back (allow for a little metadata).
+            #expect(fs.freeBytes >= free - 256 << 10, "free space \(fs.freeBytes) of \(free) before")
+        }
+        // The file system is usable afterwards, and a run that fits works.
+        expectSuccess(try CLI.io(["--folder", fs.mountPoint, "--io_size", "2M"]), operation: "Write")
+        #expect(listing(fs.mountPoint) == before)
+    }
+
+    /// A sweep whose io_size fits for the read file but not for a write file next to it: the
+    /// reads finish, the first write fails with ENOSPC, the sweep stops with one line and exit 1,
+    /// test files are removed and the read logs stay complete. After the space is freed, the same
+    /// command resumes: the read logs are kept as they were and the writes run.
+    @Test func enospcMidSweep() throws {
+        let scratch = try ScratchFolder("enospc-sweep")
+        defer { scratch.remove() }
+        let fs: LoopFilesystem
+        switch LoopFilesystem.make(in: scratch, megabytes: 24) {
+        case .success(let made): fs = made
+        case .failure(let why):
+            print("enospcMidSweep: skipped: \(why)")
+            return
+        }
+        defer { fs.remove() }
+        let ioSize = 4 * Self.mib
+        // Leave room for the read file and half a write file.
+        let filler = (fs.mountPoint as NSString).appendingPathComponent("filler")
+        let fillerBytes = (fs.freeBytes - ioSize - ioSize / 2) / 65536 * 65536
+        #expect(fillerBytes > 0)
+        #expect(FileManager.default.createFile(atPath: filler, contents: Data(count: fillerBytes)))
+        let before = listing(fs.mountPoint)
+        let config = try writeSweepConfig(scratch, #"{"block_size": ["128K"], "queue_depth": [4, 8], "io_parallel": [1]}"#)
+        let logs = scratch.child("logs")
+        let args = ["sweep", "--nvme_dir", fs.mountPoint, "--sweep_config", config, "--io_size", "4M",
+                    "--trials", "1", "--log_dir", logs, "--quiet"]
+        let r = try CLI.run(args)
+        expectRuntime(r, mentioning: ["ENOSPC", "sweep stopped", "resume"])
+        #expect(listing(fs.mountPoint) == before, "test files left: \(listing(fs.mountPoint))")
+        let first = try LogParser.parseFolder(logs)
+        let reads = first.records(for: .read)
+        #expect(reads.count == 2 && reads.allSatisfy { $0.metric != nil && $0.log.error == nil }, "\(reads)")
+        let writes = first.records(for: .write)
+        #expect(writes.count == 1, "the sweep stops at the first write")
+        #expect(writes.allSatisfy { $0.metric == nil && $0.log.error?.contains("ENOSPC") == true })
+        let readTexts = reads.map { FileManager.default.contents(atPath: $0.path) }
+
+        // Free the space; the same command finishes the rest.
+        #expect(unlink(filler) == 0)
+        let again = try CLI.run(args)
+        #expect(again.status == 0, "\(again)")
+        #expect(listing(fs.mountPoint) == ["lost+found"])
+        let done = try LogParser.parseFolder(logs)
+        #expect(done.records.count == 4)
+        #expect(done.records.allSatisfy { $0.metric != nil && $0.log.error == nil })
+        #expect(done.records(for: .read).map { FileManager.default.contents(atPath: $0.path) } == readTexts,
+                "complete read logs are kept, not run again")
+    }
+
+    // MARK: - Signals
+
+    /// SIGINT or SIGTERM in the middle of a 16-log sweep: exit 128 + signal, no test files, only
+    /// complete logs (no temporary files), a consistent manifest; the same command then finishes
+    /// the rest, keeping the logs that were done, and ends with the logs an uninterrupted sweep has.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func signalMidSweep(_ sig: Int32) throws {
+        let scratch = try ScratchFolder("sig")
+        defer { scratch.remove() }
+        let sweep = try LongSweep(scratch)
+        let running = try RunningCLI.start(sweep.args.map { RawArgument($0) })
+        let progressed = waitUntil { running.hasExited || sweep.completeLogNames().count >= 2 }
+        #expect(progressed, "no log appeared")
+        #expect(!running.hasExited, "the sweep ended before the signal; give it more work")
+        running.signal(sig)
+        let r = running.finish()
+        #expect(r.status == 128 + sig, "\(r)")
+        #expect(r.stderr.contains(sig == SIGINT ? "interrupted" : "terminated"), "\(r)")
+        #expect(listing(sweep.data).isEmpty, "test files left: \(listing(sweep.data))")
+        let kept = sweep.checkedLogs()
+        #expect(kept.count >= 2 && kept.count < 16, "\(kept.keys.sorted())")
+        sweep.checkManifest()
+
+        let again = try CLI.run(sweep.args)
+        #expect(again.status == 0, "\(again)")
+        #expect(again.stderr.isEmpty, "\(again)")
+        #expect(listing(sweep.data).isEmpty)
+        let final = sweep.checkedLogs()
+        for (name, text) in kept {
+            #expect(final[name] == text, "\(name) was complete and must be kept as it was")
+        }
+        // What an uninterrupted sweep of the same space writes (smaller io_size, same names).
+        let reference = scratch.child("reference-logs")
+        let whole = try CLI.run(sweep.args(ioSize: "1M", logDir: reference))
+        #expect(whole.status == 0, "\(whole)")
+        let expected = sweep.checkedLogs(in: reference)
+        #expect(expected.count == 16)
+        #expect(Set(final.keys) == Set(expected.keys))
+    }
+
+    // MARK: - The log folder goes away or becomes read-only
+
+    /// The log folder is deleted, or made read-only, while the sweep runs: one error line, exit
+    /// 1, test files removed.
+    @Test(arguments: ["deleted", "read-only"])
+    func logFolderLost(_ how: String) throws {
+        let scratch = try ScratchFolder("logdir")
+        defer { scratch.remove() }
+        var prefix: [String] = []
+        if how == "read-only" {
+            // Permission bits do not stop root: run the sweep as nobody.
+            chmod(scratch.path, 0o777)
+            if runningAsRoot {
+                switch dropRootPrefix(reaching: scratch.path) {
+                case .success(let drop): prefix = drop
+                case .failure(let why):
+                    print("logFolderLost(read-only): skipped: running as root and \(why)")
+                    return
+                }
+            }
+        }
+        let sweep = try LongSweep(scratch, open: how == "read-only")
+        let running = try RunningCLI.start(sweep.args.map { RawArgument($0) }, prefix: prefix)
+        let progressed = waitUntil { running.hasExited || sweep.completeLogNames().count >= 2 }
+        #expect(progressed && !running.hasExited, "the sweep ended before the log folder went away")
+        if how == "deleted" {
+            // Retry: the sweep may create a temporary log file while the folder is removed.
+            _ = waitUntil(timeout: 30) {
+                try? FileManager.default.removeItem(atPath: sweep.logs)
+                return !FileManager.default.fileExists(atPath: sweep.logs)
+            }
+        } else {
+            for folder in [sweep.logs + "/_aio_bench_read_logs", sweep.logs + "/_aio_bench_write_logs", sweep.logs] {
+                chmod(folder, 0o555)
+            }
+        }
+        let r = running.finish()
+        expectRuntime(r, mentioning: [how == "deleted" ? "No such file or directory" : "Permission denied",
+                                      sweep.logs])
+        #expect(listing(sweep.data).isEmpty, "test files left: \(listing(sweep.data))")
+    }
+
+    // MARK: - A read file cut short by another process
+
+    /// `io --read` over many loops while the test truncates the read file: the run stops with
+    /// one line naming the file (the file is shorter than io_size), never reads stale data or
+    /// crashes. The file was the user's (the right size already), so it is left where it was.
+    @Test func readFileTruncatedWhileRunning() throws {
+        let scratch = try ScratchFolder("trunc")
+        defer { scratch.remove() }
+        let size = 16 * Self.mib
+        let name = "_aio_read_\(size).pt.0"
+        let file = scratch.child(name)
+        var bytes = [UInt8](repeating: 0, count: size)
+        for i in stride(from: 0, to: size, by: 8) { bytes[i] = UInt8(truncatingIfNeeded: i >> 3) }
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
+        let running = try RunningCLI.start(["io", "--folder", RawArgument(scratch.path), "--io_size", "16M",
+                                            "--read", "--loops", "100000"])
+        // The run has the file open once it is in its loops (it was not created by the run).
+        let opened = waitUntil(interval: 1000) { running.hasExited || processHasOpen(running.pid, file) }
+        #expect(opened && !running.hasExited, "the run never opened the read file")
+        #expect(truncate(file, off_t(size / 2)) == 0)
+        let r = running.finish()
+        expectRuntime(r, mentioning: [name, "shorter"])
+        #expect(fileSize(file) == size / 2)
+    }
+
+    // MARK: - Engines and page locking refused
+
+    /// io_uring refused (as by seccomp or `kernel.io_uring_disabled`): `auto` falls back to
+    /// kernel AIO and says so; with both refused, to POSIX. A sweep notes the fallback.
+    @Test func ioUringRefused() throws {
+        let scratch = try ScratchFolder("refuse")
+        defer { scratch.remove() }
+        let variable = "AIO_BENCH_REFUSE_ENGINES"
+        let aio = try CLI.run(raw: ["io", "--folder", RawArgument(scratch.path), "--io_size", "2M"],
+                              environment: [variable: "io_uring"])
+        expectSuccess(aio, operation: "Write")
+        #expect(engineLine(aio)?.contains("kernel AIO") == true, "\(aio)")
+        #expect(aio.stdout.contains("  skipped io_uring: refused by \(variable)"), "\(aio)")
+        let posix = try CLI.run(raw: ["io", "--folder", RawArgument(scratch.path), "--io_size", "2M", "--read"],
+                                environment: [variable: "io_uring,aio"])
+        expectSuccess(posix, operation: "Read")
+        #expect(engineLine(posix)?.contains("POSIX") == true, "\(posix)")
+        #expect(posix.stdout.contains("  skipped io_uring: refused"), "\(posix)")
+        #expect(posix.stdout.contains("  skipped aio: refused"), "\(posix)")
+        #expect(listing(scratch.path).isEmpty)
+
+        let config = try writeSweepConfig(scratch, #"{"block_size": ["256K"], "queue_depth": [4], "io_parallel": [1]}"#)
+        let data = try scratch.folder("data")
+        let logs = scratch.child("logs")
+        let sweep = try CLI.run(raw: ["sweep", "--nvme_dir", RawArgument(data), "--sweep_config", RawArgument(config),
+                                      "--io_size", "2M", "--trials", "1", "--log_dir", RawArgument(logs)],
+                                environment: [variable: "io_uring"])
+        #expect(sweep.status == 0, "\(sweep)")
+        #expect(sweep.stderr.contains("engine aio (skipped io_uring: refused by \(variable))"), "\(sweep)")
+        let folder = try LogParser.parseFolder(logs)
+        #expect(folder.records.count == 2 && folder.records.allSatisfy { $0.log.engine == "aio" })
+    }
+
+    /// Kernel AIO exhausted: as root, `fs.aio-max-nr` is lowered so that the run's context cannot
+    /// be had (restored in every case). `--engine aio` fails with one line naming the sysctl;
+    /// `auto` (io_uring refused) falls back to POSIX and reports why.
+    ///
+    /// The limit goes to the current `fs.aio-nr` plus 8192, not to `aio-nr` itself, and the run asks
+    /// for one context of 32768 requests: other tests of this process (and of others) keep working
+    /// meanwhile, while `io_setup(32768)` fails with EAGAIN exactly as on an exhausted system.
+    @Test func kernelAIOExhausted() throws {
+        guard runningAsRoot else {
+            print("kernelAIOExhausted: skipped: needs root to lower fs.aio-max-nr")
+            return
+        }
+        let maxPath = "/proc/sys/fs/aio-max-nr"
+        guard let original = readNumber(maxPath), let inUse = readNumber("/proc/sys/fs/aio-nr") else {
+            print("kernelAIOExhausted: skipped: no \(maxPath)")
+            return
+        }
+        let scratch = try ScratchFolder("aiomax")
+        defer { scratch.remove() }
+        let base: [RawArgument] = ["io", "--folder", RawArgument(scratch.path), "--io_size", "1M", "--block_size", "4K"]
+        guard try CLI.run(raw: base + ["--engine", "aio"]).status == 0 else {
+            print("kernelAIOExhausted: skipped: kernel AIO does not work here at all")
+            return
+        }
+        let limit = inUse + 8192
+        guard limit < 32768 else {
+            print("kernelAIOExhausted: skipped: fs.aio-nr is \(inUse), too high to leave others room")
+            return
+        }
+        guard writeNumber(maxPath, limit) else {
+            print("kernelAIOExhausted: skipped: cannot write \(maxPath)")
+            return
+        }
+        defer {
+            let restored = writeNumber(maxPath, original)
+            #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
+        }
+        let deep: [RawArgument] = base + ["--queue_depth", "32768"]
+        let explicit = try CLI.run(raw: deep + ["--engine", "aio"])
+        expectRuntime(explicit, mentioning: ["io_setup", "EAGAIN", "fs.aio-max-nr"])
+        let fallback = try CLI.run(raw: deep, environment: ["AIO_BENCH_REFUSE_ENGINES": "io_uring"])
+        expectSuccess(fallback, operation: "Write")
+        #expect(engineLine(fallback)?.contains("POSIX") == true, "\(fallback)")
+        #expect(fallback.stdout.contains("  skipped aio: io_setup(32768)"), "\(fallback)")
+        #expect(fallback.stdout.contains("fs.aio-max-nr"), "\(fallback)")
+        #expect(listing(scratch.path).isEmpty)
+    }
+
+    /// Page locking refused (a 64 KiB RLIMIT_MEMLOCK, and not root, which could lock anyway):
+    /// the run goes on with unlocked buffers, says so in one warning line and in the summary.
+    @Test func pageLockingRefused() throws {
+        let scratch = try ScratchFolder("memlock")
+        defer { scratch.remove() }
+        let folder = try scratch.folder("open", mode: 0o777)
+        chmod(folder, 0o777)
+        guard let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile)
+        else {
+            print("pageLockingRefused: skipped: no prlimit")
+            return
+        }
+        var prefix = [prlimit, "--memlock=65536:65536", "--"]
+        if runningAsRoot {
+            switch dropRootPrefix(reaching: folder) {
+            case .success(let drop): prefix += drop
+            case .failure(let why):
+                print("pageLockingRefused: skipped: running as root (CAP_IPC_LOCK ignores the limit) and \(why)")
+                return
+            }
+        }
+        let r = try CLI.io(["--folder", folder, "--io_size", "4M"], prefix: prefix)
+        expectSuccess(r, operation: "Write")
+        #expect(r.stderrLines.count == 1, "\(r)")
+        #expect(r.stderr.hasPrefix("aio-bench: warning: could not page-lock"), "\(r)")
+        #expect(r.stderr.contains("memlock limit 65536 bytes"), "\(r)")
+        #expect(r.stdout.contains("buffers: not page-locked"), "\(r)")
+        #expect(listing(folder).isEmpty)
+    }
+}
+
+// MARK: - Helpers
+
+/// The `engine:` line of an `io` summary.
+private func engineLine(_ r: CLIResult) -> String? {
+    r.stdout.split(separator: "\n").first { $0.hasPrefix("engine: ") }.map(String.init)
+}
+
+/// Writes a sweep config into `scratch` and returns its path.
+func writeSweepConfig(_ scratch: ScratchFolder, _ json: String, name: String = "sweep.json") throws -> String {
+    let path = scratch.child(name)
+    guard FileManager.default.createFile(atPath: path, contents: Data(json.utf8)) else {
+        throw CLIHarnessError(description: "cannot write \(path)")
+    }
+    return path
+}
+
+/// A sweep of 8 configurations × read and write (16 logs) with enough work per configuration
+/// (128 MiB, two loops) to be interrupted in the middle.
+struct LongSweep {
+    let data: String
+    let logs: String
+    let config: String
+
+    init(_ scratch: ScratchFolder, open: Bool = false) throws {
+        data = try scratch.folder("data", mode: open ? 0o777 : 0o755)
+        if open { chmod(data, 0o777) }
+        logs = scratch.child("logs")
+        config = try writeSweepConfig(
+            scratch, #"{"block_size": ["128K", "256K"], "queue_depth": [4, 8], "io_parallel": [1, 2]}"#)
+    }
+
+    var args: [String] { args(ioSize: "128M", logDir: logs) }
+
+    func args(ioSize: String, logDir: String) -> [String] {
+        ["sweep", "--nvme_dir", data, "--sweep_config", config, "--io_size", ioSize, "--loops", "2",
+         "--trials", "1", "--log_dir", logDir, "--quiet"]
+    }
+
+    /// Names of finished read and write logs (temporary files start with a dot).
+    func completeLogNames(in root: String? = nil) -> [String] {
+        let base = root ?? logs
+        return ["_aio_bench_read_logs", "_aio_bench_write_logs"].flatMap { sub in
+            ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + sub)) ?? [])
+                .filter { !$0.hasPrefix(".") }.map { sub + "/" + $0 }
+        }
+    }
+
+    /// Every file in the log folders, checked: a `.txt` log (no temporary or other files) that
+    /// parses with a metric, one trial and no error. Returns name → contents.
+    func checkedLogs(in root: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> [String: Data] {
+        let base = root ?? logs
+        var result: [String: Data] = [:]
+        for sub in ["_aio_bench_read_logs", "_aio_bench_write_logs"] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: base + "/" + sub)) ?? []
+            for name in names {
+                let path = base + "/" + sub + "/" + name
+                #expect(name.hasSuffix(".txt") && !name.hasPrefix("."), "not a log: \(path)",
+                        sourceLocation: sourceLocation)
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    Issue.record("cannot read \(path)", sourceLocation: sourceLocation)
+                    continue
+                }
+                let log = LogParser.parse(String(decoding: data, as: UTF8.self),
+                                          operation: sub.contains("read") ? .read : .write)
+                #expect(log.metric != nil && log.error == nil && log.trialResults.count == 1,
+                        "incomplete log \(path): \(String(decoding: data, as: UTF8.self))",
+                        sourceLocation: sourceLocation)
+                result[sub + "/" + name] = data
+            }
+        }
+        return result
+    }
+
+    /// The manifest is whole JSON and describes this sweep.
+    func checkManifest(sourceLocation: SourceLocation = #_sourceLocation) {
+        let path = logs + "/manifest.json"
+        let object = FileManager.default.contents(atPath: path)
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        #expect(object?["configurations"] as? Int == 8, "manifest: \(String(describing: object))",
+                sourceLocation: sourceLocation)
+        #expect(object?["io_size"] as? String == String(128 << 20), sourceLocation: sourceLocation)
+        #expect(object?["folders"] as? [String] == [data], sourceLocation: sourceLocation)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []).sorted()
+        #expect(names == ["_aio_bench_read_logs", "_aio_bench_write_logs", "manifest.json"], "\(names)",
+                sourceLocation: sourceLocation)
+    }
+}
+
+/// A small ext4 file system in an image file, attached to a loop device and mounted inside a
+/// scratch folder. `remove()` unmounts, detaches and deletes the image (call it in `defer`).
+final class LoopFilesystem: @unchecked Sendable {
+    let image: String
+    let mountPoint: String
+    let device: String
+    private var removed = false
+
+    private init(image: String, mountPoint: String, device: String) {
+        self.image = image
+        self.mountPoint = mountPoint
+        self.device = device
+    }
+
+    /// Creates one, or says why it cannot be done here (not root, tools or loop devices missing).
+    static func make(in scratch: ScratchFolder, megabytes: Int) -> Result<LoopFilesystem, CLIHarnessError> {
+        guard runningAsRoot else { return .failure(CLIHarnessError(description: "needs root to mount a file system")) }
+        guard let mkfs = tool("mkfs.ext4"), let losetup = tool("losetup"), let mount = tool("mount"),
+              tool("umount") != nil else {
+            return .failure(CLIHarnessError(description: "mkfs.ext4, losetup, mount or umount is missing"))
+        }
+        let image = scratch.child("fs.img")
+        let mountPoint = scratch.child("mnt")
+        guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(megabytes << 20)) == 0
+        else { return .failure(CLIHarnessError(description: "cannot create \(image)")) }
+        let format = runTool([mkfs, "-q", "-F", image])
+        guard format.status == 0 else {
+            unlink(image)
+            return .failure(CLIHarnessError(description: "mkfs.ext4 failed: \(format.output)"))
+        }
+        let attach = runTool([losetup, "--find", "--show", image])
+        let device = attach.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard attach.status == 0, device.hasPrefix("/dev/") else {
+            unlink(image)
+            return .failure(CLIHarnessError(description: "no loop device: \(attach.output)"))
+        }
+        let fs = LoopFilesystem(image: image, mountPoint: mountPoint, device: device)
+        guard mkdir(mountPoint, 0o755) == 0 else {
+            fs.remove()
+            return .failure(CLIHarnessError(description: "cannot create \(mountPoint)"))
+        }
+        let mounted = runTool([mount, "-t", "ext4", device, mountPoint])
+        guard mounted.status == 0 else {
+            fs.remove()
+            return .failure(CLIHarnessError(description: "mount failed: \(mounted.output)"))
+        }
+        return .success(fs)
+    }
+
+    /// Free bytes as root sees them (root may use the reserved blocks).
+    var freeBytes: Int {
+        var st = statvfs()
+        guard statvfs(mountPoint, &st) == 0 else { return 0 }
+        return Int(st.f_bfree) * Int(st.f_frsize)
+    }
+
+    /// Unmounts, detaches and deletes; safe to call twice.
+    func remove() {
+        guard !removed else { return }
+        removed = true
+        if let umount = LoopFilesystem.tool("umount") {
+            var tries = 0
+            while isMounted && tries < 50 {
+                _ = runTool([umount, mountPoint])
+                if isMounted { usleep(100_000) }
+                tries += 1
+            }
+            if isMounted { _ = runTool([umount, "-l", mountPoint]) }
+        }
+        if let losetup = LoopFilesystem.tool("losetup") { _ = runTool([losetup, "-d", device]) }
+        rmdir(mountPoint)
+        unlink(image)
+    }
+
+    private var isMounted: Bool {
+        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(mountPoint) }
+    }
+
+    static func tool(_ name: String) -> String? {
+        ["/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"].map { $0 + name }.first(where: FileManager.default.isExecutableFile)
+    }
+}
+
+/// Runs a system tool from an argv array (no shell); returns its status and combined output.
+func runTool(_ argv: [String]) -> (status: Int32, output: String) {
+    guard let r = try? CLI.runProgram(argv) else { return (-1, "cannot start \(argv[0])") }
+    return (r.status, r.stdout + r.stderr)
+}
+
+extension CLI {
+    /// Runs any program (not aio-bench) from an argv array and returns its status and output.
+    static func runProgram(_ argv: [String]) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let errData = LockedData()
+        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData.wait(), as: UTF8.self))
+    }
+}
+
+private final class LockedData: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+    func set(_ value: Data) {
+        data = value
+        done.signal()
+    }
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}
+
+/// Whether process `pid` has `path` open (from /proc/<pid>/fd).
+func processHasOpen(_ pid: pid_t, _ path: String) -> Bool {
+    let dir = "/proc/\(pid)/fd"
+    guard let fds = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return false }
+    return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: dir + "/" + $0)) == path }
+}
+
+/// A number from a /proc file.
+func readNumber(_ path: String) -> Int? {
+    (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+}
+
+/// Writes a number to a /proc file (plain open and write: /proc takes no temporary file).
+func writeNumber(_ path: String, _ value: Int) -> Bool {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    let text = Array("\(value)\n".utf8)
+    return text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == text.count
+}
