@@ -374,7 +374,8 @@ final class HistogramSet: @unchecked Sendable {
     /// (a mutating access to a shared array from several threads is a data race, even to different
     /// elements). `merged()` runs after the loop's threads are done.
     private final class Slot {
-        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000_000,
+                                          numberOfSignificantValueDigits: .three)
     }
 
     private let slots: [Slot]
