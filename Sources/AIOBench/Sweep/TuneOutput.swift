@@ -7,7 +7,8 @@ public enum TuneOutput {
         var lines: [String] = []
         for note in result.notes { lines.append("note: \(note)") }
         if result.tied.count > 1 {
-            let names = result.tied.map { short($0.configuration) }
+            var names = result.tied.prefix(5).map { short($0.configuration) }
+            if result.tied.count > 5 { names.append("and \(result.tied.count - 5) more") }
             lines.append("tied: \(names.joined(separator: ", ")); chosen: \(short(result.best.configuration))")
         }
         lines.append(result.performanceLine)
