@@ -43,23 +43,10 @@ final class SliceRunner {
     let overlap: Bool
     let workerIndex: Int
 
-    private struct SlotState {
-        var fd: Int32 = -1
-        var direct = false
-        var address: UnsafeMutableRawPointer?
-        var remaining = 0
-        var offset: Int64 = 0
-        var started: UInt64 = 0
-    }
-
-    private var slots: [SlotState]
-    private var freeSlots: [Int]
-    private var pending: [Int] = []
-    /// Buffered requests of a direct file, held back until no direct request is in flight.
-    private var deferred: [Int] = []
-    private var requests: [IORequest] = []
-    private var completions: [IOCompletion] = []
-    private var inFlight = 0
+    /// The scheduler's working state. It lives in a local variable while a slice runs (swapped
+    /// out of `saved` and back), so the per-request code touches only local memory: no dynamic
+    /// exclusivity checks and no copy-on-write checks on class properties in the hot loop.
+    private var saved: SchedulerState
 
     init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool, workerIndex: Int = 0) {
         self.workerIndex = workerIndex
@@ -69,94 +56,139 @@ final class SliceRunner {
         self.depth = min(depth, queue.capacity)
         self.singleSubmit = singleSubmit
         self.overlap = overlap
-        slots = Array(repeating: SlotState(), count: self.depth)
-        freeSlots = Array((0..<self.depth).reversed())
-        pending.reserveCapacity(self.depth)
-        requests.reserveCapacity(depth)
-        completions.reserveCapacity(depth * 2)
+        saved = SchedulerState(depth: self.depth)
     }
 
     /// Transfers the whole slice or throws the first failure.
     func run(_ slice: Slice, latency: LatencySink?) throws(AsyncIOError) {
         let file = slice.file
-        let align = file.isDirect ? file.offsetAlignment : 1
-        let memAlign = file.isDirect ? file.memoryAlignment : 1
         queue.prepare(
             memory: UnsafeMutableRawBufferPointer(start: slice.memory, count: slice.length),
             fds: [file.directFD, file.bufferedFD])
-        // Request size: the block size, never above the kernel's per-call maximum, and kept
-        // a multiple of the direct-I/O alignment.
-        var chunk = min(blockSize, SliceRunner.maxRequestBytes)
-        if align > 1 { chunk = max(align, chunk / align * align) }
-        var next = 0  // bytes of the slice already handed out
-        defer { resetAfterFailure() }
-
-        func issue(_ position: Int, _ length: Int) {
-            let slot = freeSlots.removeLast()
-            let address = slice.memory + position
-            let offset = slice.fileOffset + Int64(position)
-            let aligned = file.isDirect && Int(offset) % align == 0 && length % align == 0
-                && Int(bitPattern: address) % memAlign == 0
-            slots[slot] = SlotState(
-                fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,
-                remaining: length, offset: offset, started: latency == nil ? 0 : monotonicNanos())
-            if aligned || !file.isDirect {
-                pending.append(slot)
-            } else {
-                deferred.append(slot)
-            }
+        var st = SchedulerState(depth: 0)
+        swap(&st, &saved)
+        defer {
+            st.drain(queue)
+            swap(&st, &saved)
         }
-
-        func refill() {
-            while !freeSlots.isEmpty && next < slice.length {
-                var length = min(chunk, slice.length - next)
-                // An unaligned tail goes as its own request on the ordinary descriptor.
-                if align > 1, length % align != 0, length > align {
-                    length = length / align * align
-                }
-                issue(next, length)
-                next += length
-            }
-        }
-
+        let context = SchedulerState.Context(
+            slice: slice, queue: queue, blockSize: blockSize, singleSubmit: singleSubmit, latency: latency,
+            workerIndex: workerIndex)
         // Requests that go through the page cache (an unaligned tail, or the rest of a short
         // direct transfer) never run beside direct ones: a buffered write reads, patches and later
         // writes back a whole page, which could bring back stale bytes over a direct write to the
         // same page in flight at that moment. They wait until no direct request is in flight.
         var bufferedPhase = false
-        while next < slice.length || inFlight > 0 || !pending.isEmpty || !deferred.isEmpty {
-            if inFlight == 0 && pending.isEmpty && !deferred.isEmpty {
-                pending = deferred
-                deferred.removeAll(keepingCapacity: true)
+        while st.next < slice.length || st.inFlight > 0 || !st.pending.isEmpty || !st.deferred.isEmpty {
+            if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
+                swap(&st.pending, &st.deferred)
                 bufferedPhase = true
-            } else if !bufferedPhase && (overlap || (inFlight == 0 && pending.isEmpty)) {
-                refill()
+            } else if !bufferedPhase && (overlap || (st.inFlight == 0 && st.pending.isEmpty)) {
+                st.refill(context)
             }
-            try flush(slice)
-            if inFlight == 0 && pending.isEmpty {
+            try st.flush(context)
+            if st.inFlight == 0 && st.pending.isEmpty {
                 bufferedPhase = false
                 continue
             }
-            try reapAndCheck(slice, latency: latency)
+            try st.reapAndCheck(context)
+        }
+        st.next = 0
+    }
+}
+
+/// The mutable state of one worker's scheduler: request slots and the lists that move them.
+struct SchedulerState {
+    /// What one slice run needs besides the state.
+    struct Context {
+        let slice: Slice
+        let queue: IOQueue
+        let blockSize: Int
+        let singleSubmit: Bool
+        let latency: LatencySink?
+        let workerIndex: Int
+    }
+
+    struct Slot {
+        var fd: Int32 = -1
+        var direct = false
+        var address: UnsafeMutableRawPointer?
+        var remaining = 0
+        var offset: Int64 = 0
+        var started: UInt64 = 0
+    }
+
+    let depth: Int
+    var slots: [Slot]
+    var freeSlots: [Int]
+    var pending: [Int] = []
+    /// Buffered requests of a direct file, held back until no direct request is in flight.
+    var deferred: [Int] = []
+    var requests: [IORequest] = []
+    var completions: [IOCompletion] = []
+    var inFlight = 0
+    /// Bytes of the current slice already handed out.
+    var next = 0
+
+    init(depth: Int) {
+        self.depth = depth
+        slots = Array(repeating: Slot(), count: depth)
+        freeSlots = Array((0..<depth).reversed())
+        pending.reserveCapacity(depth)
+        deferred.reserveCapacity(depth)
+        requests.reserveCapacity(depth)
+        completions.reserveCapacity(depth * 2)
+    }
+
+    /// Fills free slots with the slice's next requests: the block size, never above the kernel's
+    /// per-call maximum, kept a multiple of the direct-I/O alignment; an unaligned tail goes as
+    /// its own request on the ordinary descriptor (deferred, see `SliceRunner.run`).
+    mutating func refill(_ c: Context) {
+        let file = c.slice.file
+        let align = file.isDirect ? file.offsetAlignment : 1
+        let memAlign = file.isDirect ? file.memoryAlignment : 1
+        var chunk = min(c.blockSize, SliceRunner.maxRequestBytes)
+        if align > 1 { chunk = max(align, chunk / align * align) }
+        while !freeSlots.isEmpty && next < c.slice.length {
+            var length = min(chunk, c.slice.length - next)
+            if align > 1, length % align != 0, length > align {
+                length = length / align * align
+            }
+            let slot = freeSlots.removeLast()
+            let address = c.slice.memory + next
+            let offset = c.slice.fileOffset + Int64(next)
+            let aligned = file.isDirect && Int(offset) % align == 0 && length % align == 0
+                && Int(bitPattern: address) % memAlign == 0
+            slots[slot] = Slot(fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,
+                               remaining: length, offset: offset)
+            if aligned || !file.isDirect {
+                pending.append(slot)
+            } else {
+                deferred.append(slot)
+            }
+            next += length
         }
     }
 
     /// Submits everything pending: one call per request with single submit, else one call for
     /// the lot; a partial submit queues the rest for the next call.
-    private func flush(_ slice: Slice) throws(AsyncIOError) {
+    mutating func flush(_ c: Context) throws(AsyncIOError) {
         var stalls = 0
         while !pending.isEmpty {
-            let batch = singleSubmit ? 1 : pending.count
+            let batch = c.singleSubmit ? 1 : pending.count
             requests.removeAll(keepingCapacity: true)
+            // One clock read per submit call: the requests of a batch leave together.
+            let now = c.latency == nil ? 0 : monotonicNanos()
             for i in 0..<batch {
                 let slot = pending[i]
+                slots[slot].started = now
                 let s = slots[slot]
                 requests.append(IORequest(
-                    operation: slice.operation, fd: s.fd, address: s.address!, length: s.remaining,
+                    operation: c.slice.operation, fd: s.fd, address: s.address!, length: s.remaining,
                     offset: s.offset, tag: slot))
             }
             let accepted = try requests.withUnsafeBufferPointer { buf throws(AsyncIOError) in
-                try queue.submit(buf, path: slice.file.path)
+                try c.queue.submit(buf, path: c.slice.file.path)
             }
             inFlight += accepted
             pending.removeFirst(accepted)
@@ -165,24 +197,29 @@ final class SliceRunner {
                 if inFlight > 0 { return }
                 stalls += 1
                 if stalls > 10_000 {
-                    throw .system("submit", errno: EAGAIN, path: slice.file.path, hint: "the kernel accepted no request")
+                    throw .system("submit", errno: EAGAIN, path: c.slice.file.path,
+                                  hint: "the kernel accepted no request")
                 }
                 sched_yield()
             }
         }
     }
 
-    private func reapAndCheck(_ slice: Slice, latency: LatencySink?) throws(AsyncIOError) {
+    /// Waits for at least one completion and checks every one: errors name errno, operation,
+    /// path and offset; a short transfer is continued from where it stopped.
+    mutating func reapAndCheck(_ c: Context) throws(AsyncIOError) {
         completions.removeAll(keepingCapacity: true)
-        try queue.reap(minimum: inFlight > 0 ? 1 : 0, into: &completions, path: slice.file.path)
-        let now = latency == nil ? 0 : monotonicNanos()
+        try c.queue.reap(minimum: inFlight > 0 ? 1 : 0, into: &completions, path: c.slice.file.path)
+        let now = c.latency == nil ? 0 : monotonicNanos()
         // Everything reaped has left the kernel, even if a failure below stops the loop.
         inFlight -= completions.count
-        for c in completions {
-            let slot = c.tag
+        let slice = c.slice
+        for i in completions.indices {
+            let completion = completions[i]
+            let slot = completion.tag
             var s = slots[slot]
-            if c.result < 0 {
-                let code = Int32(-c.result)
+            if completion.result < 0 {
+                let code = Int32(-completion.result)
                 let hint: String? = code == EINVAL && s.direct
                     ? "the device refused this direct I/O request; check the block size and alignment "
                         + "(file system may not support direct I/O)"
@@ -190,7 +227,7 @@ final class SliceRunner {
                 throw .system(slice.operation == .read ? "read" : "write", errno: code,
                               path: slice.file.path, offset: s.offset, hint: hint)
             }
-            if c.result == 0 && s.remaining > 0 {
+            if completion.result == 0 && s.remaining > 0 {
                 if slice.operation == .read {
                     throw AsyncIOError(
                         .unexpectedEndOfFile, operation: "read", path: slice.file.path, offset: s.offset,
@@ -199,11 +236,11 @@ final class SliceRunner {
                 throw .system("write", errno: EIO, path: slice.file.path, offset: s.offset,
                               hint: "the kernel wrote 0 bytes")
             }
-            let done = min(c.result, s.remaining)
+            let done = min(completion.result, s.remaining)
             s.remaining -= done
             if s.remaining == 0 {
-                if let latency { latency.record(workerIndex, now &- s.started) }
-                slots[slot] = SlotState()
+                if let latency = c.latency { latency.record(c.workerIndex, now &- s.started) }
+                slots[slot] = Slot()
                 freeSlots.append(slot)
                 continue
             }
@@ -225,8 +262,10 @@ final class SliceRunner {
         }
     }
 
-    /// After a failure, drain what is still in flight so the queue can be reused.
-    private func resetAfterFailure() {
+    /// After a slice (or a failure in one), drain what is still in flight so the queue can be
+    /// reused, and make every slot free again.
+    mutating func drain(_ queue: IOQueue) {
+        next = 0
         if inFlight == 0 && pending.isEmpty && deferred.isEmpty && freeSlots.count == depth { return }
         if inFlight > 0 {
             var sink: [IOCompletion] = []
@@ -239,7 +278,7 @@ final class SliceRunner {
         inFlight = 0
         pending.removeAll(keepingCapacity: true)
         deferred.removeAll(keepingCapacity: true)
-        slots = Array(repeating: SlotState(), count: depth)
+        slots = Array(repeating: Slot(), count: depth)
         freeSlots = Array((0..<depth).reversed())
     }
 }
