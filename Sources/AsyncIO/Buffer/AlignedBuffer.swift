@@ -1,5 +1,6 @@
 import CAsyncIO
 import Glibc
+import Synchronization
 
 /// Page-aligned memory for direct I/O, huge-page backed and page-locked where the system allows.
 ///
@@ -81,8 +82,15 @@ public final class AlignedBuffer: @unchecked Sendable {
 
     deinit {
         if isLocked { munlock(base, allocated) }
+        AlignedBuffer.freedCount.add(1, ordering: .sequentiallyConsistent)
         free(base)
     }
+
+    /// How many buffers have been freed so far. An io_uring ring keeps its registration while the
+    /// same memory range comes back; once a buffer has been freed, a new one may sit at the same
+    /// address on other pages (the registration still pins the old ones), so the ring registers
+    /// again when this count has moved (`URingQueue.prepare`).
+    static let freedCount = Atomic<UInt64>(0)
 
     /// The memlock limit (`ulimit -l`) as text: `unlimited` or a byte count.
     public static var memlockLimitDescription: String {

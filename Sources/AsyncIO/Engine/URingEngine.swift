@@ -37,6 +37,10 @@ final class URingQueue: IOQueue {
 
     // Registration state.
     private var registeredBuffers: [(start: UInt, end: UInt)] = []
+    /// `AlignedBuffer.freedCount` when the buffers were registered: a range is reused only while
+    /// no buffer has been freed since, or a new buffer at a freed one's address would be read
+    /// from and written to through the old, still pinned pages.
+    private var registeredAtFreedCount: UInt64 = 0
     private var buffersRegistered = false
     private var bufferRegistrationFailed: String?
     private var filesRegistered = false
@@ -202,7 +206,9 @@ final class URingQueue: IOQueue {
         guard bufferRegistrationFailed == nil, let base = memory.baseAddress, memory.count > 0 else { return }
         let start = UInt(bitPattern: base)
         let end = start + UInt(memory.count)
-        if buffersRegistered, registeredBuffers.first?.start == start, registeredBuffers.last?.end == end { return }
+        let freed = AlignedBuffer.freedCount.load(ordering: .sequentiallyConsistent)
+        if buffersRegistered, registeredBuffers.first?.start == start, registeredBuffers.last?.end == end,
+           registeredAtFreedCount == freed { return }
         if buffersRegistered {
             _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
             buffersRegistered = false
@@ -228,6 +234,7 @@ final class URingQueue: IOQueue {
         } else {
             buffersRegistered = true
             registeredBuffers = ranges
+            registeredAtFreedCount = freed
         }
     }
 
