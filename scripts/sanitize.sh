@@ -6,12 +6,13 @@
 #
 # Extra arguments go to `swift test` (e.g. --filter LogParser). The CLI tests spawn the sanitized aio-bench
 # built next to the test bundle, so the tool is checked too; a sanitizer report makes that process exit
-# non-zero (TSan 66, ASan 1, LSan 23) and the test that ran it fails.
+# non-zero (TSan 66, ASan and LeakSanitizer 1) and the test that ran it fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 kind=${1:-}
 (($#)) && shift
+link=()
 case $kind in
   thread)
     scratch=.build-tsan
@@ -20,6 +21,9 @@ case $kind in
     scratch=.build-asan
     # Leaks at exit in XCTest, swift-argument-parser and Foundation.Process, none of them ours: see the file.
     export LSAN_OPTIONS="suppressions=$PWD/scripts/sanitizers/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    # The default linker (gold) prints one "Cannot export local symbol '__asan_…'" warning per ASan
+    # runtime symbol for every executable (hundreds of lines); the toolchain's lld links the same without.
+    link=(-Xswiftc -use-ld=lld)
     ;;
   *)
     echo "usage: scripts/sanitize.sh thread|address [swift test arguments...]" >&2
@@ -33,6 +37,6 @@ esac
 skip=(--skip 'pageLockingRefused')
 
 echo "sanitize: building with --sanitize=$kind in $scratch"
-swift build --build-tests --scratch-path "$scratch" --sanitize="$kind"
+swift build --build-tests --scratch-path "$scratch" --sanitize="$kind" "${link[@]}"
 echo "sanitize: testing with --sanitize=$kind"
-swift test --skip-build --scratch-path "$scratch" --sanitize="$kind" "${skip[@]}" "$@"
+swift test --skip-build --scratch-path "$scratch" --sanitize="$kind" "${link[@]}" "${skip[@]}" "$@"
