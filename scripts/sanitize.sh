@@ -20,7 +20,8 @@ case $kind in
   address)
     scratch=.build-asan
     # Leaks at exit in XCTest, swift-argument-parser and Foundation.Process, none of them ours: see the file.
-    export LSAN_OPTIONS="suppressions=$PWD/scripts/sanitizers/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    suppressions="suppressions=$PWD/scripts/sanitizers/lsan.supp:print_suppressions=0"
+    export LSAN_OPTIONS="$suppressions${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
     # The default linker (gold) prints one "Cannot export local symbol '__asan_…'" warning per ASan
     # runtime symbol for every executable (hundreds of lines); the toolchain's lld links the same without.
     link=(-Xswiftc -use-ld=lld)

@@ -34,7 +34,8 @@ struct URingRegistrationTests {
             #expect(sink.bytes() == second.bytes(), "round \(round): the read landed outside the new buffer")
         }
         if !handle.enginePath.contains("registered buffers") {
-            print("newBufferAtFreedAddress: buffers were not registered here (\(handle.enginePath)); plain path checked")
+            print("newBufferAtFreedAddress: buffers were not registered here (\(handle.enginePath));"
+                + " the plain path was checked")
         }
     }
 }
