@@ -57,7 +57,7 @@ for target in "${targets[@]}"; do
     echo "fuzz: $target passed: ${runs:-?} inputs run, corpus grew to $corpus"
   else
     echo "fuzz: $target FAILED (exit $status) after ${runs:-?} inputs; libFuzzer's report:"
-    grep -v -E '^#[0-9]+|^INFO:' "$work/$target.log" | tail -40
+    grep -v -E '^#[0-9]+|^INFO:' "$work/$target.log" | tail -40 || true
     echo "fuzz: inputs kept in $artifacts/$target/: $(ls "$artifacts/$target" | tr '\n' ' ')"
     failed+=("$target")
   fi
