@@ -48,14 +48,16 @@ enum CLI {
     /// - Parameter prefix: an argv prefix to start the tool through (e.g. `setpriv` to drop root).
     static func run(_ args: [String], prefix: [String] = [], currentDirectory: String? = nil) throws -> CLIResult {
         let tool = try binary()
+        let argv = prefix.isEmpty ? [tool.path] + args : prefix + [tool.path] + args
+        return try runProgram(argv, currentDirectory: currentDirectory)
+    }
+
+    /// Runs any program from an argv array (`argv[0]` is its path; never a shell) with no standard
+    /// input and returns its status and output.
+    static func runProgram(_ argv: [String], currentDirectory: String? = nil) throws -> CLIResult {
         let process = Process()
-        if let first = prefix.first {
-            process.executableURL = URL(fileURLWithPath: first)
-            process.arguments = Array(prefix.dropFirst()) + [tool.path] + args
-        } else {
-            process.executableURL = tool
-            process.arguments = args
-        }
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let outPipe = Pipe()
         let errPipe = Pipe()

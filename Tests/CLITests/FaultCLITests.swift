@@ -493,41 +493,6 @@ func runTool(_ argv: [String]) -> (status: Int32, output: String) {
     return (r.status, r.stdout + r.stderr)
 }
 
-extension CLI {
-    /// Runs any program (not aio-bench) from an argv array and returns its status and output.
-    static func runProgram(_ argv: [String]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData.wait(), as: UTF8.self))
-    }
-}
-
-private final class LockedData: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var data = Data()
-    func set(_ value: Data) {
-        data = value
-        done.signal()
-    }
-    func wait() -> Data {
-        done.wait()
-        return data
-    }
-}
-
 /// Whether process `pid` has `path` open (from /proc/<pid>/fd).
 func processHasOpen(_ pid: pid_t, _ path: String) -> Bool {
     let dir = "/proc/\(pid)/fd"

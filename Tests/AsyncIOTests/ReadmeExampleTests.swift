@@ -1,0 +1,32 @@
+import AsyncIO
+import Testing
+
+/// The library example of README.md, as written there, on a scratch folder: it must compile and
+/// move the bytes it claims to.
+@Suite("README example")
+struct ReadmeExampleTests {
+    @Test("the README's library example works")
+    func example() async throws {
+        let dir = ScratchFolder("readme")
+        let path = dir.file("state.bin")
+        let handle = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 32, intraOpParallelism: 4))
+        #expect(!handle.enginePath.isEmpty)
+
+        let buffer = try AlignedBuffer(count: 8 << 20)
+        buffer.withUnsafeMutableBytes { bytes in
+            for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 31) }
+        }
+        let expected = buffer.bytes()
+
+        try handle.syncPWrite(buffer, to: path)
+        buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        try handle.asyncPRead(buffer, from: path)
+        let completed = try handle.wait()
+        #expect(completed == 1)
+        #expect(buffer.bytes() == expected)
+
+        buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        try await handle.read(buffer, from: path)
+        #expect(buffer.bytes() == expected)
+    }
+}
