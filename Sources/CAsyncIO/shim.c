@@ -47,3 +47,12 @@ int CAsyncIO_blkssz(int fd, int *size) {
 int CAsyncIO_set_thread_name(pthread_t thread, const char *name) {
     return pthread_setname_np(thread, name);
 }
+
+#include <sys/vfs.h>
+
+int CAsyncIO_fs_type(const char *path, int64_t *type) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    *type = (int64_t)info.f_type;
+    return 0;
+}

@@ -116,6 +116,14 @@ static inline int CAsyncIO_fallocate(int fd, int64_t offset, int64_t length) {
 /// ioctl(BLKSSZGET) on a block device descriptor.
 int CAsyncIO_blkssz(int fd, int *size);
 
+/// pipe2(2) (a GNU extension Swift does not see): both descriptors with `flags` (O_CLOEXEC).
+static inline int CAsyncIO_pipe2(int fds[2], int flags) {
+    return (int)syscall(__NR_pipe2, fds, flags);
+}
+
+/// statfs(2)'s f_type (the file system's magic number) of the file system holding `path`.
+int CAsyncIO_fs_type(const char *path, int64_t *type);
+
 #include <pthread.h>
 /// pthread_setname_np (a GNU extension Swift does not see).
 int CAsyncIO_set_thread_name(pthread_t thread, const char *name);

@@ -1,0 +1,75 @@
+import CAsyncIO
+import Glibc
+
+/// A new file beside a target, written and then renamed over it, so that a reader sees the old
+/// file or the whole new one and never a part.
+///
+/// Create it with `AtomicFile(replacing:)` (a temporary name in the target's folder, created
+/// with `O_EXCL | O_NOFOLLOW`, mode 0600), `write` the bytes, then `commit()`: fsync, close,
+/// rename over the target and fsync of the folder. Until `commit()` succeeds, the temporary
+/// file is removed when the value is released, also on every error path.
+public final class AtomicFile {
+    /// The file the contents will replace.
+    public let target: String
+    /// The temporary file being written (register it for removal on a signal if that matters).
+    public let temporaryPath: String
+    private var fd: Int32
+    private var committed = false
+
+    /// Creates the temporary file in `target`'s folder.
+    ///
+    /// - Throws: `AsyncIOError` for `open`, naming the temporary path.
+    public init(replacing target: String) throws(AsyncIOError) {
+        self.target = target
+        let slash = target.lastIndex(of: "/")
+        let folder = slash.map { String(target[..<$0]) } ?? "."
+        let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        temporaryPath = "\(folder.isEmpty ? "/" : folder)/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let path = temporaryPath
+        fd = try syscallRetrying("open", path: path) {
+            open(path, O_WRONLY | O_CREAT | O_EXCL | CAsyncIO_O_CLOEXEC | CAsyncIO_O_NOFOLLOW, 0o600)
+        }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        if !committed { unlink(temporaryPath) }
+    }
+
+    /// The folder the target lives in.
+    public var folder: String {
+        guard let slash = target.lastIndex(of: "/") else { return "." }
+        let folder = String(target[..<slash])
+        return folder.isEmpty ? "/" : folder
+    }
+
+    /// Appends `bytes` to the temporary file.
+    public func write(_ bytes: [UInt8]) throws(AsyncIOError) {
+        var offset = 0
+        let path = temporaryPath
+        let fd = self.fd
+        while offset < bytes.count {
+            let written = try syscallRetrying("write", path: path) {
+                bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            }
+            offset += written
+        }
+    }
+
+    /// Flushes the temporary file, renames it over the target and flushes the folder.
+    public func commit() throws(AsyncIOError) {
+        let path = temporaryPath
+        let fd = self.fd
+        _ = try syscallRetrying("fsync", path: path) { fsync(fd) }
+        self.fd = -1
+        _ = try syscallRetrying("close", path: path) { close(fd) }
+        let target = self.target
+        _ = try syscallRetrying("rename", path: target) { rename(path, target) }
+        committed = true
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | CAsyncIO_O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
+}

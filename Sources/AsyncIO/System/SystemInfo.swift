@@ -1,0 +1,73 @@
+import Glibc
+
+/// Facts about the machine and the process: kernel, processors, privileges, environment.
+public enum SystemInfo {
+    /// The kernel release, for example `6.18.0` (`uname -r`).
+    public static var kernelRelease: String { unameField(\.release) }
+    /// The machine architecture, for example `x86_64` (`uname -m`).
+    public static var machine: String { unameField(\.machine) }
+    /// The host name (`uname -n`).
+    public static var hostName: String { unameField(\.nodename) }
+
+    private static func unameField<T>(_ field: KeyPath<utsname, T>) -> String {
+        var uts = utsname()
+        guard uname(&uts) == 0 else { return "unknown" }
+        let value = uts[keyPath: field]
+        return withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// Processors online.
+    public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Whether the process runs as root (effective user 0).
+    public static var isRoot: Bool { geteuid() == 0 }
+
+    /// The process id.
+    public static var processID: Int32 { getpid() }
+
+    /// The value of environment variable `name`, or nil when it is not set.
+    public static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+    /// Whether standard error is a terminal (progress lines may redraw themselves).
+    public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+
+    /// The full path of the first executable named `name` on `PATH`, or nil.
+    public static func findExecutable(_ name: String) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        let path = environment("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") where !dir.isEmpty {
+            let candidate = "\(dir)/\(name)"
+            var st = stat()
+            if stat(candidate, &st) == 0, st.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Whether a shared library (for example `libcudart.so`) can be loaded here.
+    ///
+    /// The corresponding C function is `dlopen`.
+    public static func canLoadLibrary(_ name: String) -> Bool {
+        guard let handle = dlopen(name, RTLD_LAZY) else { return false }
+        dlclose(handle)
+        return true
+    }
+
+    /// Ends the process at once with `status`, running no exit handlers (for signal paths).
+    public static func exitImmediately(_ status: Int32) -> Never { _exit(status) }
+
+    /// The first command-line argument (after the program name) that is not valid UTF-8, with
+    /// its raw bytes, or nil when every argument is valid.
+    ///
+    /// Swift's `CommandLine.arguments` repairs such bytes, so a path given in another encoding
+    /// would silently name another file; callers refuse it instead.
+    public static func firstNonUTF8Argument() -> (index: Int, bytes: [UInt8])? {
+        for index in 1..<max(1, Int(CommandLine.argc)) {
+            guard let arg = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = Array(UnsafeRawBufferPointer(start: arg, count: strlen(arg)))
+            if String(validating: bytes, as: UTF8.self) == nil { return (index, bytes) }
+        }
+        return nil
+    }
+}
