@@ -1,22 +1,38 @@
 import AsyncIO
 
 /// The error type of `AIOBench`: a usage mistake (exit 64) or a runtime failure (exit 1),
-/// each one line of text for stderr.
+/// each one line of text for stderr. A runtime failure that came from the system layer keeps
+/// the `AsyncIOError` (operation, path, errno) it came from, so callers branch on `cause`,
+/// never on message text.
 public enum BenchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The user asked for something that is not allowed; the text names the value and what is.
     case usage(String)
-    /// Something failed while running; the text names the operation, the path and errno.
-    case runtime(String)
+    /// Something failed while running; the text names the operation, the path and errno, and
+    /// `cause` is the system error behind it when there is one.
+    case runtime(String, cause: AsyncIOError? = nil)
 
-    /// Wraps an engine error as a runtime failure.
+    /// Wraps an engine error: an invalid argument is a usage mistake, the rest runtime failures.
     public init(_ error: AsyncIOError) {
-        self = error.kind == .invalidArgument ? .usage(error.description) : .runtime(error.description)
+        self = error.kind == .invalidArgument ? .usage(error.description) : .runtime(error.description, cause: error)
+    }
+
+    /// The system error behind a runtime failure, if any.
+    public var cause: AsyncIOError? {
+        if case .runtime(_, let cause) = self { return cause }
+        return nil
+    }
+
+    /// Whether the failure is the device's (out of space, or an I/O error): a sweep stops on
+    /// it instead of going on to the next configuration.
+    public var isDeviceFailure: Bool {
+        guard let cause else { return false }
+        return cause.isOutOfSpace || cause.code == .ioError
     }
 
     /// The one line to print.
     public var description: String {
         switch self {
-        case .usage(let text), .runtime(let text): text
+        case .usage(let text), .runtime(let text, _): text
         }
     }
 

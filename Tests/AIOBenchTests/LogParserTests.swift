@@ -377,7 +377,7 @@ struct LogParserTests {
             try LogWriter.write(text, toFile: root + "/missing/x.txt")
             Issue.record("expected an error")
         } catch {
-            guard case .runtime(let message) = error else { throw error }
+            guard case .runtime(let message, _) = error else { throw error }
             #expect(message.contains("No such file or directory"))
             #expect(message.contains(root + "/missing/"))
         }
