@@ -1,6 +1,5 @@
 import AsyncIO
 import Foundation
-import Glibc
 
 /// What `aio-bench doctor` reports: engines that work and why others do not, kernel limits,
 /// memory settings, and the device behind a folder.
@@ -9,10 +8,7 @@ public enum Doctor {
     public static func report(folder: String?) -> [String] {
         var lines: [String] = []
         lines.append("aio-bench \(AIOBenchVersion.current)")
-        var uts = utsname()
-        uname(&uts)
-        let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        lines.append("kernel: Linux \(release), \(ProcessInfo.processInfo.activeProcessorCount) CPUs")
+        lines.append("kernel: Linux \(SystemInfo.kernelRelease), \(SystemInfo.processorCount) CPUs")
         lines.append("engines:")
         for kind in [EngineKind.uring, .aio, .posix, .null] {
             let probe = EngineProbe.probe(kind)
@@ -28,7 +24,7 @@ public enum Doctor {
         let max = read("/proc/sys/fs/aio-max-nr") ?? "?"
         lines.append("sysctl fs.aio-nr / fs.aio-max-nr: \(nr) / \(max) (kernel AIO contexts in use / allowed)")
         lines.append("memlock limit (ulimit -l): \(AlignedBuffer.memlockLimitDescription)"
-            + (geteuid() == 0 ? " (root: page locking is not limited)" : ""))
+            + (SystemInfo.isRoot ? " (root: page locking is not limited)" : ""))
         lines.append("page size: \(AlignedBuffer.pageSize) bytes")
         lines.append("transparent huge pages: \(AlignedBuffer.transparentHugePageMode ?? "not available")")
         if let folder {
@@ -70,6 +66,6 @@ public enum Doctor {
     }
 
     private static func read(_ path: String) -> String? {
-        (try? String(contentsOfFile: path, encoding: .utf8)).map { $0.trimmingWhitespace() }
+        (try? FileSystem.text(of: path)).map { $0.trimmingWhitespace() }
     }
 }

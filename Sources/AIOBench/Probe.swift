@@ -1,6 +1,5 @@
 import AsyncIO
 import Foundation
-import Glibc
 
 /// A short measured ceiling of the storage behind a folder: one high-parallelism write and one read with the
 /// fastest engine that works here, what `aio-bench doctor --probe` prints and summaries compare results with.
@@ -220,11 +219,7 @@ public enum Probe {
 
     /// Bytes free for an unprivileged user on the filesystem of `folder`, or nil.
     static func freeBytes(_ folder: String) -> Int? {
-        var info = statvfs()
-        guard statvfs(folder, &info) == 0 else { return nil }
-        let (bytes, overflow) = Int(clamping: info.f_bavail).multipliedReportingOverflow(
-            by: Int(clamping: info.f_frsize))
-        return overflow ? Int.max : bytes
+        (try? FileSystem.fileSystemStats(of: folder)).map { Int(clamping: $0.availableBytes) }
     }
 
     /// `MemAvailable` from `/proc/meminfo` in bytes, or nil.

@@ -1,6 +1,5 @@
 import AsyncIO
 import Foundation
-import Glibc
 
 /// One folder the benchmark writes to, with DeepSpeed's device id from `DIR:ID`.
 public struct BenchTarget: Sendable, Equatable, Codable {
@@ -84,17 +83,18 @@ public struct BenchPlan: Sendable, Equatable {
 
     /// Checks that `folder` exists, is a folder and is writable.
     public static func checkFolder(_ folder: String, flag: String) throws(BenchError) {
-        var st = stat()
-        guard stat(folder, &st) == 0 else {
-            let code = errno
+        let status: FileStatus
+        do {
+            status = try FileSystem.status(of: folder)
+        } catch {
             throw .usage("--\(flag) '\(folder)' "
-                + (code == ENOENT ? "does not exist" : "cannot be read: \(String(cString: strerror(code)))")
+                + (error.code == .noSuchFile ? "does not exist" : "cannot be read: \(error.reason)")
                 + ": give an existing, writable folder")
         }
-        guard st.st_mode & S_IFMT == S_IFDIR else {
+        guard status.kind == .directory else {
             throw .usage("--\(flag) '\(folder)' is not a folder: give an existing, writable folder")
         }
-        guard access(folder, W_OK | X_OK) == 0 else {
+        guard FileSystem.isAccessible(folder, [.write, .execute]) else {
             throw .usage("--\(flag) '\(folder)' is not writable: give an existing, writable folder")
         }
     }

@@ -1,49 +1,41 @@
-import Dispatch
+import AsyncIO
 import Foundation
-import Glibc
 
 /// Files and folders the tool created and must remove: at the end of a run, on error, and on
 /// Ctrl-C (SIGINT) or SIGTERM, after which the process exits with 128 + the signal number.
 public final class ScratchFiles: @unchecked Sendable {
+    // @unchecked: `lock` guards the lists; `creationGate` is itself thread-safe.
     /// The one registry of the process.
     public static let shared = ScratchFiles()
 
     private let lock = NSLock()
     private var files: [String] = []
     private var folders: [String] = []
-    private var sources: [DispatchSourceSignal] = []
+    private var installed = false
     private var onSignal: [@Sendable () -> Void] = []
     /// Held shared while a registered path is created, and for good by the signal handler: the
     /// removal on a signal never runs between a file's creation and its registration, and no
     /// file is created after the removal (the creator blocks until the process exits).
-    private let creationGate: UnsafeMutablePointer<pthread_rwlock_t>
+    private let creationGate = CreationGate()
 
-    private init() {
-        creationGate = .allocate(capacity: 1)
-        pthread_rwlock_init(creationGate, nil)
-    }
+    private init() {}
 
     /// Removes registered paths on SIGINT/SIGTERM. Safe to call more than once.
     public func installSignalHandlers() {
         lock.lock()
         defer { lock.unlock() }
-        guard sources.isEmpty else { return }
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                // Wait for creations in progress; none starts after this (never released: the
-                // process exits below).
-                pthread_rwlock_wrlock(creationGate)
-                let hooks = lock.withLock { onSignal }
-                for hook in hooks { hook() }
-                removeAll()
-                let name = sig == SIGINT ? "interrupted" : "terminated"
-                FileHandle.standardError.write(Data("aio-bench: \(name); removed test files\n".utf8))
-                _exit(128 + sig)
-            }
-            source.resume()
-            sources.append(source)
+        guard !installed else { return }
+        installed = true
+        TerminationSignals.install { [self] sig in
+            // Wait for creations in progress; none starts after this (never reopened: the
+            // process exits below).
+            creationGate.closeForever()
+            let hooks = lock.withLock { onSignal }
+            for hook in hooks { hook() }
+            removeAll()
+            let name = sig == .interrupt ? "interrupted" : "terminated"
+            FileHandle.standardError.write(Data("aio-bench: \(name); removed test files\n".utf8))
+            SystemInfo.exitImmediately(sig.exitStatus)
         }
     }
 
@@ -56,9 +48,7 @@ public final class ScratchFiles: @unchecked Sendable {
     /// removal on SIGINT/SIGTERM happens entirely before or entirely after it. Once a signal's
     /// removal has begun, `body` does not run: the caller waits until the process exits.
     public func creating<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_rwlock_rdlock(creationGate)
-        defer { pthread_rwlock_unlock(creationGate) }
-        return try body()
+        try creationGate.pass(body)
     }
 
     /// Stops tracking `file` without removing it (it was renamed into place, or is kept).
@@ -71,7 +61,7 @@ public final class ScratchFiles: @unchecked Sendable {
 
     /// Removes one registered file now.
     public func remove(file: String) {
-        unlink(file)
+        FileSystem.removeFileIfPresent(file)
         lock.withLock { files.removeAll { $0 == file } }
     }
 
@@ -84,7 +74,7 @@ public final class ScratchFiles: @unchecked Sendable {
             }
             return (files, folders)
         }
-        for path in f { unlink(path) }
-        for path in d.reversed() { rmdir(path) }
+        for path in f { FileSystem.removeFileIfPresent(path) }
+        for path in d.reversed() { FileSystem.removeEmptyDirectory(path) }
     }
 }

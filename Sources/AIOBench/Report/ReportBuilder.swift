@@ -1,5 +1,5 @@
+import AsyncIO
 import Foundation
-import Glibc
 
 /// Facts about the machine a report is made on, from `uname`, `gethostname`, `/proc/cpuinfo` and
 /// `/proc/meminfo`; what cannot be read stays nil.
@@ -32,24 +32,15 @@ public struct MachineFacts: Sendable, Equatable {
 
     /// The facts of this machine.
     public static func current() -> MachineFacts {
-        var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count - 1) == 0
-            ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
-        var uts = utsname()
-        var kernel: String?
-        if uname(&uts) == 0 {
-            func field<T>(_ value: inout T) -> String {
-                withUnsafeBytes(of: &value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            }
-            kernel = "\(field(&uts.sysname)) \(field(&uts.release)) \(field(&uts.machine))"
-        }
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let host: String? = SystemInfo.hostName
+        let kernel: String? = "\(SystemInfo.kernelName) \(SystemInfo.kernelRelease) \(SystemInfo.machine)"
+        let cpuinfo = (try? FileSystem.text(of: "/proc/cpuinfo")) ?? ""
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { line in line.firstIndex(of: ":").map { line[line.index(after: $0)...] } }
             .map { String($0).trimmingWhitespace() }
         return MachineFacts(
             hostname: host?.isEmpty == false ? host : nil, kernel: kernel,
-            cpuCount: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model?.isEmpty == false ? model : nil,
+            cpuCount: SystemInfo.processorCount, cpuModel: model?.isEmpty == false ? model : nil,
             memoryBytes: meminfo("MemTotal"), availableMemoryBytes: meminfo("MemAvailable"))
     }
 
@@ -68,7 +59,7 @@ public struct MachineFacts: Sendable, Equatable {
 
     /// A `/proc/meminfo` value in bytes (`MemTotal:  24683520 kB` → 25275924480), or nil.
     static func meminfo(_ key: String, path: String = "/proc/meminfo") -> Int? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = try? FileSystem.text(of: path) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
             let words = line.dropFirst(key.count + 1).split(separator: " ")
             guard let value = words.first.flatMap({ Int($0) }) else { return nil }
@@ -243,8 +234,8 @@ public enum ReportBuilder {
     /// The manifest of `logDir` as a JSON object, or nil when it is missing or not an object.
     static func manifest(logDir: String) -> [String: Any]? {
         let path = (logDir as NSString).appendingPathComponent(manifestName)
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 16 << 20,
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        guard let bytes = try? FileSystem.contents(of: path, limit: 16 << 20),
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         else { return nil }
         return object
     }
@@ -283,7 +274,7 @@ public enum ReportBuilder {
         if let first = manifestFolders(logDir: logDir).first {
             return (first, "\(first) (first folder in \(manifestName))")
         }
-        let here = FileManager.default.currentDirectoryPath
+        let here = FileSystem.currentDirectory
         return (here, "the current directory \(here) (\(logDir) has no \(manifestName) naming the folders"
             + " measured; the logs may come from another device)")
     }

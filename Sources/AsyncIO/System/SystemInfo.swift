@@ -2,6 +2,8 @@ import Glibc
 
 /// Facts about the machine and the process: kernel, processors, privileges, environment.
 public enum SystemInfo {
+    /// The kernel's name, `Linux` (`uname -s`).
+    public static var kernelName: String { unameField(\.sysname) }
     /// The kernel release, for example `6.18.0` (`uname -r`).
     public static var kernelRelease: String { unameField(\.release) }
     /// The machine architecture, for example `x86_64` (`uname -m`).
