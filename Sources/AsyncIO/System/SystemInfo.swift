@@ -21,6 +21,16 @@ public enum SystemInfo {
     /// Processors online.
     public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
+    /// CPU seconds this process has used so far, in user and in kernel mode.
+    ///
+    /// The corresponding C function is `getrusage(RUSAGE_SELF)`.
+    public static func cpuTime() -> (user: Double, system: Double) {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return (seconds(usage.ru_utime), seconds(usage.ru_stime))
+    }
+
     /// Whether the process runs as root (effective user 0).
     public static var isRoot: Bool { geteuid() == 0 }
 
