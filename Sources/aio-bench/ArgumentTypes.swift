@@ -3,6 +3,10 @@ import ArgumentParser
 import AsyncIO
 
 /// A byte count on the command line (`400M`, `1G`, `4096`), parsed by `ByteSize.parse`.
+///
+/// Options declare it with `transform: ByteCount.parser("--flag")` rather than through
+/// `init?(argument:)`: a failable initializer cannot say why a value is wrong, and the message must
+/// name the flag, the value and what is allowed.
 struct ByteCount: ExpressibleByArgument, Sendable, Equatable {
     /// The number of bytes (> 0).
     let bytes: Int
