@@ -14,11 +14,10 @@ struct AioBench: AsyncParsableCommand {
 
     /// Parses and runs; every failure ends in one line on stderr and exit 64 (usage) or 1 (runtime).
     static func main() async {
-        if let bad = firstNonUTF8Argument() {
-            // Swift would turn the bytes into U+FFFD and so name another file or folder (and
-            // `sweep --log_dir` would create it): refuse instead.
-            fail("argument \(bad.index) is not valid UTF-8: '\(bad.shown)'; aio-bench takes file and folder names "
-                 + "as UTF-8: rename it, or pass a symbolic link with a UTF-8 name", code: 64)
+        do {
+            try ConsoleText.checkUTF8(rawArguments())
+        } catch {
+            fail(error.description, code: error.exitCode)
         }
         do {
             var command = try parseAsRoot()
@@ -30,6 +29,10 @@ struct AioBench: AsyncParsableCommand {
         } catch let error as BenchError {
             fail(error.description, code: error.exitCode)
         } catch {
+            if let wrapped = benchError(wrappedIn: error) {
+                // A value parser's error (--io_size, --engine): its own line, as the command would print it.
+                fail(wrapped.description, code: wrapped.exitCode)
+            }
             let code = exitCode(for: error)
             if code == .success {
                 // --help, --version: the full text, on stdout.
@@ -45,41 +48,17 @@ struct AioBench: AsyncParsableCommand {
     }
 
     static func fail(_ message: String, code: Int32) -> Never {
-        FileHandle.standardError.write(Data("aio-bench: \(oneLine(message))\n".utf8))
+        FileHandle.standardError.write(Data("aio-bench: \(ConsoleText.oneLine(message))\n".utf8))
         Foundation.exit(code)
     }
 }
 
-/// The first command-line argument whose bytes are not valid UTF-8, with those bytes shown as
-/// `\xNN` (printable ASCII as it is), or nil when every argument is valid.
-func firstNonUTF8Argument() -> (index: Int, shown: String)? {
-    for index in 1..<Int(CommandLine.argc) {
-        guard let arg = CommandLine.unsafeArgv[index] else { continue }
-        let bytes = UnsafeRawBufferPointer(start: arg, count: strlen(arg))
-        if String(validating: bytes, as: UTF8.self) != nil { continue }
-        let shown = bytes.map { b in
-            b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16, uppercase: false)
-        }.joined()
-        return (index, shown)
+/// The bytes of `argv[1...]` as the process received them (`CommandLine.arguments` has already
+/// replaced bytes that are not UTF-8).
+func rawArguments() -> [[UInt8]] {
+    (1..<Int(CommandLine.argc)).map { index in
+        CommandLine.unsafeArgv[index].map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
     }
-    return nil
-}
-
-/// `text` with control characters escaped (`\n`, `\r`, `\t`, `\u{1b}`), so a path or value
-/// that contains a newline still makes one line on stderr.
-func oneLine(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-            out += "\\u{\(String(scalar.value, radix: 16))}"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }
 
 /// Prints to stdout and flushes (output may be piped while a long run goes on).
@@ -89,5 +68,5 @@ func say(_ line: String) {
 
 /// Prints one warning line to stderr.
 func warn(_ line: String) {
-    FileHandle.standardError.write(Data("aio-bench: warning: \(oneLine(line))\n".utf8))
+    FileHandle.standardError.write(Data("aio-bench: warning: \(ConsoleText.oneLine(line))\n".utf8))
 }

@@ -20,14 +20,19 @@ struct DoctorCommand: ParsableCommand {
     var probe = false
 
     @Option(name: [.customLong("probe_size"), .customLong("probe-size")],
-            help: "Bytes the probe writes and reads (K/M/G); reduced to fit free space and memory.")
-    var probeSize = "512M"
+            help: .abstract("Bytes the probe writes and reads (K/M/G); reduced to fit free space and memory.",
+                            default: DoctorCommand.defaultProbeSize),
+            transform: ByteCount.parser("--probe_size"))
+    var probeSize = DoctorCommand.defaultProbeSize
+
+    /// 512 MiB: long enough to pass the device's caches, short enough to take seconds.
+    static let defaultProbeSize = ByteCount(bytes: 512 << 20)
 
     func run() throws {
         try BenchPlan.checkFolder(folder, flag: "folder")
-        let size = try ByteSize.parse(probeSize, name: "--probe_size")
         for line in Doctor.report(folder: folder) { say(line) }
         guard probe else { return }
-        for line in try Doctor.probeReport(folder: folder, settings: Probe.Settings(ioSize: size)) { say(line) }
+        let settings = Probe.Settings(ioSize: probeSize.bytes)
+        for line in try Doctor.probeReport(folder: folder, settings: settings) { say(line) }
     }
 }

@@ -21,15 +21,8 @@ struct ParseCommand: ParsableCommand {
     func run() throws {
         let folder = try LogParser.parseFolder(logDir)
         let operation: SweepOperation = metric == .readSpeed ? .read : .write
-        let lines = folder.deepSpeedLines(for: operation)
-        if lines.isEmpty {
-            throw BenchError.usage("no \(operation.rawValue) logs in '\(logDir)' (looked in \(operation.logFolderName)/)")
-        }
-        for line in lines { say(line) }
-        for record in folder.records(for: operation) where record.metric == nil {
-            warn("\(record.path): no result line (\(record.log.error ?? "missing or truncated"))")
-        }
-        for skip in folder.skipped { warn("skipped \(skip.path): \(skip.reason)") }
+        for line in try folder.parseListing(for: operation) { say(line) }
+        for warning in folder.noResultWarnings(for: operation) + folder.skipWarnings { warn(warning) }
     }
 }
 

@@ -1,6 +1,5 @@
 import AIOBench
 import ArgumentParser
-import Foundation
 
 /// `aio-bench report`: one self-contained HTML page of a sweep (ours or DeepSpeed's), with CSV and JSON exports.
 struct ReportCommand: ParsableCommand {
@@ -30,10 +29,9 @@ struct ReportCommand: ParsableCommand {
     var title: String?
 
     func run() throws {
-        let targets = [("--output", output), ("--csv", csv), ("--json", json)].compactMap { flag, path in
-            path.map { (flag, $0) }
+        for (flag, path) in [("--output", output), ("--csv", csv), ("--json", json)] {
+            if let path { try OutputPath.checkWritable(path, flag: flag) }
         }
-        for (flag, path) in targets { try Self.checkWritable(path, flag: flag) }
         let folder = try LogParser.parseFolder(logDir)
         let (deviceFolder, source) = ReportBuilder.deviceFolder(logDir: logDir)
         let report = ReportBuilder.build(
@@ -50,19 +48,6 @@ struct ReportCommand: ParsableCommand {
             say("wrote \(json)")
         }
         for note in report.recommendationNotes + report.notes { say("note: \(note)") }
-        for skip in folder.skipped { warn("skipped \(skip.path): \(skip.reason)") }
-    }
-
-    /// A usage error when `path` is empty, a folder, or in a folder that does not exist.
-    static func checkWritable(_ path: String, flag: String) throws {
-        guard !path.isEmpty else { throw BenchError.usage("\(flag) is empty: give a file name") }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw BenchError.usage("\(flag) '\(path)' is a folder: give a file name")
-        }
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw BenchError.usage("\(flag) '\(path)': folder '\(parent)' does not exist")
-        }
+        for warning in folder.skipWarnings { warn(warning) }
     }
 }

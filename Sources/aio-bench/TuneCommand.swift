@@ -1,7 +1,5 @@
 import AIOBench
 import ArgumentParser
-import AsyncIO
-import Foundation
 
 /// `aio-bench tune`: sweep, then generate. With no arguments: the current directory, defaults.
 struct TuneCommand: ParsableCommand {
@@ -33,8 +31,8 @@ struct TuneCommand: ParsableCommand {
     var crossCheck = false
 
     func run() throws {
-        if !noReport { try ReportCommand.checkWritable(report, flag: "--report") }
-        if let output { try ReportCommand.checkWritable(output, flag: "--output") }
+        if !noReport { try OutputPath.checkWritable(report, flag: "--report") }
+        if let output { try OutputPath.checkWritable(output, flag: "--output") }
         let options = try sweep.options(defaultDirs: ["."])
         _ = try sweep.runSweep(defaultDirs: ["."])
         let folder = try LogParser.parseFolder(sweep.logDir)
@@ -54,82 +52,13 @@ struct TuneCommand: ParsableCommand {
                 say(line)
             }
         }
-        if crossCheck { try FioCrossCheck.run(result: result, options: options) }
-        for line in try TuneOutput.recommendation(result, output: output) { say(line) }
-    }
-}
-
-/// Runs fio on the recommended configuration and prints both tools' figures and their ratio.
-enum FioCrossCheck {
-    static func run(result: TuningResult, options: SweepOptions) throws {
-        guard let fio = findFio() else {
-            say("cross-check: fio is not installed (apt-get install fio); skipped")
-            return
-        }
-        let config = result.best.configuration
-        let engine: FioEquivalent.Engine
-        let resolved = EngineProbe.resolve(
-            (try? config.engine.map { try EngineName.parse($0) }) ?? options.engine).kind
-        switch resolved {
-        case .uring: engine = .ioUring
-        case .aio: engine = .libaio
-        case .null: engine = .null
-        case .posix, .auto: engine = .psync
-        }
-        let folder = options.nvmeDirs[0]
-        for (operation, ours) in [(ReportRow.Operation.read, result.best.readMedian),
-                                  (.write, result.best.writeMedian)] {
-            guard let ours, operation == .read ? options.read : options.write else { continue }
-            let size = options.ioSize / config.ioParallel * config.ioParallel
-            var job = FioEquivalent(
-                directory: folder, operation: operation, ioSize: size, blockSize: config.blockSize,
-                queueDepth: config.queueDepth, ioParallel: config.ioParallel, singleSubmit: config.singleSubmit,
-                engine: engine)
-            job.fileName = "_aio_bench_fio_check"
-            ScratchFiles.shared.add(file: job.filePath)
-            defer { ScratchFiles.shared.remove(file: job.filePath) }
-            if operation == .read {
-                // fio lays the file out itself before reading.
-                unlink(job.filePath)
+        if crossCheck {
+            if let check = FioCrossCheck(result: result, options: options) {
+                for job in check.jobs { say(try check.run(job).line) }
+            } else {
+                say(FioCrossCheck.notInstalledLine)
             }
-            let output = try runProcess(fio, job.arguments)
-            let measured = try FioResult.parse(json: output)
-            let theirs = (operation == .read ? measured.readBytesPerSecond : measured.writeBytesPerSecond)
-                / 1_073_741_824
-            say(String(format: "cross-check %@: aio-bench %.3f GiB/s, fio %.3f GiB/s, ratio %.3f (fio %@)",
-                       operation.rawValue, ours, theirs, theirs > 0 ? ours / theirs : 0, engine.rawValue))
         }
-    }
-
-    static func findFio() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/fio"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
-
-    static func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        let errors = Pipe()
-        process.standardOutput = pipe
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw BenchError.runtime("cross-check: could not start \(executable): \(error)")
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let first = errorText.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"
-            throw BenchError.runtime("cross-check: fio failed: \(first)")
-        }
-        return String(decoding: data, as: UTF8.self)
+        for line in try TuneOutput.recommendation(result, output: output) { say(line) }
     }
 }

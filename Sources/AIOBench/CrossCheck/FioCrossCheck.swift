@@ -1,0 +1,99 @@
+import AsyncIO
+import Foundation
+
+/// `tune --cross-check`: runs fio on the recommended configuration, on the first measured folder,
+/// and compares its speed with aio-bench's median, one operation at a time.
+public struct FioCrossCheck: Sendable {
+    /// One fio run and the aio-bench figure it is compared with.
+    public struct Job: Sendable, Equatable {
+        /// The fio run: same engine, block size, queue depth, jobs and bytes.
+        public var fio: FioEquivalent
+        /// aio-bench's median speed of the configuration for this operation, GiB/s.
+        public var aioBenchGiBps: Double
+    }
+
+    /// One operation measured by both tools.
+    public struct Comparison: Sendable, Equatable {
+        /// Read or write.
+        public var operation: ReportRow.Operation
+        /// aio-bench's median speed, GiB/s.
+        public var aioBenchGiBps: Double
+        /// fio's speed, GiB/s.
+        public var fioGiBps: Double
+        /// The fio engine used.
+        public var engine: FioEquivalent.Engine
+
+        /// aio-bench's speed over fio's (0 when fio measured nothing).
+        public var ratio: Double { fioGiBps > 0 ? aioBenchGiBps / fioGiBps : 0 }
+
+        /// `cross-check read: aio-bench 1.234 GiB/s, fio 1.200 GiB/s, ratio 1.028 (fio io_uring)`.
+        public var line: String {
+            String(format: "cross-check %@: aio-bench %.3f GiB/s, fio %.3f GiB/s, ratio %.3f (fio %@)",
+                   operation.rawValue, aioBenchGiBps, fioGiBps, ratio, engine.rawValue)
+        }
+    }
+
+    /// The line to print when fio is not installed (the check is skipped, not failed).
+    public static let notInstalledLine = "cross-check: fio is not installed (apt-get install fio); skipped"
+
+    /// The name of fio's data file in the measured folder (removed afterwards).
+    public static let dataFileName = "_aio_bench_fio_check"
+
+    /// The fio program found.
+    public let executable: String
+    /// The runs, read first, for each operation that was swept and has a median.
+    public let jobs: [Job]
+
+    /// Prepares the cross-check of `result`'s best configuration, swept with `options`; nil when
+    /// `executable` is nil (fio is not on `PATH`).
+    ///
+    /// The fio engine is the configuration's engine (else the sweep's) as resolved on this machine;
+    /// the size is `options.ioSize` rounded down to a multiple of `io_parallel`.
+    public init?(result: TuningResult, options: SweepOptions,
+                 executable: String? = ProgramSearch.find(FioEquivalent.program)) {
+        guard let executable else { return nil }
+        self.executable = executable
+        let config = result.best.configuration
+        let engine = FioEquivalent.Engine(
+            resolving: (try? config.engine.map { try EngineName.parse($0) })
+                ?? options.engine)
+        var jobs: [Job] = []
+        let medians = [(ReportRow.Operation.read, result.best.readMedian), (.write, result.best.writeMedian)]
+        for (operation, ours) in medians {
+            guard let ours, operation == .read ? options.read : options.write else { continue }
+            var fio = FioEquivalent(
+                directory: options.nvmeDirs[0], operation: operation,
+                ioSize: options.ioSize / config.ioParallel * config.ioParallel, blockSize: config.blockSize,
+                queueDepth: config.queueDepth, ioParallel: config.ioParallel, singleSubmit: config.singleSubmit,
+                engine: engine)
+            fio.fileName = Self.dataFileName
+            jobs.append(Job(fio: fio, aioBenchGiBps: ours))
+        }
+        self.jobs = jobs
+    }
+
+    /// Runs fio for `job` and compares. fio's data file is removed afterwards (and on Ctrl-C); before a
+    /// read, any old one is removed first, so that fio lays the file out itself.
+    ///
+    /// - Throws: `BenchError.runtime` when fio cannot start, fails, or prints no usable JSON.
+    public func run(_ job: Job) throws(BenchError) -> Comparison {
+        let path = job.fio.filePath
+        if job.fio.operation == .read { ScratchFiles.shared.remove(file: path) }
+        ScratchFiles.shared.add(file: path)
+        defer { ScratchFiles.shared.remove(file: path) }
+        let run: (status: Int32, stdout: String, stderr: String)
+        do {
+            run = try ChildProcess.run(executable: executable, arguments: job.fio.arguments)
+        } catch {
+            throw .runtime("cross-check: \(error.description)")
+        }
+        guard run.status == 0 else {
+            let first = run.stderr.split(separator: "\n").first.map(String.init) ?? "exit \(run.status)"
+            throw .runtime("cross-check: fio failed: \(first)")
+        }
+        let measured = try FioResult.parse(json: run.stdout)
+        let bytesPerSecond = job.fio.operation == .read ? measured.readBytesPerSecond : measured.writeBytesPerSecond
+        return Comparison(operation: job.fio.operation, aioBenchGiBps: job.aioBenchGiBps,
+                          fioGiBps: bytesPerSecond / 1_073_741_824, engine: job.fio.engine)
+    }
+}

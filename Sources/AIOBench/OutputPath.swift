@@ -1,0 +1,23 @@
+import Foundation
+
+/// Files the tool is asked to write (`--output`, `--report`, `--csv`, `--json`).
+public enum OutputPath {
+    /// Checks, before any work, that `path` can name a file to write: not empty, not a folder, and
+    /// in a folder that exists.
+    ///
+    /// - Parameters:
+    ///   - path: the file to write.
+    ///   - flag: the option that named it, for the message (`--output`).
+    /// - Throws: `BenchError.usage` naming the flag, the path and what is wrong.
+    public static func checkWritable(_ path: String, flag: String) throws(BenchError) {
+        guard !path.isEmpty else { throw .usage("\(flag) is empty: give a file name") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw .usage("\(flag) '\(path)' is a folder: give a file name")
+        }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .usage("\(flag) '\(path)': folder '\(parent)' does not exist")
+        }
+    }
+}

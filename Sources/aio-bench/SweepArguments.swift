@@ -1,0 +1,107 @@
+import AIOBench
+import ArgumentParser
+import AsyncIO
+
+/// The flags of `sweep` and `tune` (DeepSpeed's ds_nvme_tune spelling, kebab-case aliases).
+struct SweepArguments: ParsableArguments {
+    @Option(name: [.customLong("nvme_dir"), .customLong("nvme-dir")], parsing: .upToNextOption,
+            help: "Folders on the devices to measure (one task per folder).")
+    var nvmeDir: [String] = []
+
+    @Option(name: [.customLong("sweep_config"), .customLong("sweep-config")],
+            help: "JSON sweep space (default: DeepSpeed 0.19's 64-point grid).")
+    var sweepConfig: String?
+
+    @Flag(name: [.customLong("no_read"), .customLong("no-read")], help: "Skip the read sweep.")
+    var noRead = false
+
+    @Flag(name: [.customLong("no_write"), .customLong("no-write")], help: "Skip the write sweep.")
+    var noWrite = false
+
+    @Option(name: [.customLong("io_size"), .customLong("io-size")],
+            help: .abstract("Bytes per task per loop.", default: SweepArguments.defaultIOSize),
+            transform: ByteCount.parser("--io_size"))
+    var ioSize = SweepArguments.defaultIOSize
+
+    @Flag(name: [.customLong("flush_page_cache"), .customLong("flush-page-cache")],
+          help: "Drop the page cache before each configuration.")
+    var flushPageCache = false
+
+    @Option(name: [.customLong("log_dir"), .customLong("log-dir")], help: "Log folder.")
+    var logDir = "_aio_bench_logs"
+
+    @Option(name: .customLong("loops"), help: "Measured loops per trial.")
+    var loops = 1
+
+    @Option(name: [.customLong("warmup_loops"), .customLong("warmup-loops")], help: "Untimed loops per trial.")
+    var warmupLoops = 1
+
+    @Option(name: .customLong("trials"), help: "Trials per configuration, interleaved round-robin.")
+    var trials = 3
+
+    @Option(name: .customLong("engine"),
+            help: .abstract("auto, io_uring, aio, posix or null.", default: EngineKind.auto),
+            transform: EngineKind.parser)
+    var engine = EngineKind.auto
+
+    @Flag(name: .customLong("force"), help: "Start afresh even if the log folder holds a different sweep.")
+    var force = false
+
+    @Flag(name: .customLong("buffered"), help: "Use the page cache instead of O_DIRECT.")
+    var buffered = false
+
+    @Flag(name: .customLong("verbose"), help: "Print one line per configuration run, with its speed.")
+    var verbose = false
+
+    @Flag(name: .customLong("quiet"), help: "Print only the result.")
+    var quiet = false
+
+    @Flag(name: .customLong("gpu"), help: "DeepSpeed: GPU buffers (needs CUDA; not supported here).")
+    var gpu = false
+
+    @Flag(name: [.customLong("gds"), .customLong("use_gds")],
+          help: "DeepSpeed: GPUDirect Storage (not supported here).")
+    var gds = false
+
+    /// ds_nvme_tune's size: 400 MiB per task per loop.
+    static let defaultIOSize = ByteCount(bytes: 400 << 20)
+
+    /// The sweep these flags describe, on `defaultDirs` when no `--nvme_dir` is given.
+    func options(defaultDirs: [String]) throws -> SweepOptions {
+        if gpu { try GPUSupport.refuse("--gpu") }
+        if gds { try GPUSupport.refuse("--gds") }
+        let dirs = nvmeDir.isEmpty ? defaultDirs : nvmeDir
+        if dirs.isEmpty {
+            throw BenchError.usage("--nvme_dir is required: give one or more folders on the devices to measure")
+        }
+        var o = SweepOptions(nvmeDirs: dirs)
+        o.sweepConfig = sweepConfig
+        o.read = !noRead
+        o.write = !noWrite
+        o.ioSize = ioSize.bytes
+        o.flushPageCache = flushPageCache
+        o.logDir = logDir
+        o.loops = loops
+        o.warmupLoops = warmupLoops
+        o.trials = trials
+        o.engine = engine
+        o.force = force
+        o.buffered = buffered
+        return o
+    }
+
+    /// Runs the sweep with progress on stderr; returns the summary.
+    func runSweep(defaultDirs: [String]) throws -> SweepSummary {
+        let options = try options(defaultDirs: defaultDirs)
+        let progress = Progress(quiet: quiet, verbose: verbose)
+        let runner = try SweepRunner(options: options) { event in progress.show(event) }
+        try options.checkDirectIO()
+        if !quiet { progress.line(options.headerLine(configurations: runner.space.count)) }
+        let summary = try runner.run()
+        progress.finish()
+        if !quiet { progress.line(summary.line) }
+        for warning in summary.failureWarnings { warn(warning) }
+        if let error = summary.abortError(logDir: options.logDir) { throw error }
+        return summary
+    }
+}
