@@ -15,7 +15,7 @@ struct AioBench: AsyncParsableCommand {
     /// Parses and runs; every failure ends in one line on stderr and exit 64 (usage) or 1 (runtime).
     static func main() async {
         do {
-            try ConsoleText.checkUTF8(rawArguments())
+            try ConsoleText.checkCommandLine()
         } catch {
             fail(error.description, code: error.exitCode)
         }
@@ -50,14 +50,6 @@ struct AioBench: AsyncParsableCommand {
     static func fail(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data("aio-bench: \(ConsoleText.oneLine(message))\n".utf8))
         Foundation.exit(code)
-    }
-}
-
-/// The bytes of `argv[1...]` as the process received them (`CommandLine.arguments` has already
-/// replaced bytes that are not UTF-8).
-func rawArguments() -> [[UInt8]] {
-    (1..<Int(CommandLine.argc)).map { index in
-        CommandLine.unsafeArgv[index].map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 final class Progress: @unchecked Sendable {
     private let quiet: Bool
     private let verbose: Bool
-    private let live = isatty(2) == 1
+    private let live = ConsoleText.standardErrorIsTerminal
     private let lock = NSLock()
     private var liveShown = false
 

@@ -14,62 +14,6 @@ struct CommandSupportTests {
         return path
     }
 
-    // MARK: - Child processes and PATH
-
-    @Test func childProcessCollectsStatusAndBothStreams() throws {
-        let run = try ChildProcess.run(executable: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; exit 3"])
-        #expect(run.status == 3)
-        #expect(run.stdout == "out\n")
-        #expect(run.stderr == "err\n")
-    }
-
-    /// More on stderr than a pipe holds, while stdout is still open: both are drained at once.
-    @Test func childProcessDoesNotStallOnAFullStderr() throws {
-        let script = "head -c 300000 /dev/zero | tr '\\0' x >&2; echo done"
-        let run = try ChildProcess.run(executable: "/bin/sh", arguments: ["-c", script])
-        #expect(run.status == 0)
-        #expect(run.stdout == "done\n")
-        #expect(run.stderr.utf8.count == 300_000)
-    }
-
-    @Test func childProcessArgumentsAreNotAShellLine() throws {
-        let run = try ChildProcess.run(executable: "/bin/echo", arguments: ["a b", "$HOME", "`id`;"])
-        #expect(run.stdout == "a b $HOME `id`;\n")
-    }
-
-    @Test func childProcessThatCannotStart() {
-        #expect(throws: BenchError.self) {
-            try ChildProcess.run(executable: "/nonexistent/program", arguments: [])
-        }
-        do {
-            _ = try ChildProcess.run(executable: "/nonexistent/program", arguments: [])
-        } catch {
-            #expect(error.exitCode == 1)
-            #expect(error.description.contains("could not start /nonexistent/program"))
-        }
-    }
-
-    @Test func programSearchFollowsThePathInOrder() throws {
-        let first = try scratchFolder()
-        let second = try scratchFolder()
-        defer {
-            try? FileManager.default.removeItem(atPath: first)
-            try? FileManager.default.removeItem(atPath: second)
-        }
-        let plain = first + "/prog"
-        #expect(FileManager.default.createFile(atPath: plain, contents: Data("#!/bin/sh\n".utf8),
-                                               attributes: [.posixPermissions: 0o644]))
-        let executable = second + "/prog"
-        #expect(FileManager.default.createFile(atPath: executable, contents: Data("#!/bin/sh\n".utf8),
-                                               attributes: [.posixPermissions: 0o755]))
-        let path = "/nonexistent::\(first):\(second)"
-        #expect(ProgramSearch.find("prog", searchPath: path) == executable)
-        #expect(ProgramSearch.find("no-such-program-here", searchPath: path) == nil)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plain)
-        #expect(ProgramSearch.find("prog", searchPath: path) == plain)
-        #expect(ProgramSearch.find("sh", searchPath: "/nonexistent:/bin") == "/bin/sh")
-    }
-
     // MARK: - fio
 
     @Test func fioEquivalentOfKnobs() throws {

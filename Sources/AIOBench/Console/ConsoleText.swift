@@ -1,3 +1,5 @@
+import AsyncIO
+
 /// Text for a terminal: one line per message, and command-line arguments as bytes.
 public enum ConsoleText {
     /// `text` with control characters escaped (`\n`, `\r`, `\t`, `\u{1b}`), so a path or value that
@@ -16,6 +18,12 @@ public enum ConsoleText {
         }
         return out
     }
+
+    /// Whether standard error is a terminal, where progress lines may redraw themselves.
+    public static var standardErrorIsTerminal: Bool { SystemInfo.standardErrorIsTerminal }
+
+    /// Checks that every argument this process received is valid UTF-8 (see `checkUTF8(_:)`).
+    public static func checkCommandLine() throws(BenchError) { try checkUTF8(SystemInfo.rawArguments()) }
 
     /// Checks that every command-line argument is valid UTF-8. Swift would turn other bytes into
     /// U+FFFD and so name another file or folder (and `sweep --log_dir` would create it).

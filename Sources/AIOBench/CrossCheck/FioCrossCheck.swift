@@ -39,6 +39,10 @@ public struct FioCrossCheck: Sendable {
     /// The name of fio's data file in the measured folder (removed afterwards).
     public static let dataFileName = "_aio_bench_fio_check"
 
+    /// How long one fio run may take before it is killed: far more than a cross-check of any
+    /// sweep size needs, so only a hung fio meets it.
+    static let timeout: Duration = .seconds(600)
+
     /// The fio program found.
     public let executable: String
     /// The runs, read first, for each operation that was swept and has a median.
@@ -50,7 +54,7 @@ public struct FioCrossCheck: Sendable {
     /// The fio engine is the configuration's engine (else the sweep's) as resolved on this machine;
     /// the size is `options.ioSize` rounded down to a multiple of `io_parallel`.
     public init?(result: TuningResult, options: SweepOptions,
-                 executable: String? = ProgramSearch.find(FioEquivalent.program)) {
+                 executable: String? = SystemInfo.findExecutable(FioEquivalent.program)) {
         guard let executable else { return nil }
         self.executable = executable
         let config = result.best.configuration
@@ -81,17 +85,23 @@ public struct FioCrossCheck: Sendable {
         if job.fio.operation == .read { ScratchFiles.shared.remove(file: path) }
         ScratchFiles.shared.add(file: path)
         defer { ScratchFiles.shared.remove(file: path) }
-        let run: (status: Int32, stdout: String, stderr: String)
+        let run: ChildProcess.Output
         do {
-            run = try ChildProcess.run(executable: executable, arguments: job.fio.arguments)
+            run = try ChildProcess.run(executable, arguments: job.fio.arguments, timeout: Self.timeout)
         } catch {
-            throw .runtime("cross-check: \(error.description)")
+            throw .runtime("cross-check: could not start \(executable): \(error.description)", cause: error)
         }
-        guard run.status == 0 else {
-            let first = run.stderr.split(separator: "\n").first.map(String.init) ?? "exit \(run.status)"
+        guard run.succeeded else {
+            let stderr = String(decoding: run.standardError, as: UTF8.self)
+            let status = switch run.termination {
+            case .exited(let code): "exit \(code)"
+            case .signaled(let signal): "killed by signal \(signal)"
+            case .timedOut: "no result after \(Self.timeout)"
+            }
+            let first = stderr.split(separator: "\n").first.map(String.init) ?? status
             throw .runtime("cross-check: fio failed: \(first)")
         }
-        let measured = try FioResult.parse(json: run.stdout)
+        let measured = try FioResult.parse(json: String(decoding: run.standardOutput, as: UTF8.self))
         let bytesPerSecond = job.fio.operation == .read ? measured.readBytesPerSecond : measured.writeBytesPerSecond
         return Comparison(operation: job.fio.operation, aioBenchGiBps: job.aioBenchGiBps,
                           fioGiBps: bytesPerSecond / 1_073_741_824, engine: job.fio.engine)

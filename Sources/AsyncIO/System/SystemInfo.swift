@@ -43,10 +43,15 @@ public enum SystemInfo {
     /// Whether standard error is a terminal (progress lines may redraw themselves).
     public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
-    /// The full path of the first executable named `name` on `PATH`, or nil.
-    public static func findExecutable(_ name: String) -> String? {
+    /// The folders searched for programs when `PATH` is not set.
+    public static let defaultSearchPath = "/usr/bin:/bin"
+
+    /// The first executable regular file called `name` in the folders of `searchPath` (the
+    /// environment's `PATH` when nil, else `defaultSearchPath`), searched in order as a shell
+    /// does; a name with a `/` is taken as a path. Nil when there is none.
+    public static func findExecutable(_ name: String, searchPath: String? = nil) -> String? {
         if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
-        let path = environment("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
+        let path = searchPath ?? environment("PATH") ?? defaultSearchPath
         for dir in path.split(separator: ":") where !dir.isEmpty {
             let candidate = "\(dir)/\(name)"
             var st = stat()
@@ -69,17 +74,13 @@ public enum SystemInfo {
     /// Ends the process at once with `status`, running no exit handlers (for signal paths).
     public static func exitImmediately(_ status: Int32) -> Never { _exit(status) }
 
-    /// The first command-line argument (after the program name) that is not valid UTF-8, with
-    /// its raw bytes, or nil when every argument is valid.
+    /// The bytes of `argv[1...]` as the process received them.
     ///
-    /// Swift's `CommandLine.arguments` repairs such bytes, so a path given in another encoding
-    /// would silently name another file; callers refuse it instead.
-    public static func firstNonUTF8Argument() -> (index: Int, bytes: [UInt8])? {
-        for index in 1..<max(1, Int(CommandLine.argc)) {
-            guard let arg = CommandLine.unsafeArgv[index] else { continue }
-            let bytes = Array(UnsafeRawBufferPointer(start: arg, count: strlen(arg)))
-            if String(validating: bytes, as: UTF8.self) == nil { return (index, bytes) }
+    /// Swift's `CommandLine.arguments` has already replaced bytes that are not UTF-8, so a path
+    /// given in another encoding would silently name another file; callers check these instead.
+    public static func rawArguments() -> [[UInt8]] {
+        (1..<max(1, Int(CommandLine.argc))).map { index in
+            CommandLine.unsafeArgv[index].map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
         }
-        return nil
     }
 }
