@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 import Glibc
 
