@@ -84,10 +84,7 @@ public final class SweepRunner: @unchecked Sendable {
     public let options: SweepOptions
     /// The sweep space (folder count applied).
     public let space: SweepSpace
-    private let onEvent: @Sendable (SweepEvent) -> Void
-
-    /// The manifest file inside the log folder.
-    public static let manifestName = "manifest.json"
+    let onEvent: @Sendable (SweepEvent) -> Void
 
     /// Checks the options and reads the sweep config; throws one usage line on a bad value.
     public init(options: SweepOptions, onEvent: @escaping @Sendable (SweepEvent) -> Void = { _ in })
@@ -130,99 +127,6 @@ public final class SweepRunner: @unchecked Sendable {
         guard access(p, W_OK | X_OK) == 0 else {
             throw .usage("--log_dir '\(dir)' cannot be created: '\(p)' is not writable")
         }
-    }
-
-    // MARK: manifest
-
-    /// The manifest of this sweep: what must match for old logs to count.
-    public var manifest: [String: String] {
-        [
-            "tool": "aio-bench",
-            "version": AIOBenchVersion.current,
-            "io_size": String(options.ioSize),
-            "loops": String(options.loops),
-            "warmup_loops": String(options.warmupLoops),
-            "trials": String(options.trials),
-            "engine": options.engine.rawValue,
-            "buffered": String(options.buffered),
-            "folders": options.nvmeDirs.joined(separator: "\n"),
-            "sweep_space": space.configurations.map(\.description).joined(separator: "\n"),
-        ]
-    }
-
-    private func manifestJSON() -> String {
-        var object: [String: Any] = [:]
-        for (k, v) in manifest { object[k] = v }
-        object["folders"] = options.nvmeDirs
-        object["sweep_space"] = space.configurations.map(\.description)
-        object["configurations"] = space.count
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
-
-    private static func readManifest(_ path: String) -> [String: String]? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        var result: [String: String] = [:]
-        for (k, v) in object {
-            if let s = v as? String {
-                result[k] = s
-            } else if let a = v as? [String] {
-                result[k] = a.joined(separator: "\n")
-            } else if let n = v as? Int {
-                result[k] = String(n)
-            }
-        }
-        return result
-    }
-
-    /// Compares with an existing manifest; returns the first difference, or nil when they match.
-    private func difference(from old: [String: String]) -> String? {
-        let mine = manifest
-        for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "folders", "sweep_space"] {
-            let a = old[key] ?? "(none)"
-            let b = mine[key] ?? "(none)"
-            if a != b {
-                let show = { (s: String) in s.count > 60 ? String(s.prefix(57)) + "..." : s }
-                return "\(key) was \(show(a.replacingOccurrences(of: "\n", with: ", "))), "
-                    + "now \(show(b.replacingOccurrences(of: "\n", with: ", ")))"
-            }
-        }
-        return nil
-    }
-
-    private func logFolder(_ op: SweepOperation) -> String {
-        (options.logDir as NSString).appendingPathComponent(op.logFolderName)
-    }
-
-    private func prepareLogDir() throws(BenchError) {
-        let fm = FileManager.default
-        let manifestPath = (options.logDir as NSString).appendingPathComponent(SweepRunner.manifestName)
-        if let old = SweepRunner.readManifest(manifestPath), let diff = difference(from: old) {
-            guard options.force else {
-                throw .usage("--log_dir '\(options.logDir)' holds a different sweep (\(diff)): "
-                    + "use another --log_dir, or --force to start afresh")
-            }
-            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
-            onEvent(.note("--force: removed the old logs in \(options.logDir)"))
-        } else if options.force {
-            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
-        } else if SweepRunner.readManifest(manifestPath) == nil {
-            // Logs without a manifest (a DeepSpeed run, or ours from before): do not mix.
-            let existing = SweepOperation.allCases.contains { op in
-                ((try? fm.contentsOfDirectory(atPath: logFolder(op))) ?? []).contains { $0.hasSuffix(".txt") }
-            }
-            if existing {
-                throw .usage("--log_dir '\(options.logDir)' already holds logs from another run (no manifest): "
-                    + "use another --log_dir, or --force to start afresh")
-            }
-        }
-        for dir in [options.logDir] + [SweepOperation.read, .write].map(logFolder) {
-            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-                throw .runtime("mkdir \(dir): \(String(cString: strerror(errno)))")
-            }
-        }
-        try LogWriter.write(manifestJSON(), toFile: manifestPath)
     }
 
     // MARK: running
@@ -364,36 +268,5 @@ public final class SweepRunner: @unchecked Sendable {
         BenchKnobs(blockSize: config.blockSize, queueDepth: config.queueDepth, singleSubmit: config.singleSubmit,
                    overlapEvents: !config.sequentialRequests, ioParallel: config.ioParallel,
                    engine: try config.engine.map { name throws(BenchError) in try EngineName.parse(name) } ?? options.engine)
-    }
-}
-
-/// Dropping the page cache: the whole cache as root, else our own files.
-public enum PageCache {
-    /// How the cache will be dropped here, in words.
-    public static func method() -> String {
-        access("/proc/sys/vm/drop_caches", W_OK) == 0 && geteuid() == 0
-            ? "/proc/sys/vm/drop_caches (root: sync, then drop every clean page)"
-            : "posix_fadvise(POSIX_FADV_DONTNEED) on the test files (not root)"
-    }
-
-    /// Drops the cache: `sync` then `3` to drop_caches as root, else fadvise on `files`.
-    public static func drop(method: String, files: [String]) {
-        if method.hasPrefix("/proc") {
-            sync()
-            let fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC)
-            if fd >= 0 {
-                _ = "3\n".withCString { Glibc.write(fd, $0, 2) }
-                close(fd)
-            }
-            return
-        }
-        for path in files {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd >= 0 {
-                fdatasync(fd)
-                _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-                close(fd)
-            }
-        }
     }
 }

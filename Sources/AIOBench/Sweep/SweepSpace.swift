@@ -1,245 +1,4 @@
 import AsyncIO
-import Foundation
-
-/// The operation a sweep measures, with the folder names DeepSpeed uses for it.
-public enum SweepOperation: String, CaseIterable, Hashable, Sendable, Codable, Comparable {
-    /// Reading a file into memory.
-    case read
-    /// Writing memory to a file.
-    case write
-
-    /// The folder of this operation's logs inside the log root: `_aio_bench_read_logs`.
-    public var logFolderName: String { "_aio_bench_\(rawValue)_logs" }
-
-    /// The folder of this operation's test files inside a benchmark folder: `_aio_bench_read_io`.
-    public var ioFolderName: String { "_aio_bench_\(rawValue)_io" }
-
-    /// The word DeepSpeed's result lines use: `Read` or `Write`.
-    public var title: String { self == .read ? "Read" : "Write" }
-
-    /// Read sorts before write, as in DeepSpeed's tuple keys.
-    public static func < (lhs: SweepOperation, rhs: SweepOperation) -> Bool {
-        lhs == .read && rhs == .write
-    }
-}
-
-/// One point of a sweep: the five DeepNVMe handle knobs plus the task layout and engine.
-public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConvertible {
-    /// The block size when a sweep does not set one: 1 MiB, written `1M`.
-    public static let defaultBlockSize = 1 << 20
-    /// The queue depth when a sweep does not set one: 32, `ds_io`'s default.
-    ///
-    /// DeepSpeed names such a log `d1` although `ds_io` runs it with 32; aio-bench names it after the
-    /// queue depth it really uses.
-    public static let defaultQueueDepth = 32
-
-    /// Bytes per request.
-    public var blockSize: Int
-    /// The block size as written in the sweep config (`1M`, `128K`, `1048576`); it goes into log names.
-    public var blockSizeText: String
-    /// Requests in flight per worker.
-    public var queueDepth: Int
-    /// One submit call per request instead of one per batch.
-    public var singleSubmit: Bool
-    /// Wait for a whole batch before submitting the next (`overlap_events` is the inverse).
-    public var sequentialRequests: Bool
-    /// Worker threads one operation is split over (`intra_op_parallelism`).
-    public var ioParallel: Int
-    /// Tasks per folder (`threads` in a sweep config, `--multi_process` in `ds_io`).
-    public var tasksPerFolder: Int
-    /// Folders mapped to devices, one task group per folder (the `ftd` field of a log name).
-    public var folderCount: Int
-    /// The engine asked for (`io_uring`, `aio`, `posix`, ...), or nil for the tool's default.
-    public var engine: String?
-
-    /// Keeps requests in flight while others complete; the inverse of `sequentialRequests`.
-    public var overlapEvents: Bool {
-        get { !sequentialRequests }
-        set { sequentialRequests = !newValue }
-    }
-
-    /// Creates a configuration; every parameter defaults to what a sweep uses when it does not set it.
-    ///
-    /// `blockSizeText` is kept when it is a plain number with an optional `K`, `M`, `G` or `T` that
-    /// equals `blockSize`; otherwise the compact form of `blockSize` is used (`1M`).
-    public init(
-        blockSize: Int = SweepConfiguration.defaultBlockSize,
-        blockSizeText: String? = nil,
-        queueDepth: Int = SweepConfiguration.defaultQueueDepth,
-        singleSubmit: Bool = false,
-        sequentialRequests: Bool = false,
-        ioParallel: Int = 1,
-        tasksPerFolder: Int = 1,
-        folderCount: Int = 1,
-        engine: String? = nil
-    ) {
-        self.blockSize = blockSize
-        self.blockSizeText = SweepConfiguration.nameText(blockSizeText, bytes: blockSize)
-        self.queueDepth = queueDepth
-        self.singleSubmit = singleSubmit
-        self.sequentialRequests = sequentialRequests
-        self.ioParallel = ioParallel
-        self.tasksPerFolder = tasksPerFolder
-        self.folderCount = folderCount
-        self.engine = engine
-    }
-
-    /// The same configuration with the block size written in its compact form, so that `1M` and
-    /// `1048576` compare equal; read and write results are matched on this.
-    public var tuningIdentity: SweepConfiguration {
-        var copy = self
-        copy.blockSizeText = ByteSize.compact(blockSize)
-        return copy
-    }
-
-    /// The log file name of this configuration, DeepSpeed's
-    /// `<op>_<single|block>_<sequential|overlap>_ftd<F>_d<Q>_bs<B>_p<P>.txt`, with `_t<N>` and
-    /// `_e<engine>` appended when asked (a sweep asks when those values vary).
-    public func logFileName(operation: SweepOperation, tagTasksPerFolder: Bool = false,
-                            tagEngine: Bool = false) -> String {
-        var name = "\(operation.rawValue)_\(singleSubmit ? "single" : "block")_"
-            + "\(sequentialRequests ? "sequential" : "overlap")_ftd\(folderCount)_d\(queueDepth)"
-            + "_bs\(blockSizeText)_p\(ioParallel)"
-        if tagTasksPerFolder { name += "_t\(tasksPerFolder)" }
-        if tagEngine, let engine { name += "_e\(engine)" }
-        return name + ".txt"
-    }
-
-    /// `block_size=1M queue_depth=32 single_submit=false sequential_requests=false io_parallel=1
-    /// tasks_per_folder=1 folders=1`, then ` engine=<name>` when one is set.
-    public var description: String {
-        var text = "block_size=\(blockSizeText) queue_depth=\(queueDepth) single_submit=\(singleSubmit)"
-            + " sequential_requests=\(sequentialRequests) io_parallel=\(ioParallel)"
-            + " tasks_per_folder=\(tasksPerFolder) folders=\(folderCount)"
-        if let engine { text += " engine=\(engine)" }
-        return text
-    }
-
-    /// Whether `text` is a block size the way log names write it: digits and an optional K/M/G/T.
-    static func isNameText(_ text: String) -> Bool {
-        var digits = Substring(text)
-        if let last = digits.last, "KMGT".contains(last) { digits.removeLast() }
-        guard let first = digits.first, first != "0" else { return false }
-        return digits.allSatisfy { $0.isASCII && $0.isNumber }
-    }
-
-    private static func nameText(_ text: String?, bytes: Int) -> String {
-        if let text, isNameText(text), (try? ByteSize.parse(text)) == bytes { return text }
-        return ByteSize.compact(bytes)
-    }
-}
-
-/// A log file name taken apart: the operation and configuration it stands for.
-public struct SweepLogName: Hashable, Sendable {
-    /// The measured operation (first field).
-    public var operation: SweepOperation
-    /// The configuration the name describes; fields the name lacks take the sweep defaults.
-    public var configuration: SweepConfiguration
-    /// Whether the name carries the `_t<N>` tasks-per-folder tag.
-    public var hasTasksPerFolderTag: Bool
-    /// Whether the name carries the `_e<engine>` tag.
-    public var hasEngineTag: Bool
-    /// The file name itself, `read_block_overlap_ftd1_d32_bs1M_p1.txt`.
-    public var fileName: String
-
-    /// The name of a configuration's log, tagged as asked.
-    public init(operation: SweepOperation, configuration: SweepConfiguration, tagTasksPerFolder: Bool = false,
-                tagEngine: Bool = false) {
-        self.operation = operation
-        self.configuration = configuration
-        self.hasTasksPerFolderTag = tagTasksPerFolder
-        self.hasEngineTag = tagEngine && configuration.engine != nil
-        self.fileName = configuration.logFileName(operation: operation, tagTasksPerFolder: tagTasksPerFolder,
-                                                  tagEngine: tagEngine)
-    }
-
-    /// Parses a log file name (not a path) back into its operation and configuration; nil when the name
-    /// is not `<op>_<single|block>_<sequential|overlap>_ftd<F>_d<Q>_bs<B>_p<P>[_t<N>][_e<engine>].txt`.
-    public init?(fileName: String) {
-        guard fileName.hasSuffix(".txt") else { return nil }
-        let stem = fileName.dropLast(4)
-        let fields = stem.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count >= 7, let operation = SweepOperation(rawValue: fields[0]) else { return nil }
-        var config = SweepConfiguration()
-        switch fields[1] {
-        case "single": config.singleSubmit = true
-        case "block": config.singleSubmit = false
-        default: return nil
-        }
-        switch fields[2] {
-        case "sequential": config.sequentialRequests = true
-        case "overlap": config.sequentialRequests = false
-        default: return nil
-        }
-        guard let folders = Self.positive(fields[3], prefix: "ftd"),
-              let depth = Self.positive(fields[4], prefix: "d"),
-              fields[5].hasPrefix("bs"),
-              let parallel = Self.positive(fields[6], prefix: "p")
-        else { return nil }
-        let blockText = String(fields[5].dropFirst(2))
-        guard SweepConfiguration.isNameText(blockText), let bytes = try? ByteSize.parse(blockText) else { return nil }
-        config.folderCount = folders
-        config.queueDepth = depth
-        config.ioParallel = parallel
-        config.blockSize = bytes
-        config.blockSizeText = blockText
-        var rest = fields[7...]
-        var tasksTag = false
-        if let first = rest.first, first.hasPrefix("t") {
-            guard let tasks = Self.positive(first, prefix: "t") else { return nil }
-            config.tasksPerFolder = tasks
-            tasksTag = true
-            rest = rest.dropFirst()
-        }
-        var engineTag = false
-        if let first = rest.first {
-            guard first.hasPrefix("e") else { return nil }
-            let engine = String(first.dropFirst()) + rest.dropFirst().map { "_" + $0 }.joined()
-            guard SweepSpace.isValidEngineName(engine) else { return nil }
-            config.engine = engine
-            engineTag = true
-        }
-        self.operation = operation
-        self.configuration = config
-        self.hasTasksPerFolderTag = tasksTag
-        self.hasEngineTag = engineTag
-        self.fileName = fileName
-    }
-
-    /// The name without `.txt`.
-    public var stem: String { String(fileName.dropLast(4)) }
-
-    private static func positive(_ field: String, prefix: String) -> Int? {
-        guard field.hasPrefix(prefix) else { return nil }
-        let digits = field.dropFirst(prefix.count)
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value > 0
-        else { return nil }
-        return value
-    }
-}
-
-/// A block size of a sweep: its bytes and the text it was written as.
-public struct SweepBlockSize: Hashable, Sendable, Codable {
-    /// Bytes per request.
-    public var bytes: Int
-    /// The text for log names (`1M`, `128K`, `1048576`).
-    public var text: String
-
-    /// Parses a block size the way `ByteSize.parse` does and keeps the text for log names.
-    ///
-    /// - Throws: `BenchError.usage` naming the value.
-    public init(_ text: String, name: String = "block_size") throws(BenchError) {
-        let trimmed = text.trimmingWhitespace()
-        bytes = try ByteSize.parse(trimmed, name: name)
-        self.text = SweepConfiguration(blockSize: bytes, blockSizeText: trimmed).blockSizeText
-    }
-
-    /// A block size given in bytes; its text is the number of bytes (`1048576`), as DeepSpeed names it.
-    public init(bytes: Int) {
-        self.bytes = bytes
-        self.text = SweepConfiguration(blockSize: bytes, blockSizeText: String(bytes)).blockSizeText
-    }
-}
 
 /// The space a sweep explores: one list of values per setting, expanded as a cartesian product.
 ///
@@ -247,28 +6,6 @@ public struct SweepBlockSize: Hashable, Sendable, Codable {
 /// (the default grid: block size, queue depth, sequential requests, single submit, io parallel), the last
 /// key varying fastest, values in the order listed.
 public struct SweepSpace: Hashable, Sendable {
-    /// The keys a sweep config may use.
-    public enum Key: String, CaseIterable, Hashable, Sendable {
-        /// Block sizes: `"1M"`, `"128K"`, `1048576`.
-        case blockSize = "block_size"
-        /// Queue depths.
-        case queueDepth = "queue_depth"
-        /// Sequential (batch) submission on or off.
-        case sequentialRequests = "sequential_requests"
-        /// One submit call per request on or off.
-        case singleSubmit = "single_submit"
-        /// Worker threads per operation.
-        case ioParallel = "io_parallel"
-        /// The inverse of `sequential_requests` (DeepSpeed's `single_process_config.json`).
-        case overlapEvents = "overlap_events"
-        /// Tasks per folder (DeepSpeed's `single_process_config.json`).
-        case threads
-        /// Tasks per folder, as `ds_io --multi_process` spells it.
-        case multiProcess = "multi_process"
-        /// The engine (aio-bench only): `auto`, `io_uring`, `aio`, `posix`, `null`.
-        case engine
-    }
-
     /// The axes of the product, in the order they vary (last fastest).
     enum Axis: Hashable, Sendable {
         case blockSize, queueDepth, sequentialRequests, singleSubmit, ioParallel, tasksPerFolder, engine
@@ -277,9 +14,6 @@ public struct SweepSpace: Hashable, Sendable {
     /// The largest number of configurations a space may have.
     public static let maximumConfigurations = 100_000
 
-    /// The keys a sweep config may use, as written in JSON.
-    public static var validKeys: [String] { Key.allCases.map(\.rawValue) }
-
     /// The engine names a sweep config and a log name may use.
     public static var validEngineNames: [String] { EngineKind.allCases.map(\.rawValue) }
 
@@ -287,21 +21,21 @@ public struct SweepSpace: Hashable, Sendable {
     public static func isValidEngineName(_ name: String) -> Bool { EngineKind(rawValue: name) != nil }
 
     /// Block sizes, in order.
-    public private(set) var blockSizes: [SweepBlockSize]
+    public internal(set) var blockSizes: [SweepBlockSize]
     /// Queue depths, in order.
-    public private(set) var queueDepths: [Int]
+    public internal(set) var queueDepths: [Int]
     /// Sequential-requests settings, in order.
-    public private(set) var sequentialRequests: [Bool]
+    public internal(set) var sequentialRequests: [Bool]
     /// Single-submit settings, in order.
-    public private(set) var singleSubmit: [Bool]
+    public internal(set) var singleSubmit: [Bool]
     /// Intra-op parallelism values, in order.
-    public private(set) var ioParallel: [Int]
+    public internal(set) var ioParallel: [Int]
     /// Tasks-per-folder values, in order.
-    public private(set) var tasksPerFolder: [Int]
+    public internal(set) var tasksPerFolder: [Int]
     /// Engines, in order; `[nil]` when the config does not set one.
-    public private(set) var engines: [String?]
+    public internal(set) var engines: [String?]
     /// Folders mapped to devices (`--nvme_dir D1 D2 ...`); the same for every configuration.
-    public private(set) var folderCount: Int
+    public internal(set) var folderCount: Int
     var order: [Axis]
 
     /// DeepSpeed 0.19's default grid (`perf_run_sweep.py`), 64 configurations: block size 1M and 8M,
@@ -352,110 +86,6 @@ public struct SweepSpace: Hashable, Sendable {
                   order: [.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .ioParallel,
                           .tasksPerFolder, .engine])
         try checkSize()
-    }
-
-    /// Parses a sweep config: a JSON object mapping keys to lists of values. Keys it does not set keep
-    /// one default value (block size `1M`, queue depth 32, overlap, batch submit, io parallel 1, one task
-    /// per folder, the default engine).
-    ///
-    /// - Parameters:
-    ///   - json: the file's bytes.
-    ///   - source: how to name the config in messages, e.g. its path.
-    ///   - folderCount: folders mapped to devices (one per `--nvme_dir`).
-    /// - Throws: `BenchError.usage`, one line naming the key or value and what is allowed.
-    public init(json: Data, source: String = "sweep config", folderCount: Int = 1) throws(BenchError) {
-        let root: JSONValue
-        do throws(JSONError) {
-            var parser = JSONParser(bytes: Array(json))
-            root = try parser.parseDocument()
-        } catch {
-            throw .usage("\(source) is not valid JSON: \(error.message)")
-        }
-        guard case .object(let members) = root else {
-            throw .usage("\(source) must be a JSON object mapping keys to lists, e.g. {\"queue_depth\": [32, 128]};"
-                + " found \(root.kind)")
-        }
-        var space = SweepSpace.deepSpeedDefault
-        space.blockSizes = [SweepBlockSize(text: "1M", bytes: SweepConfiguration.defaultBlockSize)]
-        space.queueDepths = [SweepConfiguration.defaultQueueDepth]
-        space.sequentialRequests = [false]
-        space.singleSubmit = [false]
-        space.ioParallel = [1]
-        space.order = []
-        var seen: [Key] = []
-        for (name, value) in members {
-            guard let key = Key(rawValue: name) else {
-                throw .usage("\(source): unknown key \"\(name)\"; valid keys are "
-                    + Self.validKeys.joined(separator: ", "))
-            }
-            guard case .array(let values) = value else {
-                throw .usage("\(source): \"\(name)\" must be a list of values, e.g. \"\(name)\": \(key.example);"
-                    + " found \(value.shown)")
-            }
-            guard !values.isEmpty else {
-                throw .usage("\(source): \"\(name)\" is an empty list: give at least one value, e.g. \(key.example)")
-            }
-            let context = "\(source): \"\(name)\""
-            let axis: Axis
-            switch key {
-            case .blockSize:
-                axis = .blockSize
-                space.blockSizes = try values.map { value throws(BenchError) in try Self.blockSize(value, context) }
-                try Self.checkList(space.blockSizes.map { "\($0.bytes)" }, context: context, shown: values.map(\.shown))
-            case .queueDepth, .ioParallel, .threads, .multiProcess:
-                let numbers = try values.map { value throws(BenchError) in try Self.positive(value, context) }
-                try Self.checkList(numbers.map(String.init), context: context, shown: values.map(\.shown))
-                switch key {
-                case .queueDepth: axis = .queueDepth; space.queueDepths = numbers
-                case .ioParallel: axis = .ioParallel; space.ioParallel = numbers
-                default: axis = .tasksPerFolder; space.tasksPerFolder = numbers
-                }
-            case .sequentialRequests, .overlapEvents, .singleSubmit:
-                let flags = try values.map { value throws(BenchError) in try Self.flag(value, context) }
-                try Self.checkList(flags.map(String.init), context: context, shown: values.map(\.shown))
-                switch key {
-                case .singleSubmit: axis = .singleSubmit; space.singleSubmit = flags
-                case .overlapEvents: axis = .sequentialRequests; space.sequentialRequests = flags.map { !$0 }
-                default: axis = .sequentialRequests; space.sequentialRequests = flags
-                }
-            case .engine:
-                axis = .engine
-                space.engines = try values.map { value throws(BenchError) in try Self.engine(value, context) }
-                try Self.checkList(space.engines.map { $0 ?? "" }, context: context, shown: values.map(\.shown))
-            }
-            if let clash = seen.first(where: { Self.axis(of: $0) == axis }) {
-                throw .usage("\(source): \"\(clash.rawValue)\" and \"\(name)\" set the same thing"
-                    + Self.clashDetail(clash, key) + "; use one of them")
-            }
-            seen.append(key)
-            space.order.append(axis)
-        }
-        for axis in [Axis.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .ioParallel,
-                     .tasksPerFolder, .engine] where !space.order.contains(axis) {
-            space.order.append(axis)
-        }
-        guard folderCount > 0 else {
-            throw .usage("folder count \(folderCount) is not allowed: expected at least one folder")
-        }
-        space.folderCount = folderCount
-        try space.checkSize(source: source)
-        self = space
-    }
-
-    /// Reads and parses a sweep config file (see `init(json:source:folderCount:)`).
-    ///
-    /// - Throws: `BenchError.usage` when the file cannot be read or is not a valid sweep config.
-    public init(contentsOfFile path: String, folderCount: Int = 1) throws(BenchError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let reason = !exists ? "no such file" : isDirectory.boolValue ? "it is a folder" : "it is not readable"
-            throw .usage("sweep config \(path) cannot be read: \(reason)")
-        }
-        try self.init(json: data, source: "sweep config \(path)", folderCount: folderCount)
     }
 
     /// The same space with another folder count.
@@ -551,7 +181,7 @@ public struct SweepSpace: Hashable, Sendable {
         }
     }
 
-    private func checkSize(source: String? = nil) throws(BenchError) {
+    func checkSize(source: String? = nil) throws(BenchError) {
         var total = 1
         for axis in order {
             let (product, overflow) = total.multipliedReportingOverflow(by: width(of: axis))
@@ -564,7 +194,7 @@ public struct SweepSpace: Hashable, Sendable {
         }
     }
 
-    private static func axis(of key: Key) -> Axis {
+    static func axis(of key: Key) -> Axis {
         switch key {
         case .blockSize: .blockSize
         case .queueDepth: .queueDepth
@@ -576,7 +206,7 @@ public struct SweepSpace: Hashable, Sendable {
         }
     }
 
-    private static func clashDetail(_ first: Key, _ second: Key) -> String {
+    static func clashDetail(_ first: Key, _ second: Key) -> String {
         switch axis(of: first) {
         case .sequentialRequests: " (overlap_events = not sequential_requests)"
         case .tasksPerFolder: " (tasks per folder)"
@@ -588,7 +218,7 @@ public struct SweepSpace: Hashable, Sendable {
         try checkList(identities, context: key.rawValue, shown: shown)
     }
 
-    private static func checkList(_ identities: [String], context: String, shown: [String]) throws(BenchError) {
+    static func checkList(_ identities: [String], context: String, shown: [String]) throws(BenchError) {
         guard !identities.isEmpty else {
             throw .usage("\(context) is an empty list: give at least one value")
         }
@@ -600,374 +230,5 @@ public struct SweepSpace: Hashable, Sendable {
             }
             firstIndex[identity] = index
         }
-    }
-
-    private static func blockSize(_ value: JSONValue, _ context: String) throws(BenchError) -> SweepBlockSize {
-        let allowed = "expected a positive size such as \"1M\", \"128K\", \"2G\" or 1048576"
-        switch value {
-        case .string(let text):
-            do {
-                return try SweepBlockSize(text)
-            } catch {
-                throw .usage("\(context) value \(value.shown) is not allowed: \(allowed)")
-            }
-        case .number(let text, isInteger: true):
-            guard let bytes = Int(text), bytes > 0 else {
-                throw .usage("\(context) value \(text) is not allowed: \(allowed)")
-            }
-            return SweepBlockSize(bytes: bytes)
-        default:
-            throw .usage("\(context) value \(value.shown) is not allowed: \(allowed)")
-        }
-    }
-
-    private static func positive(_ value: JSONValue, _ context: String) throws(BenchError) -> Int {
-        let allowed = "expected a whole number greater than 0, e.g. 32"
-        let text: String
-        switch value {
-        case .number(let digits, isInteger: true): text = digits
-        case .string(let string): text = string.trimmingWhitespace()
-        default: throw .usage("\(context) value \(value.shown) is not allowed: \(allowed)")
-        }
-        var digits = Substring(text)
-        if digits.first == "-" || digits.first == "+" { digits.removeFirst() }
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(text), number > 0
-        else { throw .usage("\(context) value \(value.shown) is not allowed: \(allowed)") }
-        return number
-    }
-
-    private static func flag(_ value: JSONValue, _ context: String) throws(BenchError) -> Bool {
-        switch value {
-        case .bool(let flag): return flag
-        case .string(let text) where text.lowercased() == "true": return true
-        case .string(let text) where text.lowercased() == "false": return false
-        default: throw .usage("\(context) value \(value.shown) is not allowed: expected true or false")
-        }
-    }
-
-    private static func engine(_ value: JSONValue, _ context: String) throws(BenchError) -> String {
-        guard case .string(let name) = value, isValidEngineName(name) else {
-            throw .usage("\(context) value \(value.shown) is not allowed: expected one of "
-                + validEngineNames.joined(separator: ", "))
-        }
-        return name
-    }
-}
-
-extension SweepBlockSize {
-    fileprivate init(text: String, bytes: Int) {
-        self.bytes = bytes
-        self.text = text
-    }
-}
-
-extension SweepSpace.Key {
-    fileprivate var example: String {
-        switch self {
-        case .blockSize: "[\"1M\", \"8M\"]"
-        case .queueDepth: "[32, 128]"
-        case .sequentialRequests, .overlapEvents, .singleSubmit: "[true, false]"
-        case .ioParallel: "[1, 2, 4, 8]"
-        case .threads, .multiProcess: "[1, 2]"
-        case .engine: "[\"io_uring\", \"aio\"]"
-        }
-    }
-}
-
-// MARK: - A small JSON reader that keeps key order and tells integers from fractions.
-
-/// A JSON value as read, numbers kept as written.
-private indirect enum JSONValue {
-    case null
-    case bool(Bool)
-    case number(String, isInteger: Bool)
-    case string(String)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
-
-    /// What kind of value this is, for messages.
-    var kind: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "a list"
-        case .object: "an object"
-        }
-    }
-
-    /// The value as it would be written, shortened for messages.
-    var shown: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let flag): return String(flag)
-        case .number(let text, _): return text
-        case .string(let text):
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            let short = escaped.count > 40 ? String(escaped.prefix(40)) + "..." : escaped
-            return "\"\(short.replacingOccurrences(of: "\n", with: "\\n"))\""
-        case .array(let values):
-            let inner = values.prefix(4).map(\.shown).joined(separator: ", ")
-            return "[\(inner)\(values.count > 4 ? ", ..." : "")]"
-        case .object: return "{...}"
-        }
-    }
-}
-
-/// A parse failure with its position.
-private struct JSONError: Error {
-    let message: String
-}
-
-/// A recursive-descent reader for RFC 8259 JSON.
-private struct JSONParser {
-    let bytes: [UInt8]
-    var index = 0
-    var depth = 0
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-    }
-
-    mutating func parseDocument() throws(JSONError) -> JSONValue {
-        skipSpace()
-        guard index < bytes.count else { throw fail("the file is empty") }
-        let value = try parseValue()
-        skipSpace()
-        guard index == bytes.count else { throw fail("unexpected text after the end of the JSON value") }
-        return value
-    }
-
-    private func position() -> String {
-        var line = 1
-        var column = 1
-        for byte in bytes[..<min(index, bytes.count)] {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                column += 1
-            }
-        }
-        return "line \(line), column \(column)"
-    }
-
-    private func fail(_ what: String) -> JSONError {
-        JSONError(message: "\(what) at \(position())")
-    }
-
-    private mutating func skipSpace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
-    }
-
-    private mutating func parseValue() throws(JSONError) -> JSONValue {
-        guard index < bytes.count else { throw fail("unexpected end of file") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try nested { (parser: inout JSONParser) throws(JSONError) in
-            try parser.parseObject()
-        }
-        case UInt8(ascii: "["): return try nested { (parser: inout JSONParser) throws(JSONError) in
-            try parser.parseArray()
-        }
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-        default: throw fail("unexpected character '\(Self.show(bytes[index]))'")
-        }
-    }
-
-    private mutating func nested(
-        _ body: (inout JSONParser) throws(JSONError) -> JSONValue
-    ) throws(JSONError) -> JSONValue {
-        depth += 1
-        guard depth <= 64 else { throw fail("values nested too deeply") }
-        let value = try body(&self)
-        depth -= 1
-        return value
-    }
-
-    private mutating func literal(_ word: String) throws(JSONError) {
-        let expected = Array(word.utf8)
-        guard bytes.count - index >= expected.count, Array(bytes[index..<index + expected.count]) == expected else {
-            throw fail("unexpected character '\(Self.show(bytes[index]))'")
-        }
-        index += expected.count
-    }
-
-    private mutating func parseObject() throws(JSONError) -> JSONValue {
-        index += 1
-        var members: [(String, JSONValue)] = []
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw fail(index < bytes.count ? "expected a key in double quotes" : "unexpected end of file")
-            }
-            let keyStart = index
-            let key = try parseString()
-            if members.contains(where: { $0.0 == key }) {
-                index = keyStart
-                throw fail("key \"\(key)\" appears twice")
-            }
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            index += 1
-            skipSpace()
-            members.append((key, try parseValue()))
-            skipSpace()
-            guard index < bytes.count else { throw fail("unexpected end of file, expected '}'") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-            index += 1
-            return .object(members)
-        }
-    }
-
-    private mutating func parseArray() throws(JSONError) -> JSONValue {
-        index += 1
-        var values: [JSONValue] = []
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(values)
-        }
-        while true {
-            skipSpace()
-            values.append(try parseValue())
-            skipSpace()
-            guard index < bytes.count else { throw fail("unexpected end of file, expected ']'") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            guard bytes[index] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
-            index += 1
-            return .array(values)
-        }
-    }
-
-    private mutating func parseNumber() throws(JSONError) -> JSONValue {
-        let start = index
-        var isInteger = true
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard digits() > 0 else { throw fail("a number needs digits") }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            guard digits() > 0 else { throw fail("a number needs digits after '.'") }
-        }
-        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
-            isInteger = false
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                index += 1
-            }
-            guard digits() > 0 else { throw fail("a number needs digits in its exponent") }
-        }
-        return .number(String(decoding: bytes[start..<index], as: UTF8.self), isInteger: isInteger)
-    }
-
-    private mutating func digits() -> Int {
-        let start = index
-        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-        return index - start
-    }
-
-    private mutating func parseString() throws(JSONError) -> String {
-        index += 1
-        var scalars = String.UnicodeScalarView()
-        var raw: [UInt8] = []
-        func flush() throws(JSONError) {
-            guard !raw.isEmpty else { return }
-            guard let text = String(validating: raw, as: UTF8.self) else { throw JSONError(message: "invalid UTF-8") }
-            scalars.append(contentsOf: text.unicodeScalars)
-            raw.removeAll()
-        }
-        while true {
-            guard index < bytes.count else { throw fail("unexpected end of file inside a string") }
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                do { try flush() } catch { throw fail("invalid UTF-8 in a string") }
-                return String(scalars)
-            case UInt8(ascii: "\\"):
-                do { try flush() } catch { throw fail("invalid UTF-8 in a string") }
-                index += 1
-                guard index < bytes.count else { throw fail("unexpected end of file inside a string") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"): scalars.append(try unicodeEscape())
-                default:
-                    index -= 1
-                    throw fail("unknown escape '\\\(Self.show(escape))'")
-                }
-            case 0..<0x20:
-                throw fail("control character in a string")
-            default:
-                raw.append(byte)
-                index += 1
-            }
-        }
-    }
-
-    private mutating func hex4() throws(JSONError) -> UInt32 {
-        guard bytes.count - index >= 4 else { throw fail("incomplete \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let digit = Self.hexValue(bytes[index]) else { throw fail("incomplete \\u escape") }
-            value = value << 4 | digit
-            index += 1
-        }
-        return value
-    }
-
-    private mutating func unicodeEscape() throws(JSONError) -> Unicode.Scalar {
-        let first = try hex4()
-        if (0xD800...0xDBFF).contains(first) {
-            guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-            else { throw fail("unpaired surrogate in \\u escape") }
-            index += 2
-            let second = try hex4()
-            guard (0xDC00...0xDFFF).contains(second) else { throw fail("unpaired surrogate in \\u escape") }
-            let combined = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-            guard let scalar = Unicode.Scalar(combined) else { throw fail("invalid \\u escape") }
-            return scalar
-        }
-        guard let scalar = Unicode.Scalar(first) else { throw fail("unpaired surrogate in \\u escape") }
-        return scalar
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
-        default: nil
-        }
-    }
-
-    private static func show(_ byte: UInt8) -> String {
-        (0x21..<0x7F).contains(byte) ? String(UnicodeScalar(byte)) : String(format: "\\x%02X", byte)
     }
 }

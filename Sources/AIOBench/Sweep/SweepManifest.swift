@@ -1,0 +1,99 @@
+import AsyncIO
+import Foundation
+import Glibc
+
+extension SweepRunner {
+    /// The manifest file inside the log folder.
+    public static let manifestName = "manifest.json"
+
+    /// The manifest of this sweep: what must match for old logs to count.
+    public var manifest: [String: String] {
+        [
+            "tool": "aio-bench",
+            "version": AIOBenchVersion.current,
+            "io_size": String(options.ioSize),
+            "loops": String(options.loops),
+            "warmup_loops": String(options.warmupLoops),
+            "trials": String(options.trials),
+            "engine": options.engine.rawValue,
+            "buffered": String(options.buffered),
+            "folders": options.nvmeDirs.joined(separator: "\n"),
+            "sweep_space": space.configurations.map(\.description).joined(separator: "\n"),
+        ]
+    }
+
+    private func manifestJSON() -> String {
+        var object: [String: Any] = [:]
+        for (k, v) in manifest { object[k] = v }
+        object["folders"] = options.nvmeDirs
+        object["sweep_space"] = space.configurations.map(\.description)
+        object["configurations"] = space.count
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    private static func readManifest(_ path: String) -> [String: String]? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        var result: [String: String] = [:]
+        for (k, v) in object {
+            if let s = v as? String {
+                result[k] = s
+            } else if let a = v as? [String] {
+                result[k] = a.joined(separator: "\n")
+            } else if let n = v as? Int {
+                result[k] = String(n)
+            }
+        }
+        return result
+    }
+
+    /// Compares with an existing manifest; returns the first difference, or nil when they match.
+    private func difference(from old: [String: String]) -> String? {
+        let mine = manifest
+        for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "folders", "sweep_space"] {
+            let a = old[key] ?? "(none)"
+            let b = mine[key] ?? "(none)"
+            if a != b {
+                let show = { (s: String) in s.count > 60 ? String(s.prefix(57)) + "..." : s }
+                return "\(key) was \(show(a.replacingOccurrences(of: "\n", with: ", "))), "
+                    + "now \(show(b.replacingOccurrences(of: "\n", with: ", ")))"
+            }
+        }
+        return nil
+    }
+
+    func logFolder(_ op: SweepOperation) -> String {
+        (options.logDir as NSString).appendingPathComponent(op.logFolderName)
+    }
+
+    func prepareLogDir() throws(BenchError) {
+        let fm = FileManager.default
+        let manifestPath = (options.logDir as NSString).appendingPathComponent(SweepRunner.manifestName)
+        if let old = SweepRunner.readManifest(manifestPath), let diff = difference(from: old) {
+            guard options.force else {
+                throw .usage("--log_dir '\(options.logDir)' holds a different sweep (\(diff)): "
+                    + "use another --log_dir, or --force to start afresh")
+            }
+            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
+            onEvent(.note("--force: removed the old logs in \(options.logDir)"))
+        } else if options.force {
+            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
+        } else if SweepRunner.readManifest(manifestPath) == nil {
+            // Logs without a manifest (a DeepSpeed run, or ours from before): do not mix.
+            let existing = SweepOperation.allCases.contains { op in
+                ((try? fm.contentsOfDirectory(atPath: logFolder(op))) ?? []).contains { $0.hasSuffix(".txt") }
+            }
+            if existing {
+                throw .usage("--log_dir '\(options.logDir)' already holds logs from another run (no manifest): "
+                    + "use another --log_dir, or --force to start afresh")
+            }
+        }
+        for dir in [options.logDir] + [SweepOperation.read, .write].map(logFolder) {
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+                throw .runtime("mkdir \(dir): \(String(cString: strerror(errno)))")
+            }
+        }
+        try LogWriter.write(manifestJSON(), toFile: manifestPath)
+    }
+}
