@@ -22,11 +22,11 @@ public enum BenchError: Error, Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    /// Whether the failure is the device's (out of space, or an I/O error): a sweep stops on
-    /// it instead of going on to the next configuration.
+    /// Whether the failure is the device's (out of space or quota, an I/O error, a read-only
+    /// file system): a sweep stops on it instead of going on to the next configuration.
     public var isDeviceFailure: Bool {
         guard let cause else { return false }
-        return cause.isOutOfSpace || cause.code == .ioError
+        return cause.isOutOfSpace || cause.code == .ioError || cause.code == .readOnlyFileSystem
     }
 
     /// The one line to print.

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 
 /// Files the tool is asked to write (`--output`, `--report`, `--csv`, `--json`).
@@ -11,12 +12,11 @@ public enum OutputPath {
     /// - Throws: `BenchError.usage` naming the flag, the path and what is wrong.
     public static func checkWritable(_ path: String, flag: String) throws(BenchError) {
         guard !path.isEmpty else { throw .usage("\(flag) is empty: give a file name") }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        if (try? FileSystem.status(of: path))?.kind == .directory {
             throw .usage("\(flag) '\(path)' is a folder: give a file name")
         }
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard (try? FileSystem.status(of: parent))?.kind == .directory else {
             throw .usage("\(flag) '\(path)': folder '\(parent)' does not exist")
         }
     }

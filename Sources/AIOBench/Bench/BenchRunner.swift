@@ -1,6 +1,5 @@
 import AsyncIO
 import Foundation
-import Glibc
 import Histogram
 
 /// Runs `ds_io`'s measurement in-process: per task one buffer and one file, `loops` timed
@@ -44,7 +43,7 @@ public final class BenchRunner: @unchecked Sendable {
     public func cleanup() {
         for file in createdFiles { ScratchFiles.shared.remove(file: file) }
         createdFiles = []
-        for folder in createdFolders.reversed() { rmdir(folder) }
+        for folder in createdFolders.reversed() { FileSystem.removeEmptyDirectory(folder) }
         createdFolders = []
         readFilesReady = false
     }
@@ -57,24 +56,25 @@ public final class BenchRunner: @unchecked Sendable {
                 if createdFolders.contains(folder) { continue }
                 // The sub-folders are the tool's own (`_aio_bench_read_io`, ...): one left by a
                 // killed run is removed at the end too (rmdir removes it only when empty).
-                let made = ScratchFiles.shared.creating { () -> Int32 in
-                    if mkdir(folder, 0o700) == 0 {
-                        ScratchFiles.shared.add(folder: folder)
-                        return 0
+                let made = ScratchFiles.shared.creating { () -> AsyncIOError? in
+                    do throws(AsyncIOError) {
+                        try FileSystem.createDirectory(folder, permissions: 0o700)
+                    } catch {
+                        return error
                     }
-                    return errno
+                    ScratchFiles.shared.add(folder: folder)
+                    return nil
                 }
-                if made == EEXIST {
+                if let made, made.code == .fileExists {
                     // Only a real folder: a symbolic link planted there would send the test files,
                     // and the removal of old ones, somewhere else.
-                    var st = stat()
-                    guard lstat(folder, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+                    guard (try? FileSystem.status(of: folder, followLinks: false))?.kind == .directory else {
                         throw .runtime("'\(folder)' exists and is not a folder (a symbolic link?): "
                             + "remove it or use another folder")
                     }
                     ScratchFiles.shared.add(folder: folder)
-                } else if made != 0 {
-                    throw .runtime("mkdir \(folder): \(String(cString: strerror(made)))")
+                } else if let made {
+                    throw .runtime("mkdir \(folder): \(made.reason)", cause: made)
                 }
                 createdFolders.append(folder)
             }
@@ -116,24 +116,25 @@ public final class BenchRunner: @unchecked Sendable {
         for task in 0..<plan.taskCount {
             for loop in loopsWithFiles {
                 let path = dataFile(task: task, operation: .read, loop: loop)
-                var st = stat()
-                guard lstat(path, &st) == 0 else {
+                guard let status = try? FileSystem.status(of: path, followLinks: false) else {
                     toWrite.append((task, path))
                     continue
                 }
-                guard st.st_mode & S_IFMT == S_IFREG else {
+                guard status.kind == .regular else {
                     throw .runtime("read file '\(path)' exists and is not a regular file: "
                         + "remove it or use another folder")
                 }
-                if Int(st.st_size) == plan.ioSize {
+                if status.size == Int64(plan.ioSize) {
                     // In the sweep's own test folder, a file of the right size is one a killed
                     // run left behind: reuse it, and remove it at the end like the others.
                     if plan.readSubfolder != nil { track(path) }
                     continue
                 }
-                guard access(path, W_OK) == 0 else {
-                    throw .runtime("read file '\(path)' has \(st.st_size) bytes, not --io_size \(plan.ioSize), "
-                        + "and cannot be replaced: \(String(cString: strerror(errno)))")
+                do {
+                    try FileSystem.checkAccess(path, .write)
+                } catch {
+                    throw .runtime("read file '\(path)' has \(status.size) bytes, not --io_size \(plan.ioSize), "
+                        + "and cannot be replaced: \(error.reason)", cause: error)
                 }
                 toWrite.append((task, path))
             }
@@ -181,14 +182,14 @@ public final class BenchRunner: @unchecked Sendable {
         var taskSeconds = Array(repeating: [Double](), count: tasks)
         var e2eSeconds = Array(repeating: 0.0, count: tasks)
         var taskSum = Array(repeating: 0.0, count: tasks)
-        var usageStart = rusage()
+        var cpuStart = SystemInfo.cpuTime()
         let totalLoops = plan.warmupLoops + plan.loops
         var ioNanos: UInt64 = 0
         var removalNanos: UInt64 = 0
         for loop in 0..<totalLoops {
             let measured = loop >= plan.warmupLoops || plan.includeWarmupTime
             if loop == plan.warmupLoops || (loop == 0 && plan.includeWarmupTime) {
-                getrusage(RUSAGE_SELF.rawValue, &usageStart)
+                cpuStart = SystemInfo.cpuTime()
             }
             let paths = (0..<tasks).map { dataFile(task: $0, operation: operation, loop: loop) }
             if operation == .write {
@@ -197,7 +198,7 @@ public final class BenchRunner: @unchecked Sendable {
                 // hundreds of MiB), so it is timed apart from the tool's own overhead.
                 let removalStart = monotonicNanos()
                 for p in paths {
-                    unlink(p)
+                    FileSystem.removeFileIfPresent(p)
                     track(p)
                 }
                 removalNanos += monotonicNanos() - removalStart
@@ -218,8 +219,7 @@ public final class BenchRunner: @unchecked Sendable {
                 }
             }
         }
-        var usageEnd = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usageEnd)
+        let cpuEnd = SystemInfo.cpuTime()
         var validated: Bool?
         if plan.validate {
             validated = try validate(operation)
@@ -245,8 +245,7 @@ public final class BenchRunner: @unchecked Sendable {
             bufferBytes: buffers.reduce(0) { $0 + $1.count },
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requestsPerTask * tasks * measuredLoops, latencyMicros: percentiles,
-            cpuUser: seconds(usageEnd.ru_utime) - seconds(usageStart.ru_utime),
-            cpuSystem: seconds(usageEnd.ru_stime) - seconds(usageStart.ru_stime),
+            cpuUser: cpuEnd.user - cpuStart.user, cpuSystem: cpuEnd.system - cpuStart.system,
             validated: validated, folders: plan.targets.map(\.folder), ioSeconds: Double(ioNanos) / 1e9,
             removalSeconds: Double(removalNanos) / 1e9)
     }
@@ -258,5 +257,4 @@ public final class BenchRunner: @unchecked Sendable {
         return blocks(perWorker) * (knobs.ioParallel - 1) + blocks(last)
     }
 
-    private func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
 }

@@ -1,28 +1,30 @@
 import AsyncIO
-import Glibc
 
 extension BenchRunner {
-    /// Compares the task buffers with the files' contents read through the page cache.
+    /// Compares the task buffers with the files' contents read back through the page cache, a
+    /// chunk at a time; a file shorter than `--io_size` is not equal.
     func validate(_ operation: IOOperation) throws(BenchError) -> Bool {
-        let chunk = 1 << 20
-        var scratch = [UInt8](repeating: 0, count: chunk)
+        let chunk = min(1 << 20, max(plan.ioSize, 1))
         let lastLoop = plan.warmupLoops + plan.loops - 1
-        for task in 0..<plan.taskCount {
-            let path = dataFile(task: task, operation: operation, loop: lastLoop)
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .runtime("validate: open \(path): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            var offset = 0
-            while offset < plan.ioSize {
-                let want = min(chunk, plan.ioSize - offset)
-                let got = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
-                guard got == want else { return false }
-                let same = buffers[task].withUnsafeBytes { mem in
-                    scratch.withUnsafeBytes { memcmp(mem.baseAddress! + offset, $0.baseAddress!, want) == 0 }
+        do {
+            let scratch = try AlignedBuffer(count: chunk, lock: false, hugePages: false)
+            let reader = try AIOHandle(HandleConfig(blockSize: chunk, queueDepth: 1, engine: .posix, direct: false))
+            for task in 0..<plan.taskCount {
+                let path = dataFile(task: task, operation: operation, loop: lastLoop)
+                var offset = 0
+                while offset < plan.ioSize {
+                    let want = min(chunk, plan.ioSize - offset)
+                    do {
+                        try reader.syncPRead(scratch, from: path, offset: Int64(offset), count: want)
+                    } catch where error.kind == .unexpectedEndOfFile {
+                        return false
+                    }
+                    if !buffers[task].contentsEqual(from: offset, to: scratch, length: want) { return false }
+                    offset += want
                 }
-                if !same { return false }
-                offset += want
             }
+        } catch {
+            throw .runtime("validate: \(error.description)", cause: error)
         }
         return true
     }

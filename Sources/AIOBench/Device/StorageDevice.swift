@@ -1,7 +1,5 @@
+import AsyncIO
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The storage device behind a folder, as far as the kernel tells: the block device (and the whole disk,
 /// the NVMe controller, the layers of loop and device-mapper devices underneath), its model, firmware,
@@ -152,16 +150,21 @@ extension StorageDevice {
         -> StorageDevice
     {
         var device = StorageDevice(folder: folder)
-        guard let path = SysFS.realPath(folder) else {
-            device.problem = "cannot resolve \(folder): \(String(cString: strerror(errno)))"
+        let path: String
+        let info: FileStatus
+        do {
+            path = try FileSystem.resolvedPath(folder)
+        } catch {
+            device.problem = "cannot resolve \(folder): \(error.reason)"
             return device
         }
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            device.problem = "cannot stat \(path): \(String(cString: strerror(errno)))"
+        do {
+            info = try FileSystem.status(of: path)
+        } catch {
+            device.problem = "cannot stat \(path): \(error.reason)"
             return device
         }
-        var (major, minor) = override ?? SysFS.split(UInt64(info.st_dev))
+        var (major, minor) = override ?? SysFS.split(info.device)
         device.deviceNumber = "\(major):\(minor)"
 
         let mounts = MountEntry.parse(SysFS.read(mountInfo) ?? "")
@@ -171,9 +174,8 @@ extension StorageDevice {
             device.mountSource = mount.source
             if major == 0, override == nil, mount.source.hasPrefix("/dev/") {
                 // btrfs and others give files an anonymous st_dev: take the device of the mount source.
-                var source = stat()
-                if stat(mount.source, &source) == 0, source.st_mode & S_IFMT == S_IFBLK {
-                    (major, minor) = SysFS.split(UInt64(source.st_rdev))
+                if let source = try? FileSystem.status(of: mount.source), source.kind == .blockDevice {
+                    (major, minor) = SysFS.split(source.representedDevice)
                     device.notes.append("\(mount.fsType) gives files an anonymous device number"
                         + " (\(device.deviceNumber ?? "")): using the mount source \(mount.source)")
                 }

@@ -1,7 +1,5 @@
+import AsyncIO
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Reads of sysfs and the walks through it.
 struct SysFS {
@@ -94,12 +92,11 @@ struct SysFS {
     /// Follows a loop device to the disk of its backing file.
     private func describeLoopBacking(file: String, depth: Int, into block: inout Block) {
         let folder = (file as NSString).deletingLastPathComponent
-        var info = stat()
-        guard stat(file, &info) == 0 else {
+        guard let info = try? FileSystem.status(of: file) else {
             block.notes.append("backing file \(file) cannot be read here: its disk is unknown")
             return
         }
-        let (major, minor) = SysFS.split(UInt64(info.st_dev))
+        let (major, minor) = SysFS.split(info.device)
         guard major != 0, let dir = realPath("\(root)/dev/block/\(major):\(minor)") else {
             block.notes.append("backing file \(file) is on a filesystem without a block device (\(folder))")
             return
@@ -231,19 +228,15 @@ struct SysFS {
         return (Int(truncatingIfNeeded: major), Int(truncatingIfNeeded: minor))
     }
 
-    /// The canonical path with every symbolic link resolved, or nil (errno set) when it does not exist.
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
+    /// The canonical path with every symbolic link resolved, or nil when it does not exist.
+    static func realPath(_ path: String) -> String? { try? FileSystem.resolvedPath(path) }
 
     /// See `SysFS.realPath(_:)`.
     func realPath(_ path: String) -> String? { Self.realPath(path) }
 
     /// A small file's text without surrounding whitespace; nil when missing, unreadable or empty.
     static func read(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let data = try? FileSystem.contents(of: path, limit: 1 << 20) else { return nil }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }
@@ -255,10 +248,10 @@ struct SysFS {
     func int(_ path: String) -> Int? { read(path).flatMap { Int($0) } }
 
     /// Whether `path` exists (following links).
-    func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    func exists(_ path: String) -> Bool { FileSystem.isAccessible(path) }
 
     /// The names in a folder, sorted; empty when it is missing.
     func list(_ path: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+        ((try? FileSystem.contentsOfDirectory(path)) ?? []).sorted()
     }
 }

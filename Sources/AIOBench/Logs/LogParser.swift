@@ -1,12 +1,5 @@
+import AsyncIO
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reads logs: aio-bench's own and DeepSpeed's.
 public enum LogParser {
@@ -80,19 +73,14 @@ public enum LogParser {
     ///
     /// - Throws: `BenchError.usage` when the folder does not exist, cannot be listed or holds no logs.
     public static func parseFolder(_ path: String) throws(BenchError) -> LogFolder {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard let status = try? FileSystem.statusIfPresent(of: path) else {
             throw .usage("log folder \(path) does not exist")
         }
-        guard isDirectory.boolValue else { throw .usage("log folder \(path) is not a folder") }
+        guard status.kind == .directory else { throw .usage("log folder \(path) is not a folder") }
         var folders: [String] = []
         for operation in SweepOperation.allCases {
             let sub = (path as NSString).appendingPathComponent(operation.logFolderName)
-            var subIsDirectory: ObjCBool = false
-            if manager.fileExists(atPath: sub, isDirectory: &subIsDirectory), subIsDirectory.boolValue {
-                folders.append(sub)
-            }
+            if (try? FileSystem.status(of: sub))?.kind == .directory { folders.append(sub) }
         }
         if folders.isEmpty { folders = [path] }
         var records: [LogRecord] = []
@@ -100,9 +88,9 @@ public enum LogParser {
         for folder in folders {
             let names: [String]
             do {
-                names = try manager.contentsOfDirectory(atPath: folder).sorted()
+                names = try FileSystem.contentsOfDirectory(folder).sorted()
             } catch {
-                throw .usage("log folder \(folder) cannot be read: \(reason(folder))")
+                throw .usage("log folder \(folder) cannot be read: \(error.reason)")
             }
             for name in names {
                 let file = (folder as NSString).appendingPathComponent(name)
@@ -127,12 +115,14 @@ public enum LogParser {
     }
 
     private static func readLog(_ file: String, name: String) -> ReadOutcome {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: file, isDirectory: &isDirectory) else {
+        guard let status = try? FileSystem.status(of: file) else {
             return .skipped(SkippedLogFile(path: file, reason: "not a regular file"))
         }
-        if isDirectory.boolValue { return .skipped(SkippedLogFile(path: file, reason: "a folder")) }
+        if status.kind == .directory { return .skipped(SkippedLogFile(path: file, reason: "a folder")) }
+        // A named pipe or a device would block or never end: only regular files are read.
+        guard status.kind == .regular else {
+            return .skipped(SkippedLogFile(path: file, reason: "not a regular file"))
+        }
         guard name.hasSuffix(".txt") else {
             return .skipped(SkippedLogFile(path: file, reason: "not a .txt file"))
         }
@@ -140,19 +130,18 @@ public enum LogParser {
             return .skipped(SkippedLogFile(path: file, reason: "name is not <op>_<single|block>_"
                 + "<sequential|overlap>_ftd<F>_d<Q>_bs<B>_p<P>.txt"))
         }
-        if let size = (try? manager.attributesOfItem(atPath: file))?[.size] as? NSNumber,
-           size.intValue > maximumLogBytes {
-            return .skipped(SkippedLogFile(path: file, reason: "larger than \(ByteSize.compact(maximumLogBytes))"))
+        let tooLarge = SkippedLogFile(path: file, reason: "larger than \(ByteSize.compact(maximumLogBytes))")
+        if status.size > maximumLogBytes { return .skipped(tooLarge) }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.contents(of: file, limit: maximumLogBytes)
+        } catch {
+            // It grew past the limit after the size check.
+            if error.code == .fileTooLarge { return .skipped(tooLarge) }
+            return .skipped(SkippedLogFile(path: file, reason: "cannot be read: \(error.reason)"))
         }
-        guard let data = manager.contents(atPath: file) else {
-            return .skipped(SkippedLogFile(path: file, reason: "cannot be read: \(reason(file))"))
-        }
-        let log = parse(String(decoding: data, as: UTF8.self), operation: logName.operation)
+        let log = parse(String(decoding: bytes, as: UTF8.self), operation: logName.operation)
         return .log(LogRecord(path: file, name: logName, log: log))
-    }
-
-    private static func reason(_ path: String) -> String {
-        access(path, R_OK) == 0 ? "unknown error" : String(cString: strerror(errno))
     }
 
     /// `key: value` → value, for aio-bench's own header lines.

@@ -1,12 +1,5 @@
+import AsyncIO
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Writes logs that DeepSpeed's parser and `LogParser` both read.
 public enum LogWriter {
@@ -55,76 +48,36 @@ public enum LogWriter {
     ///
     /// - Throws: `BenchError.runtime` naming the path and errno; the temporary file is removed.
     public static func write(_ text: String, toFile path: String) throws(BenchError) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = (folder as NSString).appendingPathComponent(
-            ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         // Registered while it exists, so SIGINT/SIGTERM (see `ScratchFiles`) never leaves a
         // half-written temporary file next to the logs.
-        let (fd, code) = ScratchFiles.shared.creating { () -> (Int32, Int32) in
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { return (fd, errno) }
-            ScratchFiles.shared.add(file: temporary)
-            return (fd, 0)
-        }
-        guard fd >= 0 else {
-            errno = code
-            throw failure("create a temporary file in \(folder) for", path)
-        }
-        var closed = false
-        defer {
-            if !closed { close(fd) }
-            ScratchFiles.shared.forget(file: temporary)
-        }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { buffer in
-                systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        let file: AtomicFile
+        do {
+            file = try ScratchFiles.shared.creating { () throws(AsyncIOError) -> AtomicFile in
+                let file = try AtomicFile(replacing: path)
+                ScratchFiles.shared.add(file: file.temporaryPath)
+                return file
             }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let error = failure("write", temporary)
-                unlink(temporary)
-                throw error
+        } catch {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            throw failure("create a temporary file in \(folder) for", path, error)
+        }
+        defer { ScratchFiles.shared.forget(file: file.temporaryPath) }
+        do {
+            try file.write(Array(text.utf8))
+            try file.commit()
+        } catch {
+            if error.operation == "rename" {
+                throw failure("rename \(file.temporaryPath) to", path, error)
             }
-            offset += written
-        }
-        bytes.removeAll()
-        guard fsync(fd) == 0 else {
-            let error = failure("fsync", temporary)
-            unlink(temporary)
-            throw error
-        }
-        closed = true
-        guard close(fd) == 0 else {
-            let error = failure("close", temporary)
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let error = failure("rename \(temporary) to", path)
-            unlink(temporary)
-            throw error
-        }
-        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            close(directory)
+            throw failure(error.operation, file.temporaryPath, error)
         }
     }
 
-    private static func failure(_ operation: String, _ path: String) -> BenchError {
-        let code = errno
-        return .runtime("cannot \(operation) \(path): \(String(cString: strerror(code))) (errno \(code))")
+    private static func failure(_ operation: String, _ path: String, _ error: AsyncIOError) -> BenchError {
+        .runtime("cannot \(operation) \(path): \(error.reason) (errno \(error.errno ?? 0))", cause: error)
     }
 
     private static func oneLine(_ text: String) -> String {
         text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).joined(separator: " ")
     }
-}
-
-/// `write(2)`, reachable from inside `LogWriter` whose own `write` would hide it.
-private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, bytes, count)
 }

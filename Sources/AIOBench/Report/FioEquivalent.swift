@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 
 /// The fio run that does the same I/O as one aio-bench configuration, built exactly as
@@ -291,7 +292,7 @@ public struct FioResult: Sendable, Equatable {
         var result = FioResult(readBytesPerSecond: 0, writeBytesPerSecond: 0)
         for job in output.jobs {
             if let error = job.error, error != 0 {
-                let why = String(cString: strerror(Int32(clamping: error)))
+                let why = Errno(rawValue: Int32(clamping: error)).message
                 throw .runtime("fio job \(job.jobname ?? "?") failed with error \(error) (\(why))")
             }
             result.readBytesPerSecond += job.read?.bytesPerSecond ?? 0

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 
 extension SweepSpace {
@@ -114,20 +115,25 @@ extension SweepSpace {
         self = space
     }
 
-    /// Reads and parses a sweep config file (see `init(json:source:folderCount:)`).
+    /// Reads and parses a sweep config file (see `init(json:source:folderCount:)`). `-` is standard
+    /// input; pipes and process substitution (`<(...)`) are read like files.
     ///
-    /// - Throws: `BenchError.usage` when the file cannot be read or is not a valid sweep config.
+    /// - Throws: `BenchError.usage` when the file cannot be read, is empty or is not a valid sweep config.
     public init(contentsOfFile path: String, folderCount: Int = 1) throws(BenchError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let reason = !exists ? "no such file" : isDirectory.boolValue ? "it is a folder" : "it is not readable"
-            throw .usage("sweep config \(path) cannot be read: \(reason)")
+        let source = path == "-" ? "sweep config on standard input" : "sweep config \(path)"
+        if (try? FileSystem.status(of: path))?.kind == .directory {
+            throw .usage("\(source) cannot be read: it is a folder")
         }
-        try self.init(json: data, source: "sweep config \(path)", folderCount: folderCount)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.contents(of: path == "-" ? "/dev/stdin" : path, limit: 16 << 20)
+        } catch {
+            let reason = error.code == .noSuchFile ? "no such file"
+                : error.code == .fileTooLarge ? "larger than 16 MiB" : error.reason
+            throw .usage("\(source) cannot be read: \(reason)")
+        }
+        guard !bytes.isEmpty else { throw .usage("\(source) is empty: expected a JSON object of lists") }
+        try self.init(json: Data(bytes), source: source, folderCount: folderCount)
     }
 
     private static func blockSize(_ value: JSONValue, _ context: String) throws(BenchError) -> SweepBlockSize {

@@ -1,6 +1,5 @@
 import AsyncIO
 import Foundation
-import Glibc
 
 extension SweepRunner {
     /// The manifest file inside the log folder.
@@ -33,8 +32,8 @@ extension SweepRunner {
     }
 
     private static func readManifest(_ path: String) -> [String: String]? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        guard let bytes = try? FileSystem.contents(of: path, limit: 16 << 20),
+              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
         var result: [String: String] = [:]
         for (k, v) in object {
             if let s = v as? String {
@@ -68,21 +67,20 @@ extension SweepRunner {
     }
 
     func prepareLogDir() throws(BenchError) {
-        let fm = FileManager.default
         let manifestPath = (options.logDir as NSString).appendingPathComponent(SweepRunner.manifestName)
         if let old = SweepRunner.readManifest(manifestPath), let diff = difference(from: old) {
             guard options.force else {
                 throw .usage("--log_dir '\(options.logDir)' holds a different sweep (\(diff)): "
                     + "use another --log_dir, or --force to start afresh")
             }
-            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
+            for op in SweepOperation.allCases { try? FileSystem.removeTree(logFolder(op)) }
             onEvent(.note("--force: removed the old logs in \(options.logDir)"))
         } else if options.force {
-            for op in SweepOperation.allCases { try? fm.removeItem(atPath: logFolder(op)) }
+            for op in SweepOperation.allCases { try? FileSystem.removeTree(logFolder(op)) }
         } else if SweepRunner.readManifest(manifestPath) == nil {
             // Logs without a manifest (a DeepSpeed run, or ours from before): do not mix.
             let existing = SweepOperation.allCases.contains { op in
-                ((try? fm.contentsOfDirectory(atPath: logFolder(op))) ?? []).contains { $0.hasSuffix(".txt") }
+                ((try? FileSystem.contentsOfDirectory(logFolder(op))) ?? []).contains { $0.hasSuffix(".txt") }
             }
             if existing {
                 throw .usage("--log_dir '\(options.logDir)' already holds logs from another run (no manifest): "
@@ -90,9 +88,11 @@ extension SweepRunner {
             }
         }
         for dir in [options.logDir] + [SweepOperation.read, .write].map(logFolder) {
-            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-                throw .runtime("mkdir \(dir): \(String(cString: strerror(errno)))")
-            }
+            do {
+                try FileSystem.createDirectory(dir, permissions: 0o755)
+            } catch where error.code != .fileExists {
+                throw .runtime("mkdir \(dir): \(error.reason)", cause: error)
+            } catch {}
         }
         try LogWriter.write(manifestJSON(), toFile: manifestPath)
     }

@@ -1,6 +1,5 @@
 import AsyncIO
 import Foundation
-import Glibc
 
 /// Everything a sweep needs besides the sweep space.
 public struct SweepOptions: Sendable, Equatable {
@@ -109,22 +108,21 @@ public final class SweepRunner: @unchecked Sendable {
     }
 
     static func checkLogDir(_ dir: String) throws(BenchError) {
-        var st = stat()
-        if stat(dir, &st) == 0 {
-            guard st.st_mode & S_IFMT == S_IFDIR else {
+        if let status = try? FileSystem.status(of: dir) {
+            guard status.kind == .directory else {
                 throw .usage("--log_dir '\(dir)' is not a folder: give a folder (it is created if missing)")
             }
-            guard access(dir, W_OK | X_OK) == 0 else {
+            guard FileSystem.isAccessible(dir, [.write, .execute]) else {
                 throw .usage("--log_dir '\(dir)' is not writable")
             }
             return
         }
         let parent = (dir as NSString).deletingLastPathComponent
         let p = parent.isEmpty ? "." : parent
-        guard stat(p, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+        guard (try? FileSystem.status(of: p))?.kind == .directory else {
             throw .usage("--log_dir '\(dir)' cannot be created: '\(p)' is not an existing folder")
         }
-        guard access(p, W_OK | X_OK) == 0 else {
+        guard FileSystem.isAccessible(p, [.write, .execute]) else {
             throw .usage("--log_dir '\(dir)' cannot be created: '\(p)' is not writable")
         }
     }
@@ -156,7 +154,7 @@ public final class SweepRunner: @unchecked Sendable {
                 let path = (logFolder(op) as NSString).appendingPathComponent(name)
                 var trials: [LogTrial] = []
                 var engine: String?
-                if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                if let text = try? FileSystem.text(of: path, limit: LogParser.maximumLogBytes) {
                     let log = LogParser.parse(text, operation: op)
                     if log.error == nil {
                         trials = log.trialResults
@@ -176,7 +174,7 @@ public final class SweepRunner: @unchecked Sendable {
         }
         var runners: [Int: BenchRunner] = [:]
         defer { for r in runners.values { r.cleanup() } }
-        let flushMethod = options.flushPageCache ? PageCache.method() : nil
+        let flushMethod = options.flushPageCache ? PageCacheFlush.available : nil
         if let flushMethod { onEvent(.note("page cache: dropped before each configuration via \(flushMethod)")) }
 
         var ioSeconds = 0.0
@@ -201,7 +199,7 @@ public final class SweepRunner: @unchecked Sendable {
                     runner = try makeRunner(job.configuration)
                     runners[job.configuration.tasksPerFolder] = runner
                 }
-                if let flushMethod { PageCache.drop(method: flushMethod, files: runnerFiles(runner)) }
+                flushMethod?.drop(files: runnerFiles(runner))
                 let op: IOOperation = job.operation == .read ? .read : .write
                 var speed: Double?
                 var failure: String?
@@ -222,8 +220,7 @@ public final class SweepRunner: @unchecked Sendable {
                 } catch {
                     failure = error.description
                     jobs[j].error = failure
-                    if error.description.contains("(ENOSPC)") || error.description.contains("(EIO)")
-                        || error.description.contains("(EROFS)") || error.description.contains("(EDQUOT)") {
+                    if error.isDeviceFailure {
                         aborted = error.description
                     }
                 }

@@ -146,6 +146,12 @@ public final class AlignedBuffer: @unchecked Sendable {
         }
     }
 
+    /// Whether the `length` bytes of this buffer from `offset` equal the first `length` of `other`.
+    public func contentsEqual(from offset: Int, to other: AlignedBuffer, length: Int) -> Bool {
+        guard offset >= 0, length >= 0, offset <= count - length, length <= other.count else { return false }
+        return memcmp(base + offset, other.base, length) == 0
+    }
+
     /// Whether the first `length` bytes equal those of `other`.
     public func contentsEqual(_ other: AlignedBuffer, length: Int? = nil) -> Bool {
         let n = length ?? count

@@ -35,6 +35,8 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let invalidArgument = Errno(rawValue: EINVAL)
     /// `EAGAIN`: a resource is temporarily exhausted.
     public static let resourceUnavailable = Errno(rawValue: EAGAIN)
+    /// `EFBIG`: the file is larger than allowed.
+    public static let fileTooLarge = Errno(rawValue: EFBIG)
     /// `ENOMEM`: out of memory.
     public static let noMemory = Errno(rawValue: ENOMEM)
 

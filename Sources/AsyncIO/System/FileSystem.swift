@@ -67,6 +67,18 @@ public enum FileSystem {
     @discardableResult
     public static func removeEmptyDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
 
+    /// Removes `path` and, when it is a folder, everything in it. Symbolic links are removed,
+    /// never followed. Returns quietly when nothing is there.
+    public static func removeTree(_ path: String) throws(AsyncIOError) {
+        guard let status = try statusIfPresent(of: path, followLinks: false) else { return }
+        if status.kind == .directory {
+            for name in try contentsOfDirectory(path) { try removeTree(path + "/" + name) }
+            _ = try syscallRetrying("rmdir", path: path) { rmdir(path) }
+        } else {
+            try removeFile(path)
+        }
+    }
+
     /// The names in the folder `path` (without `.` and `..`), in no particular order.
     ///
     /// The corresponding C functions are `opendir` and `readdir`.
