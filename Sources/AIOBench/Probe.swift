@@ -178,12 +178,12 @@ public enum Probe {
             readGiBps: medianSpeed(read), writeGiBps: medianSpeed(write), notes: notes)
     }
 
-    /// The speed of the median loop in GiB/s (bytes of one loop over its seconds), or the run's E2E speed when
-    /// loop times are missing.
+    /// The median of the loops' speeds in GiB/s (bytes of one loop over its seconds; see `Median`), or
+    /// the run's E2E speed when loop times are missing.
     static func medianSpeed(_ result: BenchResult) -> Double {
-        let perLoop = result.taskLoopSeconds.first ?? []
-        guard let seconds = ParamGenerator.median(perLoop.filter { $0 > 0 }) else { return result.e2eSpeed }
-        return Double(result.ioSize * result.tasks) / seconds / Double(1 << 30)
+        let perLoop = (result.taskLoopSeconds.first ?? []).filter { $0 > 0 }
+        let speeds = perLoop.map { Double(result.ioSize * result.tasks) / $0 / Double(1 << 30) }
+        return Median.of(speeds) ?? result.e2eSpeed
     }
 
     /// Lines comparing read and write figures in GiB/s with the device's theoretical ceiling and, when given,

@@ -100,7 +100,7 @@ struct ParamGeneratorTests {
         #expect(result.best.readMedian == 3.0)
         #expect(result.best.score == 3.0)
         #expect(result.ranked.map(\.score) == [3.0, 2.0])
-        #expect(ParamGenerator.median([1, 2, 3, 4]) == 2.5)
+        #expect(ParamGenerator.median([1, 2, 3, 4]) == 2)  // the lower middle value (Median)
         #expect(ParamGenerator.median([]) == nil)
     }
 

@@ -127,8 +127,6 @@ public struct SweepLog: Hashable, Sendable {
     /// The trial the four closing lines describe: the median by end-to-end speed (the lower of the two
     /// middle trials for an even count).
     public static func medianTrial(_ trials: [LogTrial]) -> LogTrial? {
-        guard !trials.isEmpty else { return nil }
-        let sorted = trials.sorted { $0.e2eSpeed < $1.e2eSpeed }
-        return sorted[(sorted.count - 1) / 2]
+        Median.element(of: trials, by: \.e2eSpeed)
     }
 }

@@ -46,13 +46,9 @@ public struct ReportRow: Sendable, Equatable, Hashable {
     /// The trials that are finite numbers, sorted.
     private var sortedTrials: [Double] { trials.filter(\.isFinite).sorted() }
 
-    /// The median of the trials in GiB/s (the mean of the middle two for an even count); nil without trials.
-    public var median: Double? {
-        let sorted = sortedTrials
-        guard !sorted.isEmpty else { return nil }
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
+    /// The median of the trials in GiB/s (see `Median`: the lower middle trial for an even count); nil
+    /// without trials.
+    public var median: Double? { Median.of(trials) }
 
     /// The slowest trial in GiB/s.
     public var minimum: Double? { sortedTrials.first }

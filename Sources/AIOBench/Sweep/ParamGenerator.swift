@@ -232,13 +232,8 @@ public enum ParamGenerator {
         return a.description < b.description
     }
 
-    /// The median: the middle value, or the mean of the two middle values; nil for no values.
-    public static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
+    /// The median (see `Median`: the lower middle value for an even count); nil for no values.
+    public static func median(_ values: [Double]) -> Double? { Median.of(values) }
 
     // MARK: - Helpers
 
