@@ -1,4 +1,4 @@
-import AsyncIO
+@_spi(Testing) import AsyncIO
 import Foundation
 
 /// A scratch folder on the real disk (O_DIRECT needs a file system that supports it; /tmp here
@@ -56,4 +56,29 @@ func firstDifference(_ a: AlignedBuffer, _ b: AlignedBuffer) -> String? {
         break
     }
     return "first difference at byte \(i), last at byte \(last) of \(x.count)"
+}
+
+extension HandleConfig {
+    /// This configuration with `faults` injected into its requests.
+    func injecting(_ faults: FaultInjection) -> HandleConfig {
+        var config = self
+        config.faults = faults
+        return config
+    }
+}
+
+extension EngineOptions {
+    /// io_uring options that ask for a ring of `entries` entries, whatever the queue depth.
+    static func ring(entries: Int) -> EngineOptions {
+        var options = EngineOptions()
+        options.ringEntries = entries
+        return options
+    }
+
+    /// io_uring options under which buffer registration behaves as if it failed.
+    static var failingRegistration: EngineOptions {
+        var options = EngineOptions()
+        options.simulateRegistrationFailure = true
+        return options
+    }
 }

@@ -1,4 +1,4 @@
-import AsyncIO
+@_spi(Testing) import AsyncIO
 import Foundation
 import Testing
 
@@ -39,7 +39,7 @@ struct URingTests {
     @Test("a queue depth larger than the ring caps requests in flight and still moves every byte")
     func depthLargerThanRing() throws {
         if let why = Self.refusal { print("skipped: \(why)"); return }
-        let options = EngineOptions(ringEntries: 8)
+        let options = EngineOptions.ring(entries: 8)
         let handle = try roundTrip(HandleConfig(blockSize: 4096, queueDepth: 64, intraOpParallelism: 2,
                                                 engine: .uring, engineOptions: options),
                                    size: (3 << 20) + 4097, seed: 22)
@@ -51,7 +51,7 @@ struct URingTests {
         if let why = Self.refusal { print("skipped: \(why)"); return }
         let failing = try roundTrip(
             HandleConfig(blockSize: 65536, queueDepth: 8, engine: .uring,
-                         engineOptions: EngineOptions(simulateRegistrationFailure: true)),
+                         engineOptions: .failingRegistration),
             size: 1 << 20, seed: 23)
         #expect(failing.enginePath.contains("plain READ/WRITE (buffer registration failed"))
         let registered = try roundTrip(HandleConfig(blockSize: 65536, queueDepth: 8, engine: .uring),
