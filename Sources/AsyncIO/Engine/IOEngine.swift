@@ -92,6 +92,8 @@ public struct EngineOptions: Sendable, Equatable {
     @_spi(Testing) public var ringEntries: Int?
     /// io_uring: behave as if buffer registration failed, for tests of the fallback path.
     @_spi(Testing) public var simulateRegistrationFailure = false
+    /// Records every call into the handle's queues (see `QueueRecorder`), for tests of the knobs.
+    @_spi(Testing) public var recorder: QueueRecorder?
 
     /// Creates the default options.
     public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false) {

@@ -73,7 +73,8 @@ public final class AIOHandle: @unchecked Sendable {
                 lastError = error
             }
         }
-        guard let (kind, queues) = built else { throw lastError! }
+        guard let (kind, engineQueues) = built else { throw lastError! }
+        let queues = config.engineOptions.recorder?.wrap(engineQueues) ?? engineQueues
         var finalConfig = config
         finalConfig.engine = kind
         self.config = finalConfig
