@@ -15,12 +15,23 @@ enum SweepFixtures {
     /// DeepSpeed's own `parse` output for the full fixture folder.
     static let expectedParse = folder + "/.expected"
 
-    /// The full DeepSpeed 0.19.8 run (128 logs), when this machine has it.
-    static let fullDeepSpeedLogs = "/work/shared/fixtures/deepspeed-0.19.8-tune/_aio_bench_logs"
+    /// The full DeepSpeed 0.19.8 run (128 logs): `Tests/Fixtures/deepspeed-0.19.8-tune`, found from this
+    /// file's path, outside every test target so that SwiftPM does not take it for a resource.
+    static let fullDeepSpeedRun: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/deepspeed-0.19.8-tune").path
 
-    /// Whether the full run is there.
-    static var hasFullDeepSpeedLogs: Bool {
-        FileManager.default.fileExists(atPath: fullDeepSpeedLogs + "/_aio_bench_read_logs")
+    /// The full run's `--log_dir`.
+    static let fullDeepSpeedLogs = fullDeepSpeedRun + "/_aio_bench_logs"
+
+    /// The full run's `--log_dir`, or a failure of the calling test (never a skip) when the fixture is missing.
+    static func requireFullDeepSpeedLogs(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        for operation in SweepOperation.allCases {
+            let folder = fullDeepSpeedLogs + "/" + operation.logFolderName
+            try #require(FileManager.default.fileExists(atPath: folder),
+                         "fixture folder \(folder) is missing: it is part of the repository (Tests/Fixtures)",
+                         sourceLocation: sourceLocation)
+        }
+        return fullDeepSpeedLogs
     }
 
     /// A new empty folder under the temporary directory.
@@ -278,10 +289,9 @@ struct LogParserTests {
         #expect(reads.records.allSatisfy { $0.operation == .read })
     }
 
-    @Test("the full DeepSpeed run: 128 logs, parse output identical to DeepSpeed's",
-          .enabled(if: SweepFixtures.hasFullDeepSpeedLogs))
+    @Test("the full DeepSpeed run: 128 logs, parse output identical to DeepSpeed's")
     func fullFixtureFolder() throws {
-        let folder = try LogParser.parseFolder(SweepFixtures.fullDeepSpeedLogs)
+        let folder = try LogParser.parseFolder(try SweepFixtures.requireFullDeepSpeedLogs())
         #expect(folder.records.count == 128)
         #expect(folder.records(for: .read).count == 64)
         #expect(folder.skipped.isEmpty)
