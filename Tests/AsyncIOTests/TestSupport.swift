@@ -44,6 +44,18 @@ extension AlignedBuffer {
 /// Engines that do real I/O on this machine.
 let realEngines: [EngineKind] = EngineKind.available.filter { $0 != .null }
 
+/// What the kernel allows here, probed once, for the condition traits of engine-specific tests.
+enum KernelProbe {
+    /// Why io_uring cannot be used here (the probe's reason), or nil when it can.
+    static let ioUringRefusal: String? = {
+        let probe = EngineProbe.probe(.uring)
+        return probe.works ? nil : probe.reason ?? "unavailable"
+    }()
+
+    /// Whether io_uring works here.
+    static var ioUringWorks: Bool { ioUringRefusal == nil }
+}
+
 /// nil when equal, else where the first difference is (short text for a failure message).
 func firstDifference(_ a: AlignedBuffer, _ b: AlignedBuffer) -> String? {
     if a.count != b.count { return "sizes differ: \(a.count) vs \(b.count)" }

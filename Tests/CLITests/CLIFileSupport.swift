@@ -101,6 +101,33 @@ func dropRootPrefix(reaching folder: String) -> Result<[String], CLIHarnessError
     return .success(prefix)
 }
 
+/// Whether permission bits stop a run of `aio-bench` here: when not root, or when root can run it as
+/// `nobody` through `setpriv`. Probed once, when a test that needs it is about to run.
+enum PermissionProbe {
+    /// Why permission bits do not apply to a run here, or nil when they do.
+    static let refusal: String? = {
+        guard runningAsRoot else { return nil }
+        switch dropRootPrefix(reaching: NSTemporaryDirectory()) {
+        case .success: return nil
+        case .failure(let why): return "running as root (permission bits do not apply) and \(why)"
+        }
+    }()
+
+    /// Whether permission bits apply to a run here.
+    static var permissionsApply: Bool { refusal == nil }
+
+    /// The reason shown when a test that needs permission bits is skipped.
+    static let skipReason = Comment(rawValue: "running as root, where permission bits do not apply, and aio-bench "
+        + "cannot be run as nobody (no setpriv, or nobody cannot reach it or the temporary folder)")
+
+    /// The argv prefix under which permission bits apply to a run that must reach `folder`: none when not
+    /// root, else `setpriv` to `nobody`. Throws, failing the test, when that cannot be done.
+    static func prefix(reaching folder: String) throws -> [String] {
+        guard runningAsRoot else { return [] }
+        return try dropRootPrefix(reaching: folder).get()
+    }
+}
+
 /// Whether `folder` accepts `O_DIRECT` (tmpfs does from Linux 6.6).
 func supportsDirectIO(_ folder: String) -> Bool {
     // Glibc does not export O_DIRECT to Swift (it needs _GNU_SOURCE).

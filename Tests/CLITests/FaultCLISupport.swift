@@ -103,6 +103,20 @@ final class LoopFilesystem: @unchecked Sendable {
         self.device = device
     }
 
+    /// Whether one can be made here: tried once, for real, when a test that needs it is about to run
+    /// (a container may have every tool and still be refused the mount).
+    static let works: Bool = {
+        guard let scratch = try? ScratchFolder("loopfs-probe") else { return false }
+        defer { scratch.remove() }
+        guard case .success(let fs) = make(in: scratch, megabytes: 24) else { return false }
+        fs.remove()
+        return true
+    }()
+
+    /// The reason shown when a test that needs one is skipped.
+    static let skipReason = Comment(rawValue: "cannot mount a small ext4 file system here (needs root, "
+        + "mkfs.ext4, losetup, mount, umount and a free loop device)")
+
     /// Creates one, or says why it cannot be done here (not root, tools or loop devices missing).
     static func make(in scratch: ScratchFolder, megabytes: Int) -> Result<LoopFilesystem, CLIHarnessError> {
         guard runningAsRoot else { return .failure(CLIHarnessError(description: "needs root to mount a file system")) }
@@ -198,4 +212,28 @@ func writeNumber(_ path: String, _ value: Int) -> Bool {
     defer { close(fd) }
     let text = Array("\(value)\n".utf8)
     return text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == text.count
+}
+
+/// Whether `fs.aio-max-nr` can be lowered for a while here: root, both sysctl files, room for the test's
+/// limit (`fs.aio-nr` + 8192 below 32768), and kernel AIO working at all. Probed once, for real.
+enum AIOLimitProbe {
+    static let maxPath = "/proc/sys/fs/aio-max-nr"
+    static let inUsePath = "/proc/sys/fs/aio-nr"
+
+    /// The reason shown when the test is skipped.
+    static let skipReason = Comment(rawValue: "needs root, a writable \(maxPath), fs.aio-nr below 24576 "
+        + "and kernel AIO that works here")
+
+    static let usable: Bool = {
+        guard runningAsRoot, access(maxPath, W_OK) == 0, readNumber(maxPath) != nil,
+              let inUse = readNumber(inUsePath), inUse + 8192 < 32768,
+              let scratch = try? ScratchFolder("aiomax-probe") else { return false }
+        defer { scratch.remove() }
+        return (try? CLI.run(raw: smallRun(in: scratch) + ["--engine", "aio"]))?.status == 0
+    }()
+
+    /// `io` of 1 MiB in 4 KiB blocks in `scratch`.
+    static func smallRun(in scratch: ScratchFolder) -> [RawArgument] {
+        ["io", "--folder", RawArgument(scratch.path), "--io_size", "1M", "--block_size", "4K"]
+    }
 }

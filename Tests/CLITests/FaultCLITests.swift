@@ -20,16 +20,11 @@ struct FaultCLITests {
 
     /// `io` on a 24 MiB ext4 file system with an io_size larger than its free space: the write
     /// (and the creation of a read file) fails with ENOSPC, nothing is left, the space comes back.
-    @Test func enospcDuringIO() throws {
+    @Test(.enabled(if: LoopFilesystem.works, LoopFilesystem.skipReason))
+    func enospcDuringIO() throws {
         let scratch = try ScratchFolder("enospc-io")
         defer { scratch.remove() }
-        let fs: LoopFilesystem
-        switch LoopFilesystem.make(in: scratch, megabytes: 24) {
-        case .success(let made): fs = made
-        case .failure(let why):
-            print("enospcDuringIO: skipped: \(why)")
-            return
-        }
+        let fs = try LoopFilesystem.make(in: scratch, megabytes: 24).get()
         defer { fs.remove() }
         let free = fs.freeBytes
         let before = listing(fs.mountPoint)
@@ -51,16 +46,11 @@ struct FaultCLITests {
     /// reads finish, the first write fails with ENOSPC, the sweep stops with one line and exit 1,
     /// test files are removed and the read logs stay complete. After the space is freed, the same
     /// command resumes: the read logs are kept as they were and the writes run.
-    @Test func enospcMidSweep() throws {
+    @Test(.enabled(if: LoopFilesystem.works, LoopFilesystem.skipReason))
+    func enospcMidSweep() throws {
         let scratch = try ScratchFolder("enospc-sweep")
         defer { scratch.remove() }
-        let fs: LoopFilesystem
-        switch LoopFilesystem.make(in: scratch, megabytes: 24) {
-        case .success(let made): fs = made
-        case .failure(let why):
-            print("enospcMidSweep: skipped: \(why)")
-            return
-        }
+        let fs = try LoopFilesystem.make(in: scratch, megabytes: 24).get()
         defer { fs.remove() }
         let ioSize = 4 * Self.mib
         // Leave room for the read file and half a write file.
@@ -138,24 +128,25 @@ struct FaultCLITests {
 
     // MARK: - The log folder goes away or becomes read-only
 
+    @Test func logFolderDeleted() throws {
+        try logFolderLost("deleted")
+    }
+
+    @Test(.enabled(if: PermissionProbe.permissionsApply, PermissionProbe.skipReason))
+    func logFolderReadOnly() throws {
+        try logFolderLost("read-only")
+    }
+
     /// The log folder is deleted, or made read-only, while the sweep runs: one error line, exit
     /// 1, test files removed.
-    @Test(arguments: ["deleted", "read-only"])
-    func logFolderLost(_ how: String) throws {
+    private func logFolderLost(_ how: String) throws {
         let scratch = try ScratchFolder("logdir")
         defer { scratch.remove() }
         var prefix: [String] = []
         if how == "read-only" {
             // Permission bits do not stop root: run the sweep as nobody.
             chmod(scratch.path, 0o777)
-            if runningAsRoot {
-                switch dropRootPrefix(reaching: scratch.path) {
-                case .success(let drop): prefix = drop
-                case .failure(let why):
-                    print("logFolderLost(read-only): skipped: running as root and \(why)")
-                    return
-                }
-            }
+            prefix = try PermissionProbe.prefix(reaching: scratch.path)
         }
         let sweep = try LongSweep(scratch, open: how == "read-only")
         let running = try RunningCLI.start(sweep.args.map { RawArgument($0) }, prefix: prefix)
@@ -243,32 +234,17 @@ struct FaultCLITests {
     /// The limit goes to the current `fs.aio-nr` plus 8192, not to `aio-nr` itself, and the run asks
     /// for one context of 32768 requests: other tests of this process (and of others) keep working
     /// meanwhile, while `io_setup(32768)` fails with EAGAIN exactly as on an exhausted system.
-    @Test func kernelAIOExhausted() throws {
-        guard runningAsRoot else {
-            print("kernelAIOExhausted: skipped: needs root to lower fs.aio-max-nr")
-            return
-        }
-        let maxPath = "/proc/sys/fs/aio-max-nr"
-        guard let original = readNumber(maxPath), let inUse = readNumber("/proc/sys/fs/aio-nr") else {
-            print("kernelAIOExhausted: skipped: no \(maxPath)")
-            return
-        }
+    @Test(.enabled(if: AIOLimitProbe.usable, AIOLimitProbe.skipReason))
+    func kernelAIOExhausted() throws {
+        let maxPath = AIOLimitProbe.maxPath
+        let original = try #require(readNumber(maxPath))
+        let inUse = try #require(readNumber(AIOLimitProbe.inUsePath))
         let scratch = try ScratchFolder("aiomax")
         defer { scratch.remove() }
-        let base: [RawArgument] = ["io", "--folder", RawArgument(scratch.path), "--io_size", "1M", "--block_size", "4K"]
-        guard try CLI.run(raw: base + ["--engine", "aio"]).status == 0 else {
-            print("kernelAIOExhausted: skipped: kernel AIO does not work here at all")
-            return
-        }
+        let base = AIOLimitProbe.smallRun(in: scratch)
         let limit = inUse + 8192
-        guard limit < 32768 else {
-            print("kernelAIOExhausted: skipped: fs.aio-nr is \(inUse), too high to leave others room")
-            return
-        }
-        guard writeNumber(maxPath, limit) else {
-            print("kernelAIOExhausted: skipped: cannot write \(maxPath)")
-            return
-        }
+        try #require(limit < 32768, "fs.aio-nr is \(inUse), too high to leave others room")
+        try #require(writeNumber(maxPath, limit), "cannot write \(maxPath)")
         defer {
             let restored = writeNumber(maxPath, original)
             #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
@@ -286,25 +262,18 @@ struct FaultCLITests {
 
     /// Page locking refused (a 64 KiB RLIMIT_MEMLOCK, and not root, which could lock anyway):
     /// the run goes on with unlocked buffers, says so in one warning line and in the summary.
-    @Test func pageLockingRefused() throws {
+    static let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile)
+
+    @Test(.enabled(if: prlimit != nil, "no prlimit here"),
+          .enabled(if: PermissionProbe.permissionsApply, PermissionProbe.skipReason))
+    func pageLockingRefused() throws {
         let scratch = try ScratchFolder("memlock")
         defer { scratch.remove() }
         let folder = try scratch.folder("open", mode: 0o777)
         chmod(folder, 0o777)
-        guard let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile)
-        else {
-            print("pageLockingRefused: skipped: no prlimit")
-            return
-        }
-        var prefix = [prlimit, "--memlock=65536:65536", "--"]
-        if runningAsRoot {
-            switch dropRootPrefix(reaching: folder) {
-            case .success(let drop): prefix += drop
-            case .failure(let why):
-                print("pageLockingRefused: skipped: running as root (CAP_IPC_LOCK ignores the limit) and \(why)")
-                return
-            }
-        }
+        let prlimit = try #require(Self.prlimit)
+        // As root (CAP_IPC_LOCK ignores the limit), run as nobody.
+        let prefix = [prlimit, "--memlock=65536:65536", "--"] + (try PermissionProbe.prefix(reaching: folder))
         let r = try CLI.io(["--folder", folder, "--io_size", "4M"], prefix: prefix)
         expectSuccess(r, operation: "Write")
         #expect(r.stderrLines.count == 1, "\(r)")
