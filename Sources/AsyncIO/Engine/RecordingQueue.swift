@@ -71,16 +71,6 @@
     /// One log per queue, in the order the queues were made.
     public var logs: [Log] { lock.withLock { recorded } }
 
-    /// Forgets every call recorded so far (queues made before keep recording).
-    public func reset() {
-        lock.withLock {
-            for i in recorded.indices {
-                recorded[i].events.removeAll()
-                recorded[i].requests.removeAll()
-            }
-        }
-    }
-
     /// Wraps the queues of one handle, queue `i` belonging to worker `i`.
     func wrap(_ queues: [IOQueue]) -> [IOQueue] {
         queues.enumerated().map { worker, queue in
