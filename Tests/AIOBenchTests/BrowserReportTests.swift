@@ -6,25 +6,18 @@ import Testing
 /// configuration and operation, one best cell per operation, and the recommended JSON.
 @Suite("Report in a browser")
 struct BrowserReportTests {
-    static var chromium: String? {
-        for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return nil
-    }
+    static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     static func fixtureLogs() -> String {
         let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         return here.appendingPathComponent("Fixtures/.deepspeed-0.19.8").path
     }
 
-    @Test("chromium renders every heatmap cell and the recommended JSON")
+    @Test("chromium renders every heatmap cell and the recommended JSON",
+          .enabled(if: chromium != nil, "chromium is not installed (apt-get install chromium); .ci/run installs it"))
     func rendered() throws {
-        guard let chromium = Self.chromium else {
-            print("skipped: chromium is not installed (apt-get install chromium); .ci/run installs it")
-            return
-        }
+        let chromium = try #require(Self.chromium)
         let folder = try LogParser.parseFolder(Self.fixtureLogs())
         let built = ReportBuilder.build(folder: folder, machine: ["test machine"], device: nil)
         let dir = NSTemporaryDirectory() + "swift-aio-browser-\(getpid())"

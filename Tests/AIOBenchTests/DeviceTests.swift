@@ -90,12 +90,14 @@ struct StorageDeviceLiveTests {
         #expect(device.summary.contains { $0.hasPrefix("ceiling: ") })
     }
 
-    @Test func tmpfsFolder() throws {
-        let candidates = ["/dev/shm", "/tmp", "/run"]
-        guard let folder = candidates.first(where: { StorageDevice.inspect(folder: $0).filesystem == "tmpfs" }) else {
-            print("skipped: none of \(candidates) is on tmpfs here")
-            return
-        }
+    /// The first of /dev/shm, /tmp and /run that is on tmpfs here.
+    static let tmpfsCandidate = ["/dev/shm", "/tmp", "/run"].first {
+        StorageDevice.inspect(folder: $0).filesystem == "tmpfs"
+    }
+
+    @Test(.enabled(if: tmpfsCandidate != nil, "none of /dev/shm, /tmp and /run is on tmpfs here"))
+    func tmpfsFolder() throws {
+        let folder = try #require(Self.tmpfsCandidate)
         let device = StorageDevice.inspect(folder: folder)
         print(device.summary.joined(separator: "\n"))
         #expect(device.problem == nil)
@@ -125,55 +127,41 @@ struct StorageDeviceLiveTests {
 
     @Test(.enabled(if: LoopDevice.usable, "needs root, losetup and /dev/loop-control"))
     func loopDevice() throws {
-        let work = try FakeTree()
-        let image = work.path + "/backing.img"
-        #expect(FileManager.default.createFile(atPath: image, contents: nil))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
-        try handle.truncate(atOffset: 32 << 20)
-        try handle.close()
-        guard let loop = LoopDevice.run("/usr/sbin/losetup", ["-f", "--show", image])?
-            .trimmingCharacters(in: .whitespacesAndNewlines), loop.hasPrefix("/dev/loop")
-        else {
-            print("skipped: losetup -f --show failed here")
-            return
+        try LoopDevice.withAttachedImage { work, image, loop in
+            // Without a filesystem: inspect through the loop device's number.
+            let name = (loop as NSString).lastPathComponent
+            var info = stat()
+            #expect(stat(loop, &info) == 0)
+            let numbers = SysFS.split(UInt64(info.st_rdev))
+            let raw = StorageDevice.inspect(folder: work, sysfs: "/sys", mountInfo: "/proc/self/mountinfo",
+                                            deviceNumber: numbers)
+            print(raw.summary.joined(separator: "\n"))
+            #expect(raw.blockDevice == name)
+            #expect(raw.bus == "loop")
+            #expect(raw.backingFile == image)
+            #expect(raw.layers.first == name)
+            #expect(raw.layers.contains("file \(image)"))
         }
-        defer { _ = LoopDevice.run("/usr/sbin/losetup", ["-d", loop]) }
-        let name = (loop as NSString).lastPathComponent
+    }
 
-        // Without a filesystem: inspect through the loop device's number.
-        var info = stat()
-        #expect(stat(loop, &info) == 0)
-        let numbers = SysFS.split(UInt64(info.st_rdev))
-        let raw = StorageDevice.inspect(folder: work.path, sysfs: "/sys", mountInfo: "/proc/self/mountinfo",
-                                        deviceNumber: numbers)
-        print(raw.summary.joined(separator: "\n"))
-        #expect(raw.blockDevice == name)
-        #expect(raw.bus == "loop")
-        #expect(raw.backingFile == image)
-        #expect(raw.layers.first == name)
-        #expect(raw.layers.contains("file \(image)"))
-
-        // With a filesystem, through a real folder, when mkfs.ext4 and mount work here.
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4"),
-            LoopDevice.run("/usr/sbin/mkfs.ext4", ["-q", "-F", loop]) != nil
-        else {
-            print("skipped the mounted part: mkfs.ext4 is missing or failed")
-            return
+    @Test(.enabled(if: LoopDevice.mountable, "needs root, losetup, /dev/loop-control, mkfs.ext4 and mount rights"))
+    func loopDeviceMounted() throws {
+        try LoopDevice.withAttachedImage { work, image, loop in
+            // With a filesystem, through a real folder.
+            let name = (loop as NSString).lastPathComponent
+            try #require(LoopDevice.run(LoopDevice.mkfs, ["-q", "-F", loop]) != nil, "mkfs.ext4 \(loop) failed")
+            let mountPoint = work + "/mnt"
+            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+            try #require(LoopDevice.run("/usr/bin/mount", [loop, mountPoint]) != nil, "mount \(loop) failed")
+            defer { _ = LoopDevice.run("/usr/bin/umount", [mountPoint]) }
+            let mounted = StorageDevice.inspect(folder: mountPoint)
+            print(mounted.summary.joined(separator: "\n"))
+            #expect(mounted.filesystem == "ext4")
+            #expect(mounted.mountPoint == mountPoint)
+            #expect(mounted.blockDevice == name)
+            #expect(mounted.backingFile == image)
+            #expect(mounted.summary.contains { $0.contains("backing file: \(image)") })
         }
-        let mountPoint = work.path + "/mnt"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        guard LoopDevice.run("/usr/bin/mount", [loop, mountPoint]) != nil else {
-            print("skipped the mounted part: mount failed")
-            return
-        }
-        defer { _ = LoopDevice.run("/usr/bin/umount", [mountPoint]) }
-        let mounted = StorageDevice.inspect(folder: mountPoint)
-        print(mounted.summary.joined(separator: "\n"))
-        #expect(mounted.filesystem == "ext4")
-        #expect(mounted.mountPoint == mountPoint)
-        #expect(mounted.blockDevice == name)
-        #expect(mounted.backingFile == image)
-        #expect(mounted.summary.contains { $0.contains("backing file: \(image)") })
     }
 }
 
@@ -334,27 +322,5 @@ final class FakeTree: Sendable {
         try FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: target)
-    }
-}
-
-/// Runs the tools the loop-device test needs.
-enum LoopDevice {
-    static var usable: Bool {
-        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/losetup")
-            && FileManager.default.fileExists(atPath: "/dev/loop-control")
-    }
-
-    /// Runs `tool` with `arguments` (no shell); its standard output, or nil when it fails.
-    static func run(_ tool: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
     }
 }

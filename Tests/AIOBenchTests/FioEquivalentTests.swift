@@ -33,8 +33,8 @@ struct FioEquivalentTests {
     }
 
     static let directories = [
-        "/mnt/nvme", "/", "/tmp/with space", "/tmp/it's", "/tmp/$HOME `id` \"q\"", "/tmp/a;b|c&d>e<f*?",
-        "/tmp/tab\there", "/tmp/new\nline", "/tmp/ünïcødé", "relative/dir", "/tmp/back\\slash", "/mnt/a:b",
+        "/mnt/nvme", "/", "/data/with space", "/data/it's", "/data/$HOME `id` \"q\"", "/data/a;b|c&d>e<f*?",
+        "/data/tab\there", "/data/new\nline", "/data/ünïcødé", "relative/dir", "/data/back\\slash", "/mnt/a:b",
     ]
 
     @Test("round trip through the printed form", arguments: directories, FioEquivalent.Engine.allCases)
@@ -50,12 +50,9 @@ struct FioEquivalentTests {
         }
     }
 
-    @Test func aRealShellReadsThePrintedFormTheSameWay() throws {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/bin/sh"), "no /bin/sh here"))
+    func aRealShellReadsThePrintedFormTheSameWay() throws {
         let sh = "/bin/sh"
-        guard FileManager.default.isExecutableFile(atPath: sh) else {
-            print("skipped: no \(sh)")
-            return
-        }
         for directory in Self.directories {
             let fio = FioEquivalent(directory: directory, operation: .read, ioSize: 1 << 30, blockSize: 1 << 20,
                                     queueDepth: 32, ioParallel: 2, singleSubmit: false)

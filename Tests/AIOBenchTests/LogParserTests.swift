@@ -2,53 +2,6 @@ import AIOBench
 import Foundation
 import Testing
 
-/// Where the sweep tests find their fixtures, and scratch folders for them.
-enum SweepFixtures {
-    /// `Tests/AIOBenchTests/Fixtures`, found from this file's path (no SwiftPM resources needed).
-    static let folder: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").path
-
-    /// Four read and four write logs from DeepSpeed 0.19.8, laid out as a `--log_dir`. The folder name starts
-    /// with a dot so that SwiftPM does not warn about unhandled files in the test target.
-    static let deepSpeedLogs = folder + "/.deepspeed-0.19.8"
-
-    /// DeepSpeed's own `parse` output for the full fixture folder.
-    static let expectedParse = folder + "/.expected"
-
-    /// The full DeepSpeed 0.19.8 run (128 logs), when this machine has it.
-    static let fullDeepSpeedLogs = "/work/shared/fixtures/deepspeed-0.19.8-tune/_aio_bench_logs"
-
-    /// Whether the full run is there.
-    static var hasFullDeepSpeedLogs: Bool {
-        FileManager.default.fileExists(atPath: fullDeepSpeedLogs + "/_aio_bench_read_logs")
-    }
-
-    /// A new empty folder under the temporary directory.
-    static func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "/aio-sweep-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    /// Writes `text` to `folder/name`, creating the folder.
-    static func write(_ text: String, _ folder: String, _ name: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/" + name))
-    }
-
-    /// DeepSpeed's four closing lines.
-    static func deepSpeedLines(_ operation: SweepOperation, speed: Double, latency: Double = 0.25) -> String {
-        let title = operation.title
-        return """
-            Task \(title) Latency = \(latency) sec
-            Task \(title) Speed = \(speed) GB/sec
-            E2E \(title) Latency = \(latency) sec
-            E2E \(title) Speed = \(speed) GB/sec
-
-            """
-    }
-}
-
 @Suite("LogParser")
 struct LogParserTests {
     @Test("Python's float repr", arguments: [
@@ -278,10 +231,9 @@ struct LogParserTests {
         #expect(reads.records.allSatisfy { $0.operation == .read })
     }
 
-    @Test("the full DeepSpeed run: 128 logs, parse output identical to DeepSpeed's",
-          .enabled(if: SweepFixtures.hasFullDeepSpeedLogs))
+    @Test("the full DeepSpeed run: 128 logs, parse output identical to DeepSpeed's")
     func fullFixtureFolder() throws {
-        let folder = try LogParser.parseFolder(SweepFixtures.fullDeepSpeedLogs)
+        let folder = try LogParser.parseFolder(try SweepFixtures.requireFullDeepSpeedLogs())
         #expect(folder.records.count == 128)
         #expect(folder.records(for: .read).count == 64)
         #expect(folder.skipped.isEmpty)

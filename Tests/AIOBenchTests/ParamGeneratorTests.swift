@@ -51,10 +51,9 @@ struct ParamGeneratorTests {
     /// no tie and the cheaper-is-better rule cannot change the choice: the answer must be DeepSpeed's.
     /// Under `time` (1/read + 1/write) the p2 configuration wins instead: 0.7407 s per GiB each way against
     /// 0.7531 for p4 — half the threads and faster overall, because its read is faster.
-    @Test("the full DeepSpeed run: sum gives DeepSpeed's 1.88 / 4.51; time prefers p2",
-          .enabled(if: SweepFixtures.hasFullDeepSpeedLogs))
+    @Test("the full DeepSpeed run: sum gives DeepSpeed's 1.88 / 4.51; time prefers p2")
     func fullFixture() throws {
-        let folder = try LogParser.parseFolder(SweepFixtures.fullDeepSpeedLogs)
+        let folder = try LogParser.parseFolder(try SweepFixtures.requireFullDeepSpeedLogs())
         let sum = try ParamGenerator.generate(folder, objective: .sum)
         #expect(sum.performanceLine == "Best performance (GB/sec): read =  1.88, write =  4.51")
         #expect(sum.best.configuration == config(p: 4, d: 32, mib: 8, single: true, sequential: true))

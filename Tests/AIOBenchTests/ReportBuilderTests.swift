@@ -63,8 +63,7 @@ struct ReportBuilderTests {
 
     @Test("the full DeepSpeed run: 64 rows per operation, a recommendation, its JSON on the page")
     func fullDeepSpeedRun() throws {
-        guard SweepFixtures.hasFullDeepSpeedLogs else { return }
-        let folder = try LogParser.parseFolder(SweepFixtures.fullDeepSpeedLogs)
+        let folder = try LogParser.parseFolder(try SweepFixtures.requireFullDeepSpeedLogs())
         let report = ReportBuilder.build(folder: folder, machine: ["host: test"], device: nil)
         #expect(report.input.rows(for: .read).count == 64)
         #expect(report.input.rows(for: .write).count == 64)
@@ -231,7 +230,7 @@ struct ReportBuilderTests {
             ioParallel: 8, direct: true, readGiBps: 14.0, writeGiBps: 13.0)
         let lines = ReportBuilder.tuneSummary(
             folder: folder, result: result, device: ReportBuilderSamples.device(ceilingGiBps: 28.0), probe: probe,
-            reportPath: "/tmp/aio-report.html")
+            reportPath: "/data/aio-report.html")
         let readHeader = try #require(lines.firstIndex(of: "top 5 read of 7 (median GiB/s, min–max over trials):"))
         #expect(lines[readHeader + 1]
             == "   1.   7.00  (6.90–7.20, 3 trials)  block 1M, qd 32, batch submit, overlap, io_parallel 7")
@@ -242,7 +241,7 @@ struct ReportBuilderTests {
         #expect(lines.contains("best read 7.00 GiB/s: 25 % of the theoretical ceiling,"
             + " 50 % of the measured ceiling (14.00 GiB/s)"))
         #expect(!lines.contains { $0.contains("SUSPECT") })
-        #expect(lines.last == "report: /tmp/aio-report.html")
+        #expect(lines.last == "report: /data/aio-report.html")
     }
 
     @Test("tune summary: figures above the theoretical ceiling are flagged; failures and no choice are said")

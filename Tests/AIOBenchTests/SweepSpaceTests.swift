@@ -100,9 +100,9 @@ struct SweepSpaceTests {
 
     @Test("the default grid's names are the names in DeepSpeed's real log folder")
     func defaultGridMatchesFixtureFolder() throws {
+        let logs = try SweepFixtures.requireFullDeepSpeedLogs()
         for operation in SweepOperation.allCases {
-            let folder = SweepFixtures.fullDeepSpeedLogs + "/" + operation.logFolderName
-            guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            let files = try FileManager.default.contentsOfDirectory(atPath: logs + "/" + operation.logFolderName)
             let grid = SweepSpace.deepSpeedDefault
             let names = Set(grid.configurations.map { grid.logFileName(for: $0, operation: operation) })
             #expect(names == Set(files))

@@ -24,7 +24,8 @@ struct ConformanceTests {
     @Test("parallelism, queue depth, discipline and submit mode", arguments: realEngines)
     func knobs(engine: EngineKind) throws {
         let dir = ScratchFolder()
-        var rng = SystemRandomNumberGenerator()
+        let seed = TestSeed.base
+        var rng = SplitMix64(seed: seed)
         for parallel in [1, 2, 5, 8] {
             for depth in [1, 3, 32, 128] {
                 for overlap in [false, true] {
@@ -34,16 +35,18 @@ struct ConformanceTests {
                         let config = HandleConfig(blockSize: block, queueDepth: depth, singleSubmit: single,
                                                   overlapEvents: overlap, intraOpParallelism: parallel, engine: engine)
                         let handle = try AIOHandle(config)
-                        #expect(handle.queueDepth == depth && handle.intraOpParallelism == parallel)
-                        #expect(handle.singleSubmit == single && handle.overlapEvents == overlap)
-                        #expect(handle.blockSize == block)
+                        #expect(handle.queueDepth == depth && handle.intraOpParallelism == parallel, "seed \(seed)")
+                        #expect(handle.singleSubmit == single && handle.overlapEvents == overlap, "seed \(seed)")
+                        #expect(handle.blockSize == block, "seed \(seed)")
                         let path = dir.file("k\(parallel)-\(depth)-\(overlap)-\(single)")
                         let source = try randomBuffer(size, seed: UInt64(size &* 31 &+ depth))
                         try handle.syncPWrite(source, to: path)
                         let sink = try AlignedBuffer(count: size, lock: false)
                         try handle.syncPRead(sink, from: path)
                         let diff = firstDifference(sink, source)
-                        #expect(diff == nil, "size \(size) block \(block) p\(parallel) d\(depth) overlap \(overlap) single \(single): \(diff ?? "")")
+                        let what = "seed \(seed): size \(size) block \(block) p\(parallel) d\(depth) "
+                            + "overlap \(overlap) single \(single)"
+                        #expect(diff == nil, "\(what): \(diff ?? "")")
                     }
                 }
             }
@@ -148,7 +151,8 @@ struct MixedRequestTests {
     @Test("unaligned tails beside direct writes", arguments: realEngines)
     func tails(engine: EngineKind) throws {
         let dir = ScratchFolder("tails")
-        var rng = SystemRandomNumberGenerator()
+        let seed = TestSeed.base
+        var rng = SplitMix64(seed: seed)
         let handle = try AIOHandle(HandleConfig(blockSize: 4096, queueDepth: 16, intraOpParallelism: 4, engine: engine))
         for round in 0..<150 {
             let size = 4096 * Int.random(in: 1...24, using: &rng) + Int.random(in: 1...4095, using: &rng)
@@ -158,7 +162,7 @@ struct MixedRequestTests {
             let sink = try AlignedBuffer(count: size, lock: false)
             try handle.syncPRead(sink, from: path)
             let diff = firstDifference(sink, source)
-            #expect(diff == nil, "round \(round) size \(size): \(diff ?? "")")
+            #expect(diff == nil, "seed \(seed), round \(round) size \(size): \(diff ?? "")")
             if diff != nil { break }
         }
     }

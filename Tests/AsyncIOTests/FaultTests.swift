@@ -1,4 +1,4 @@
-import AsyncIO
+@_spi(Testing) import AsyncIO
 import Foundation
 import Glibc
 import Testing
@@ -12,7 +12,7 @@ struct FaultTests {
         let path = dir.file("s")
         let faults = FaultInjection(everyRequestShort: true)
         let handle = try AIOHandle(HandleConfig(blockSize: 1 << 16, queueDepth: 8, intraOpParallelism: 2,
-                                                engine: engine, faults: faults))
+                                                engine: engine).injecting(faults))
         let source = try randomBuffer((1 << 20) + 777, seed: 11)
         try handle.syncPWrite(source, to: path)
         #expect(plainRead(path) == source.bytes())
@@ -27,8 +27,8 @@ struct FaultTests {
         let path = dir.file("s1")
         let source = try randomBuffer(1 << 20, seed: 12)
         plainWrite(path, source.bytes())
-        let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, engine: engine,
-                                                faults: FaultInjection(shortRequest: 5)))
+        let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, engine: engine)
+            .injecting(FaultInjection(shortRequest: 5)))
         let sink = try AlignedBuffer(count: source.count, lock: false)
         try handle.syncPRead(sink, from: path)
         #expect(sink.bytes() == source.bytes())
@@ -40,7 +40,8 @@ struct FaultTests {
         let path = dir.file("e")
         plainWrite(path, [UInt8](repeating: 1, count: 1 << 20))
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, intraOpParallelism: 2,
-                                                engine: engine, faults: FaultInjection(failRequest: 7, failErrno: EIO)))
+                                                engine: engine)
+            .injecting(FaultInjection(failRequest: 7, failErrno: EIO)))
         let sink = try AlignedBuffer(count: 1 << 20, lock: false)
         try handle.asyncPRead(sink, from: path)
         let error = #expect(throws: AsyncIOError.self) { try handle.wait() }
@@ -109,7 +110,8 @@ struct FaultTests {
         let source = try randomBuffer(4 << 20, seed: 21)
         // 4 workers × 16 requests of 64 KiB: request 30 is in the middle of the operation.
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, intraOpParallelism: 4,
-                                                engine: engine, faults: FaultInjection(failRequest: 30, failErrno: EIO)))
+                                                engine: engine)
+            .injecting(FaultInjection(failRequest: 30, failErrno: EIO)))
         let error = #expect(throws: AsyncIOError.self) { try handle.syncPWrite(source, to: path) }
         #expect(error?.errno == EIO)
         #expect(error?.operation == "write")
@@ -140,7 +142,8 @@ struct FaultTests {
         let dir = ScratchFolder("eio-a")
         let sources = try (0..<4).map { try randomBuffer(1 << 20, seed: UInt64(30 + $0)) }
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 4,
-                                                engine: engine, faults: FaultInjection(failRequest: 37, failErrno: EIO)))
+                                                engine: engine)
+            .injecting(FaultInjection(failRequest: 37, failErrno: EIO)))
         for (i, s) in sources.enumerated() { try handle.asyncPWrite(s, to: dir.file("f\(i)")) }
         let error = #expect(throws: AsyncIOError.self) { try handle.wait() }
         #expect(error?.errno == EIO)
@@ -160,7 +163,8 @@ struct FaultTests {
         let path = dir.file("r")
         plainWrite(path, [UInt8](repeating: 3, count: 2 << 20))
         let handle = try AIOHandle(HandleConfig(blockSize: 131_072, queueDepth: 2, intraOpParallelism: 4,
-                                                engine: engine, faults: FaultInjection(failRequest: 9, failErrno: EIO)))
+                                                engine: engine)
+            .injecting(FaultInjection(failRequest: 9, failErrno: EIO)))
         let sink = try AlignedBuffer(count: 2 << 20, lock: false)
         await #expect(throws: AsyncIOError.self) { try await handle.read(sink, from: path) }
         do {
@@ -174,7 +178,8 @@ struct FaultTests {
     func otherErrnos(code: Int32) throws {
         let dir = ScratchFolder("errno")
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, intraOpParallelism: 2,
-                                                engine: .posix, faults: FaultInjection(failRequest: 5, failErrno: code)))
+                                                engine: .posix)
+            .injecting(FaultInjection(failRequest: 5, failErrno: code)))
         let error = #expect(throws: AsyncIOError.self) {
             try handle.syncPWrite(try randomBuffer(1 << 20, seed: 2), to: dir.file("x"))
         }
@@ -189,7 +194,7 @@ struct FaultTests {
         // Not a multiple of the block size or the alignment: the tail takes the buffered path.
         let source = try randomBuffer((3 << 20) + 1234, seed: 44)
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 4,
-                                                engine: engine, faults: FaultInjection(everyRequestShort: true)))
+                                                engine: engine).injecting(FaultInjection(everyRequestShort: true)))
         try handle.syncPWrite(source, to: path)
         let sink = try AlignedBuffer(count: source.count, lock: false)
         try handle.syncPRead(sink, from: path)
@@ -199,8 +204,8 @@ struct FaultTests {
         }
         for overlap in [true, false] {
             let single = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 3, singleSubmit: true,
-                                                    overlapEvents: overlap, intraOpParallelism: 4, engine: engine,
-                                                    faults: FaultInjection(shortRequest: 11)))
+                                                    overlapEvents: overlap, intraOpParallelism: 4, engine: engine)
+                .injecting(FaultInjection(shortRequest: 11)))
             let again = try AlignedBuffer(count: source.count, lock: false)
             try single.syncPRead(again, from: path)
             if engine != .null { #expect(again.contentsEqual(source), "overlap \(overlap)") }

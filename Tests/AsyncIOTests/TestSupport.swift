@@ -1,4 +1,4 @@
-import AsyncIO
+@_spi(Testing) import AsyncIO
 import Foundation
 
 /// A scratch folder on the real disk (O_DIRECT needs a file system that supports it; /tmp here
@@ -44,6 +44,18 @@ extension AlignedBuffer {
 /// Engines that do real I/O on this machine.
 let realEngines: [EngineKind] = EngineKind.available.filter { $0 != .null }
 
+/// What the kernel allows here, probed once, for the condition traits of engine-specific tests.
+enum KernelProbe {
+    /// Why io_uring cannot be used here (the probe's reason), or nil when it can.
+    static let ioUringRefusal: String? = {
+        let probe = EngineProbe.probe(.uring)
+        return probe.works ? nil : probe.reason ?? "unavailable"
+    }()
+
+    /// Whether io_uring works here.
+    static var ioUringWorks: Bool { ioUringRefusal == nil }
+}
+
 /// nil when equal, else where the first difference is (short text for a failure message).
 func firstDifference(_ a: AlignedBuffer, _ b: AlignedBuffer) -> String? {
     if a.count != b.count { return "sizes differ: \(a.count) vs \(b.count)" }
@@ -56,4 +68,29 @@ func firstDifference(_ a: AlignedBuffer, _ b: AlignedBuffer) -> String? {
         break
     }
     return "first difference at byte \(i), last at byte \(last) of \(x.count)"
+}
+
+extension HandleConfig {
+    /// This configuration with `faults` injected into its requests.
+    func injecting(_ faults: FaultInjection) -> HandleConfig {
+        var config = self
+        config.faults = faults
+        return config
+    }
+}
+
+extension EngineOptions {
+    /// io_uring options that ask for a ring of `entries` entries, whatever the queue depth.
+    static func ring(entries: Int) -> EngineOptions {
+        var options = EngineOptions()
+        options.ringEntries = entries
+        return options
+    }
+
+    /// io_uring options under which buffer registration behaves as if it failed.
+    static var failingRegistration: EngineOptions {
+        var options = EngineOptions()
+        options.simulateRegistrationFailure = true
+        return options
+    }
 }

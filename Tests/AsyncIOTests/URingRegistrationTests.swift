@@ -4,7 +4,8 @@ import Testing
 
 /// io_uring registered buffers and buffer lifetimes: a registration pins the pages of the memory
 /// it was given, so it must not outlive the buffer that owned them.
-@Suite("io_uring buffer registration")
+@Suite("io_uring buffer registration",
+       .enabled(if: KernelProbe.ioUringWorks, "io_uring is refused here: \(KernelProbe.ioUringRefusal ?? "")"))
 struct URingRegistrationTests {
     /// A buffer freed and a new one of the same size allocated: the allocator usually hands out the
     /// same address on fresh pages. The ring used to keep the old registration for that address and
@@ -12,11 +13,6 @@ struct URingRegistrationTests {
     /// sharing a handle read back another round's data).
     @Test("a new buffer at a freed buffer's address is written from its own memory")
     func newBufferAtFreedAddress() throws {
-        let probe = EngineProbe.probe(.uring)
-        guard probe.works else {
-            print("newBufferAtFreedAddress: skipped: \(probe.reason ?? "io_uring unavailable")")
-            return
-        }
         let dir = ScratchFolder("uring-registration")
         let handle = try AIOHandle(HandleConfig(blockSize: 64 << 10, queueDepth: 8, engine: .uring))
         let size = (1 << 20) + 8192

@@ -1,16 +1,12 @@
-import AsyncIO
+@_spi(Testing) import AsyncIO
 import Foundation
 import Testing
 
 /// io_uring-specific paths: ring wrap-around, a ring smaller than the queue depth, registration
-/// fallback, SQPOLL. Skipped with a printed reason where the kernel refuses io_uring.
-@Suite("io_uring engine")
+/// fallback, SQPOLL. Skipped, with the kernel's reason, where the kernel refuses io_uring.
+@Suite("io_uring engine",
+       .enabled(if: KernelProbe.ioUringWorks, "io_uring is refused here: \(KernelProbe.ioUringRefusal ?? "")"))
 struct URingTests {
-    static var refusal: String? {
-        let probe = EngineProbe.probe(.uring)
-        return probe.works ? nil : probe.reason ?? "io_uring unavailable"
-    }
-
     func roundTrip(_ config: HandleConfig, size: Int, seed: UInt64) throws -> AIOHandle {
         let dir = ScratchFolder("uring")
         let handle = try AIOHandle(config)
@@ -26,7 +22,6 @@ struct URingTests {
 
     @Test("the ring wraps around many times: 1,024 requests through 4 entries")
     func wrapAround() throws {
-        if let why = Self.refusal { print("skipped: \(why)"); return }
         for overlap in [true, false] {
             for single in [true, false] {
                 _ = try roundTrip(HandleConfig(blockSize: 4096, queueDepth: 4, singleSubmit: single,
@@ -38,8 +33,7 @@ struct URingTests {
 
     @Test("a queue depth larger than the ring caps requests in flight and still moves every byte")
     func depthLargerThanRing() throws {
-        if let why = Self.refusal { print("skipped: \(why)"); return }
-        let options = EngineOptions(ringEntries: 8)
+        let options = EngineOptions.ring(entries: 8)
         let handle = try roundTrip(HandleConfig(blockSize: 4096, queueDepth: 64, intraOpParallelism: 2,
                                                 engine: .uring, engineOptions: options),
                                    size: (3 << 20) + 4097, seed: 22)
@@ -48,10 +42,9 @@ struct URingTests {
 
     @Test("buffer registration that fails falls back to plain READ/WRITE and says so")
     func registrationFallback() throws {
-        if let why = Self.refusal { print("skipped: \(why)"); return }
         let failing = try roundTrip(
             HandleConfig(blockSize: 65536, queueDepth: 8, engine: .uring,
-                         engineOptions: EngineOptions(simulateRegistrationFailure: true)),
+                         engineOptions: .failingRegistration),
             size: 1 << 20, seed: 23)
         #expect(failing.enginePath.contains("plain READ/WRITE (buffer registration failed"))
         let registered = try roundTrip(HandleConfig(blockSize: 65536, queueDepth: 8, engine: .uring),
@@ -66,7 +59,6 @@ struct URingTests {
 
     @Test("registered files work too")
     func registeredFiles() throws {
-        if let why = Self.refusal { print("skipped: \(why)"); return }
         let handle = try roundTrip(
             HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 3, engine: .uring,
                          engineOptions: EngineOptions(registerFiles: true)),
@@ -76,7 +68,6 @@ struct URingTests {
 
     @Test("SQPOLL: a kernel thread consumes the submissions")
     func sqpoll() throws {
-        if let why = Self.refusal { print("skipped: \(why)"); return }
         let handle = try roundTrip(
             HandleConfig(blockSize: 65536, queueDepth: 16, intraOpParallelism: 2, engine: .uring,
                          engineOptions: EngineOptions(sqpoll: true)),

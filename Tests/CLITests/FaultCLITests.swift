@@ -20,16 +20,11 @@ struct FaultCLITests {
 
     /// `io` on a 24 MiB ext4 file system with an io_size larger than its free space: the write
     /// (and the creation of a read file) fails with ENOSPC, nothing is left, the space comes back.
-    @Test func enospcDuringIO() throws {
+    @Test(.enabled(if: LoopFilesystem.works, LoopFilesystem.skipReason))
+    func enospcDuringIO() throws {
         let scratch = try ScratchFolder("enospc-io")
         defer { scratch.remove() }
-        let fs: LoopFilesystem
-        switch LoopFilesystem.make(in: scratch, megabytes: 24) {
-        case .success(let made): fs = made
-        case .failure(let why):
-            print("enospcDuringIO: skipped: \(why)")
-            return
-        }
+        let fs = try LoopFilesystem.make(in: scratch, megabytes: 24).get()
         defer { fs.remove() }
         let free = fs.freeBytes
         let before = listing(fs.mountPoint)
@@ -51,16 +46,11 @@ struct FaultCLITests {
     /// reads finish, the first write fails with ENOSPC, the sweep stops with one line and exit 1,
     /// test files are removed and the read logs stay complete. After the space is freed, the same
     /// command resumes: the read logs are kept as they were and the writes run.
-    @Test func enospcMidSweep() throws {
+    @Test(.enabled(if: LoopFilesystem.works, LoopFilesystem.skipReason))
+    func enospcMidSweep() throws {
         let scratch = try ScratchFolder("enospc-sweep")
         defer { scratch.remove() }
-        let fs: LoopFilesystem
-        switch LoopFilesystem.make(in: scratch, megabytes: 24) {
-        case .success(let made): fs = made
-        case .failure(let why):
-            print("enospcMidSweep: skipped: \(why)")
-            return
-        }
+        let fs = try LoopFilesystem.make(in: scratch, megabytes: 24).get()
         defer { fs.remove() }
         let ioSize = 4 * Self.mib
         // Leave room for the read file and half a write file.
@@ -138,24 +128,25 @@ struct FaultCLITests {
 
     // MARK: - The log folder goes away or becomes read-only
 
+    @Test func logFolderDeleted() throws {
+        try logFolderLost("deleted")
+    }
+
+    @Test(.enabled(if: PermissionProbe.permissionsApply, PermissionProbe.skipReason))
+    func logFolderReadOnly() throws {
+        try logFolderLost("read-only")
+    }
+
     /// The log folder is deleted, or made read-only, while the sweep runs: one error line, exit
     /// 1, test files removed.
-    @Test(arguments: ["deleted", "read-only"])
-    func logFolderLost(_ how: String) throws {
+    private func logFolderLost(_ how: String) throws {
         let scratch = try ScratchFolder("logdir")
         defer { scratch.remove() }
         var prefix: [String] = []
         if how == "read-only" {
             // Permission bits do not stop root: run the sweep as nobody.
             chmod(scratch.path, 0o777)
-            if runningAsRoot {
-                switch dropRootPrefix(reaching: scratch.path) {
-                case .success(let drop): prefix = drop
-                case .failure(let why):
-                    print("logFolderLost(read-only): skipped: running as root and \(why)")
-                    return
-                }
-            }
+            prefix = try PermissionProbe.prefix(reaching: scratch.path)
         }
         let sweep = try LongSweep(scratch, open: how == "read-only")
         let running = try RunningCLI.start(sweep.args.map { RawArgument($0) }, prefix: prefix)
@@ -243,32 +234,17 @@ struct FaultCLITests {
     /// The limit goes to the current `fs.aio-nr` plus 8192, not to `aio-nr` itself, and the run asks
     /// for one context of 32768 requests: other tests of this process (and of others) keep working
     /// meanwhile, while `io_setup(32768)` fails with EAGAIN exactly as on an exhausted system.
-    @Test func kernelAIOExhausted() throws {
-        guard runningAsRoot else {
-            print("kernelAIOExhausted: skipped: needs root to lower fs.aio-max-nr")
-            return
-        }
-        let maxPath = "/proc/sys/fs/aio-max-nr"
-        guard let original = readNumber(maxPath), let inUse = readNumber("/proc/sys/fs/aio-nr") else {
-            print("kernelAIOExhausted: skipped: no \(maxPath)")
-            return
-        }
+    @Test(.enabled(if: AIOLimitProbe.usable, AIOLimitProbe.skipReason))
+    func kernelAIOExhausted() throws {
+        let maxPath = AIOLimitProbe.maxPath
+        let original = try #require(readNumber(maxPath))
+        let inUse = try #require(readNumber(AIOLimitProbe.inUsePath))
         let scratch = try ScratchFolder("aiomax")
         defer { scratch.remove() }
-        let base: [RawArgument] = ["io", "--folder", RawArgument(scratch.path), "--io_size", "1M", "--block_size", "4K"]
-        guard try CLI.run(raw: base + ["--engine", "aio"]).status == 0 else {
-            print("kernelAIOExhausted: skipped: kernel AIO does not work here at all")
-            return
-        }
+        let base = AIOLimitProbe.smallRun(in: scratch)
         let limit = inUse + 8192
-        guard limit < 32768 else {
-            print("kernelAIOExhausted: skipped: fs.aio-nr is \(inUse), too high to leave others room")
-            return
-        }
-        guard writeNumber(maxPath, limit) else {
-            print("kernelAIOExhausted: skipped: cannot write \(maxPath)")
-            return
-        }
+        try #require(limit < 32768, "fs.aio-nr is \(inUse), too high to leave others room")
+        try #require(writeNumber(maxPath, limit), "cannot write \(maxPath)")
         defer {
             let restored = writeNumber(maxPath, original)
             #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
@@ -286,25 +262,18 @@ struct FaultCLITests {
 
     /// Page locking refused (a 64 KiB RLIMIT_MEMLOCK, and not root, which could lock anyway):
     /// the run goes on with unlocked buffers, says so in one warning line and in the summary.
-    @Test func pageLockingRefused() throws {
+    static let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile)
+
+    @Test(.enabled(if: prlimit != nil, "no prlimit here"),
+          .enabled(if: PermissionProbe.permissionsApply, PermissionProbe.skipReason))
+    func pageLockingRefused() throws {
         let scratch = try ScratchFolder("memlock")
         defer { scratch.remove() }
         let folder = try scratch.folder("open", mode: 0o777)
         chmod(folder, 0o777)
-        guard let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile)
-        else {
-            print("pageLockingRefused: skipped: no prlimit")
-            return
-        }
-        var prefix = [prlimit, "--memlock=65536:65536", "--"]
-        if runningAsRoot {
-            switch dropRootPrefix(reaching: folder) {
-            case .success(let drop): prefix += drop
-            case .failure(let why):
-                print("pageLockingRefused: skipped: running as root (CAP_IPC_LOCK ignores the limit) and \(why)")
-                return
-            }
-        }
+        let prlimit = try #require(Self.prlimit)
+        // As root (CAP_IPC_LOCK ignores the limit), run as nobody.
+        let prefix = [prlimit, "--memlock=65536:65536", "--"] + (try PermissionProbe.prefix(reaching: folder))
         let r = try CLI.io(["--folder", folder, "--io_size", "4M"], prefix: prefix)
         expectSuccess(r, operation: "Write")
         #expect(r.stderrLines.count == 1, "\(r)")
@@ -320,196 +289,4 @@ struct FaultCLITests {
 /// The `engine:` line of an `io` summary.
 private func engineLine(_ r: CLIResult) -> String? {
     r.stdout.split(separator: "\n").first { $0.hasPrefix("engine: ") }.map(String.init)
-}
-
-/// Writes a sweep config into `scratch` and returns its path.
-func writeSweepConfig(_ scratch: ScratchFolder, _ json: String, name: String = "sweep.json") throws -> String {
-    let path = scratch.child(name)
-    guard FileManager.default.createFile(atPath: path, contents: Data(json.utf8)) else {
-        throw CLIHarnessError(description: "cannot write \(path)")
-    }
-    return path
-}
-
-/// A sweep of 8 configurations × read and write (16 logs) with enough work per configuration
-/// (128 MiB, two loops) to be interrupted in the middle.
-struct LongSweep {
-    let data: String
-    let logs: String
-    let config: String
-
-    init(_ scratch: ScratchFolder, open: Bool = false) throws {
-        data = try scratch.folder("data", mode: open ? 0o777 : 0o755)
-        if open { chmod(data, 0o777) }
-        logs = scratch.child("logs")
-        config = try writeSweepConfig(
-            scratch, #"{"block_size": ["128K", "256K"], "queue_depth": [4, 8], "io_parallel": [1, 2]}"#)
-    }
-
-    var args: [String] { args(ioSize: "128M", logDir: logs) }
-
-    func args(ioSize: String, logDir: String) -> [String] {
-        ["sweep", "--nvme_dir", data, "--sweep_config", config, "--io_size", ioSize, "--loops", "2",
-         "--trials", "1", "--log_dir", logDir, "--quiet"]
-    }
-
-    /// Names of finished read and write logs (temporary files start with a dot).
-    func completeLogNames(in root: String? = nil) -> [String] {
-        let base = root ?? logs
-        return ["_aio_bench_read_logs", "_aio_bench_write_logs"].flatMap { sub in
-            ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + sub)) ?? [])
-                .filter { !$0.hasPrefix(".") }.map { sub + "/" + $0 }
-        }
-    }
-
-    /// Every file in the log folders, checked: a `.txt` log (no temporary or other files) that
-    /// parses with a metric, one trial and no error. Returns name → contents.
-    func checkedLogs(in root: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> [String: Data] {
-        let base = root ?? logs
-        var result: [String: Data] = [:]
-        for sub in ["_aio_bench_read_logs", "_aio_bench_write_logs"] {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: base + "/" + sub)) ?? []
-            for name in names {
-                let path = base + "/" + sub + "/" + name
-                #expect(name.hasSuffix(".txt") && !name.hasPrefix("."), "not a log: \(path)",
-                        sourceLocation: sourceLocation)
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    Issue.record("cannot read \(path)", sourceLocation: sourceLocation)
-                    continue
-                }
-                let log = LogParser.parse(String(decoding: data, as: UTF8.self),
-                                          operation: sub.contains("read") ? .read : .write)
-                #expect(log.metric != nil && log.error == nil && log.trialResults.count == 1,
-                        "incomplete log \(path): \(String(decoding: data, as: UTF8.self))",
-                        sourceLocation: sourceLocation)
-                result[sub + "/" + name] = data
-            }
-        }
-        return result
-    }
-
-    /// The manifest is whole JSON and describes this sweep.
-    func checkManifest(sourceLocation: SourceLocation = #_sourceLocation) {
-        let path = logs + "/manifest.json"
-        let object = FileManager.default.contents(atPath: path)
-            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        #expect(object?["configurations"] as? Int == 8, "manifest: \(String(describing: object))",
-                sourceLocation: sourceLocation)
-        #expect(object?["io_size"] as? String == String(128 << 20), sourceLocation: sourceLocation)
-        #expect(object?["folders"] as? [String] == [data], sourceLocation: sourceLocation)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []).sorted()
-        #expect(names == ["_aio_bench_read_logs", "_aio_bench_write_logs", "manifest.json"], "\(names)",
-                sourceLocation: sourceLocation)
-    }
-}
-
-/// A small ext4 file system in an image file, attached to a loop device and mounted inside a
-/// scratch folder. `remove()` unmounts, detaches and deletes the image (call it in `defer`).
-final class LoopFilesystem: @unchecked Sendable {
-    let image: String
-    let mountPoint: String
-    let device: String
-    private var removed = false
-
-    private init(image: String, mountPoint: String, device: String) {
-        self.image = image
-        self.mountPoint = mountPoint
-        self.device = device
-    }
-
-    /// Creates one, or says why it cannot be done here (not root, tools or loop devices missing).
-    static func make(in scratch: ScratchFolder, megabytes: Int) -> Result<LoopFilesystem, CLIHarnessError> {
-        guard runningAsRoot else { return .failure(CLIHarnessError(description: "needs root to mount a file system")) }
-        guard let mkfs = tool("mkfs.ext4"), let losetup = tool("losetup"), let mount = tool("mount"),
-              tool("umount") != nil else {
-            return .failure(CLIHarnessError(description: "mkfs.ext4, losetup, mount or umount is missing"))
-        }
-        let image = scratch.child("fs.img")
-        let mountPoint = scratch.child("mnt")
-        guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(megabytes << 20)) == 0
-        else { return .failure(CLIHarnessError(description: "cannot create \(image)")) }
-        let format = runTool([mkfs, "-q", "-F", image])
-        guard format.status == 0 else {
-            unlink(image)
-            return .failure(CLIHarnessError(description: "mkfs.ext4 failed: \(format.output)"))
-        }
-        let attach = runTool([losetup, "--find", "--show", image])
-        let device = attach.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard attach.status == 0, device.hasPrefix("/dev/") else {
-            unlink(image)
-            return .failure(CLIHarnessError(description: "no loop device: \(attach.output)"))
-        }
-        let fs = LoopFilesystem(image: image, mountPoint: mountPoint, device: device)
-        guard mkdir(mountPoint, 0o755) == 0 else {
-            fs.remove()
-            return .failure(CLIHarnessError(description: "cannot create \(mountPoint)"))
-        }
-        let mounted = runTool([mount, "-t", "ext4", device, mountPoint])
-        guard mounted.status == 0 else {
-            fs.remove()
-            return .failure(CLIHarnessError(description: "mount failed: \(mounted.output)"))
-        }
-        return .success(fs)
-    }
-
-    /// Free bytes as root sees them (root may use the reserved blocks).
-    var freeBytes: Int {
-        var st = statvfs()
-        guard statvfs(mountPoint, &st) == 0 else { return 0 }
-        return Int(st.f_bfree) * Int(st.f_frsize)
-    }
-
-    /// Unmounts, detaches and deletes; safe to call twice.
-    func remove() {
-        guard !removed else { return }
-        removed = true
-        if let umount = LoopFilesystem.tool("umount") {
-            var tries = 0
-            while isMounted && tries < 50 {
-                _ = runTool([umount, mountPoint])
-                if isMounted { usleep(100_000) }
-                tries += 1
-            }
-            if isMounted { _ = runTool([umount, "-l", mountPoint]) }
-        }
-        if let losetup = LoopFilesystem.tool("losetup") { _ = runTool([losetup, "-d", device]) }
-        rmdir(mountPoint)
-        unlink(image)
-    }
-
-    private var isMounted: Bool {
-        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
-        return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(mountPoint) }
-    }
-
-    static func tool(_ name: String) -> String? {
-        ["/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"].map { $0 + name }.first(where: FileManager.default.isExecutableFile)
-    }
-}
-
-/// Runs a system tool from an argv array (no shell); returns its status and combined output.
-func runTool(_ argv: [String]) -> (status: Int32, output: String) {
-    guard let r = try? CLI.runProgram(argv) else { return (-1, "cannot start \(argv[0])") }
-    return (r.status, r.stdout + r.stderr)
-}
-
-/// Whether process `pid` has `path` open (from /proc/<pid>/fd).
-func processHasOpen(_ pid: pid_t, _ path: String) -> Bool {
-    let dir = "/proc/\(pid)/fd"
-    guard let fds = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return false }
-    return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: dir + "/" + $0)) == path }
-}
-
-/// A number from a /proc file.
-func readNumber(_ path: String) -> Int? {
-    (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-}
-
-/// Writes a number to a /proc file (plain open and write: /proc takes no temporary file).
-func writeNumber(_ path: String, _ value: Int) -> Bool {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    let text = Array("\(value)\n".utf8)
-    return text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == text.count
 }

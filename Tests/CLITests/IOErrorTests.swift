@@ -55,20 +55,13 @@ struct IOErrorTests {
 
     /// A 0500 folder. Root ignores permission bits, so as root the tool runs as `nobody` through
     /// `setpriv` (an argv prefix, no shell).
-    @Test func unwritableFolder() throws {
+    @Test(.enabled(if: PermissionProbe.permissionsApply, PermissionProbe.skipReason))
+    func unwritableFolder() throws {
         let scratch = try ScratchFolder("ro")
         defer { scratch.remove() }
         let folder = try scratch.folder("read-only", mode: 0o500)
         chmod(folder, 0o500)
-        var prefix: [String] = []
-        if runningAsRoot {
-            switch dropRootPrefix(reaching: scratch.path) {
-            case .success(let drop): prefix = drop
-            case .failure(let why):
-                print("unwritableFolder: skipped: running as root (permission bits do not apply) and \(why)")
-                return
-            }
-        }
+        let prefix = try PermissionProbe.prefix(reaching: scratch.path)
         let before = listing(folder)
         let r = try CLI.io(["--folder", folder, "--io_size", "1M"], prefix: prefix)
         expectUsage(r, mentioning: [folder, "not writable"])
@@ -220,20 +213,13 @@ struct IOErrorTests {
     }
 
     /// A read file of the wrong size that the user may not replace: refused, left as it was.
-    @Test func readFileWrongSizeNotWritable() throws {
+    @Test(.enabled(if: PermissionProbe.permissionsApply, PermissionProbe.skipReason))
+    func readFileWrongSizeNotWritable() throws {
         let scratch = try ScratchFolder("rf")
         defer { scratch.remove() }
         let folder = try scratch.folder("open", mode: 0o777)
         chmod(folder, 0o777)
-        var prefix: [String] = []
-        if runningAsRoot {
-            switch dropRootPrefix(reaching: folder) {
-            case .success(let drop): prefix = drop
-            case .failure(let why):
-                print("readFileWrongSizeNotWritable: skipped: running as root (permission bits do not apply) and \(why)")
-                return
-            }
-        }
+        let prefix = try PermissionProbe.prefix(reaching: folder)
         let file = (folder as NSString).appendingPathComponent(Self.readFile1M)
         #expect(FileManager.default.createFile(atPath: file, contents: Data(count: 100),
                                                attributes: [.posixPermissions: 0o444]))

@@ -97,11 +97,8 @@ struct IOSuccessTests {
     }
 
     /// tmpfs: O_DIRECT works from Linux 6.6; before that it is refused with the folder named.
-    @Test func tmpfsFolder() throws {
-        guard FileManager.default.fileExists(atPath: "/dev/shm") else {
-            print("tmpfsFolder: skipped: no /dev/shm")
-            return
-        }
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/shm"), "no /dev/shm here"))
+    func tmpfsFolder() throws {
         let scratch = try ScratchFolder("shm", in: "/dev/shm")
         defer { scratch.remove() }
         let direct = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--read"])

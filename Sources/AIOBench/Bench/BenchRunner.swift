@@ -186,6 +186,7 @@ public final class BenchRunner: @unchecked Sendable {
         let totalLoops = plan.warmupLoops + plan.loops
         var ioNanos: UInt64 = 0
         var removalNanos: UInt64 = 0
+        var requests = 0
         for loop in 0..<totalLoops {
             let measured = loop >= plan.warmupLoops || plan.includeWarmupTime
             if loop == plan.warmupLoops || (loop == 0 && plan.includeWarmupTime) {
@@ -203,6 +204,7 @@ public final class BenchRunner: @unchecked Sendable {
                 }
                 removalNanos += monotonicNanos() - removalStart
             }
+            let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }
             let loopStart = monotonicNanos()
             let outcome = runLoop(operation, handles: handles, paths: paths,
                                   latency: measured && recordLatency ? histograms : nil)
@@ -212,6 +214,7 @@ public final class BenchRunner: @unchecked Sendable {
                 throw BenchError(error)
             }
             if measured {
+                requests += handles.reduce(0) { $0 + $1.requestsSubmitted } - submittedBefore
                 for t in 0..<tasks {
                     taskSeconds[t].append(outcome.taskSeconds[t])
                     taskSum[t] += outcome.taskSeconds[t]
@@ -233,7 +236,6 @@ public final class BenchRunner: @unchecked Sendable {
             percentiles["max"] = Double(merged.max) / 1000
         }
         let measuredLoops = plan.loops + (plan.includeWarmupTime ? plan.warmupLoops : 0)
-        let requestsPerTask = requestCount(knobs: knobs)
         return BenchResult(
             operation: operation.rawValue, ioSize: plan.ioSize, tasks: tasks, loops: measuredLoops,
             blockSize: knobs.blockSize, queueDepth: knobs.queueDepth, singleSubmit: knobs.singleSubmit,
@@ -244,17 +246,9 @@ public final class BenchRunner: @unchecked Sendable {
             hugePageBytes: hugePageBytes,
             bufferBytes: buffers.reduce(0) { $0 + $1.count },
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
-            requests: requestsPerTask * tasks * measuredLoops, latencyMicros: percentiles,
+            requests: requests, latencyMicros: percentiles,
             cpuUser: cpuEnd.user - cpuStart.user, cpuSystem: cpuEnd.system - cpuStart.system,
             validated: validated, folders: plan.targets.map(\.folder), ioSeconds: Double(ioNanos) / 1e9,
             removalSeconds: Double(removalNanos) / 1e9)
     }
-
-    private func requestCount(knobs: BenchKnobs) -> Int {
-        let perWorker = plan.ioSize / knobs.ioParallel
-        let last = plan.ioSize - perWorker * (knobs.ioParallel - 1)
-        let blocks = { (n: Int) in (n + knobs.blockSize - 1) / knobs.blockSize }
-        return blocks(perWorker) * (knobs.ioParallel - 1) + blocks(last)
-    }
-
 }

@@ -89,18 +89,17 @@ public struct EngineOptions: Sendable, Equatable {
     /// io_uring: ring size to ask for; nil asks for the queue depth. When the ring is smaller than
     /// the queue depth (asked for, or because the kernel gave less), requests in flight are capped
     /// at what the completion ring holds and `pathDescription` says so. For tests of that path.
-    public var ringEntries: Int?
+    @_spi(Testing) public var ringEntries: Int?
     /// io_uring: behave as if buffer registration failed, for tests of the fallback path.
-    public var simulateRegistrationFailure = false
+    @_spi(Testing) public var simulateRegistrationFailure = false
+    /// Records every call into the handle's queues (see `QueueRecorder`), for tests of the knobs.
+    @_spi(Testing) public var recorder: QueueRecorder?
 
     /// Creates the default options.
-    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false,
-                ringEntries: Int? = nil, simulateRegistrationFailure: Bool = false) {
+    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false) {
         self.sqpoll = sqpoll
         self.registerResources = registerResources
         self.registerFiles = registerFiles
-        self.ringEntries = ringEntries
-        self.simulateRegistrationFailure = simulateRegistrationFailure
     }
 }
 
@@ -116,7 +115,7 @@ public enum EngineProbe {
 
     /// Environment variable that makes the probe report chosen engines as refused, for tests
     /// of the fallback path: a comma-separated list such as `io_uring,aio`.
-    public static let refuseVariable = "AIO_BENCH_REFUSE_ENGINES"
+    @_spi(Testing) public static let refuseVariable = "AIO_BENCH_REFUSE_ENGINES"
 
     /// Probes `kind` (cached per process, except for the refusal variable which is read each time).
     public static func probe(_ kind: EngineKind) -> Result {

@@ -20,9 +20,9 @@ public final class IOFile: @unchecked Sendable {
     /// The path the file was opened with.
     public let path: String
     /// The descriptor for aligned transfers (`O_DIRECT` when `isDirect`).
-    public let directFD: Int32
+    let directFD: Int32
     /// The descriptor for transfers that are not aligned.
-    public let bufferedFD: Int32
+    let bufferedFD: Int32
     /// Whether `directFD` bypasses the page cache.
     public let isDirect: Bool
     /// Required alignment of file offsets and lengths on `directFD` (1 when not direct).

@@ -25,6 +25,7 @@ public final class AIOHandle: @unchecked Sendable {
     /// so the handle's last reference is always the caller's and `deinit` (which joins the
     /// workers) never runs on a worker thread.
     private let state: CompletionState
+    private let requestCounter: RequestCounter
 
     /// Bytes per request.
     public var blockSize: Int { config.blockSize }
@@ -40,6 +41,10 @@ public final class AIOHandle: @unchecked Sendable {
     public var engine: EngineKind { config.engine }
     /// One line on the path the engine takes (registered buffers, SQPOLL, ...), from worker 0.
     public var enginePath: String { workers[0].pathDescription }
+    /// Requests the workers have handed to the kernel so far, over every finished operation: one per
+    /// block of each slice, and one more for each unaligned tail and each continuation of a short
+    /// transfer. The count behind IOPS figures.
+    public var requestsSubmitted: Int { requestCounter.total }
 
     /// Creates a handle and starts its workers.
     ///
@@ -73,16 +78,18 @@ public final class AIOHandle: @unchecked Sendable {
                 lastError = error
             }
         }
-        guard let (kind, queues) = built else { throw lastError! }
+        guard let (kind, engineQueues) = built else { throw lastError! }
+        let queues = config.engineOptions.recorder?.wrap(engineQueues) ?? engineQueues
         var finalConfig = config
         finalConfig.engine = kind
         self.config = finalConfig
         self.engineFallbacks = fallbacks
         var made: [Worker] = []
         let state = CompletionState()
+        let requests = RequestCounter()
         for (i, q) in queues.enumerated() {
             do {
-                made.append(try Worker(index: i, queue: q, config: finalConfig) { op, error in
+                made.append(try Worker(index: i, queue: q, config: finalConfig, requests: requests) { op, error in
                     state.finished(op, error)
                 })
             } catch {
@@ -92,6 +99,7 @@ public final class AIOHandle: @unchecked Sendable {
         }
         workers = made
         self.state = state
+        requestCounter = requests
     }
 
     deinit {

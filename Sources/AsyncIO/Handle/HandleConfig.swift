@@ -22,13 +22,13 @@ public struct HandleConfig: Sendable, Equatable {
     /// Options of the io_uring engine.
     public var engineOptions: EngineOptions
     /// Faults to inject, for tests; nil in normal use.
-    public var faults: FaultInjection?
+    @_spi(Testing) public var faults: FaultInjection?
 
     /// Creates a configuration; every argument has DeepSpeed's runtime default.
     public init(
         blockSize: Int = 1 << 20, queueDepth: Int = 8, singleSubmit: Bool = false,
         overlapEvents: Bool = true, intraOpParallelism: Int = 1, engine: EngineKind = .auto,
-        direct: Bool = true, engineOptions: EngineOptions = EngineOptions(), faults: FaultInjection? = nil
+        direct: Bool = true, engineOptions: EngineOptions = EngineOptions()
     ) {
         self.blockSize = blockSize
         self.queueDepth = queueDepth
@@ -38,7 +38,6 @@ public struct HandleConfig: Sendable, Equatable {
         self.engine = engine
         self.direct = direct
         self.engineOptions = engineOptions
-        self.faults = faults
     }
 
     /// Largest queue depth accepted: io_uring rings stop at 32768 entries.

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// One operation in progress: its slices, its first error, who waits for it.
 final class PendingOperation: @unchecked Sendable {
@@ -34,11 +35,11 @@ final class Worker: @unchecked Sendable {
     /// The queue's description of the path it takes.
     var pathDescription: String { runner.queue.pathDescription }
 
-    init(index: Int, queue: IOQueue, config: HandleConfig,
+    init(index: Int, queue: IOQueue, config: HandleConfig, requests: RequestCounter,
          finish: @escaping @Sendable (PendingOperation, AsyncIOError?) -> Void) throws(AsyncIOError) {
         runner = SliceRunner(queue: queue, blockSize: config.blockSize, depth: config.queueDepth,
                              singleSubmit: config.singleSubmit, overlap: config.overlapEvents,
-                             workerIndex: index)
+                             workerIndex: index, requestCounter: requests)
         self.finish = finish
         thread = try OSThread(name: "aio-worker-\(index)") { [self] in loop() }
     }
@@ -79,4 +80,11 @@ final class Worker: @unchecked Sendable {
             finish(op, failure)
         }
     }
+}
+
+/// Counts the requests a handle's workers submitted; each worker adds once per slice.
+final class RequestCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func add(_ count: Int) { value.add(count, ordering: .relaxed) }
+    var total: Int { value.load(ordering: .relaxed) }
 }

@@ -42,14 +42,18 @@ final class SliceRunner {
     let singleSubmit: Bool
     let overlap: Bool
     let workerIndex: Int
+    /// Where the requests each slice submitted are counted (the handle's, shared by its workers).
+    let requestCounter: RequestCounter?
 
     /// The scheduler's working state. It lives in a local variable while a slice runs (swapped
     /// out of `saved` and back), so the per-request code touches only local memory: no dynamic
     /// exclusivity checks and no copy-on-write checks on class properties in the hot loop.
     private var saved: SchedulerState
 
-    init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool, workerIndex: Int = 0) {
+    init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool, workerIndex: Int = 0,
+         requestCounter: RequestCounter? = nil) {
         self.workerIndex = workerIndex
+        self.requestCounter = requestCounter
         self.queue = queue
         self.blockSize = blockSize
         // A queue may hold fewer requests than asked (an io_uring ring the kernel made smaller).
@@ -69,6 +73,8 @@ final class SliceRunner {
         swap(&st, &saved)
         defer {
             st.drain(queue)
+            requestCounter?.add(st.submitted)
+            st.submitted = 0
             swap(&st, &saved)
         }
         let context = SchedulerState.Context(
@@ -129,6 +135,8 @@ struct SchedulerState {
     var inFlight = 0
     /// Bytes of the current slice already handed out.
     var next = 0
+    /// Requests of the current slice the queue has taken (continuations of short transfers too).
+    var submitted = 0
 
     init(depth: Int) {
         self.depth = depth
@@ -191,6 +199,7 @@ struct SchedulerState {
                 try c.queue.submit(buf, path: c.slice.file.path)
             }
             inFlight += accepted
+            submitted += accepted
             pending.removeFirst(accepted)
             if accepted < batch {
                 // The kernel is busy: make room by reaping, then offer the rest again.
@@ -285,7 +294,7 @@ struct SchedulerState {
 
 /// Nanoseconds on the monotonic clock.
 @inline(__always)
-public func monotonicNanos() -> UInt64 {
+func monotonicNanos() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)

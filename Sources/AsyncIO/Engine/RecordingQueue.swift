@@ -1,0 +1,141 @@
+/// A record of what the kernel queues of one or more handles were asked to do, for tests that
+/// check what each knob does: every submit call (how many requests it carried), every reap (how
+/// many completions it handed back), the requests in flight after each call, and the file range
+/// of every request, per queue.
+///
+/// Set it as `EngineOptions.recorder`; each worker's queue of every handle built with those
+/// options is then wrapped and gets a `Log` of its own. Requests still go to the real queue.
+@_spi(Testing) public final class QueueRecorder: @unchecked Sendable {
+    /// One call into a queue.
+    public enum Event: Sendable, Equatable {
+        /// A submit call that carried `requests` requests, of which the queue took `accepted`.
+        case submit(requests: Int, accepted: Int, inFlight: Int)
+        /// A reap that asked for at least `minimum` completions and handed back `completed`.
+        case reap(minimum: Int, completed: Int, inFlight: Int)
+
+        /// Requests in flight in the queue right after the call.
+        public var inFlight: Int {
+            switch self {
+            case .submit(_, _, let n), .reap(_, _, let n): n
+            }
+        }
+
+        /// Whether this is a submit call.
+        public var isSubmit: Bool {
+            if case .submit = self { return true }
+            return false
+        }
+    }
+
+    /// One request as a queue took it.
+    public struct Request: Sendable, Equatable {
+        /// Read or write.
+        public var operation: IOOperation
+        /// The file offset.
+        public var offset: Int64
+        /// The bytes asked for.
+        public var length: Int
+    }
+
+    /// What one queue saw.
+    public struct Log: Sendable {
+        /// The worker the queue belongs to, within its handle (0-based).
+        public var worker: Int
+        /// Every call, in order.
+        public var events: [Event] = []
+        /// Every request the queue took, in order.
+        public var requests: [Request] = []
+
+        /// Requests carried by each submit call, in order.
+        public var submitSizes: [Int] {
+            events.compactMap { if case .submit(let n, _, _) = $0 { n } else { nil } }
+        }
+
+        /// The most requests in flight at any moment.
+        public var maxInFlight: Int { events.map(\.inFlight).max() ?? 0 }
+    }
+
+    /// At most this many completions are handed back per reap (never fewer than the reap asks
+    /// for), so that requests complete a few at a time as on a device; nil hands back every
+    /// completion that is ready.
+    public let completionsPerReap: Int?
+
+    private let lock = ConditionLock()
+    private var recorded: [Log] = []
+
+    /// Creates an empty recorder.
+    public init(completionsPerReap: Int? = nil) {
+        self.completionsPerReap = completionsPerReap.map { max(1, $0) }
+    }
+
+    /// One log per queue, in the order the queues were made.
+    public var logs: [Log] { lock.withLock { recorded } }
+
+    /// Wraps the queues of one handle, queue `i` belonging to worker `i`.
+    func wrap(_ queues: [IOQueue]) -> [IOQueue] {
+        queues.enumerated().map { worker, queue in
+            let index = lock.withLock {
+                recorded.append(Log(worker: worker))
+                return recorded.count - 1
+            }
+            return RecordingQueue(inner: queue, recorder: self, log: index)
+        }
+    }
+
+    fileprivate func record(_ log: Int, _ event: Event, requests: [Request] = []) {
+        lock.withLock {
+            recorded[log].events.append(event)
+            recorded[log].requests += requests
+        }
+    }
+}
+
+extension QueueRecorder: Equatable {
+    /// The same recorder (identity).
+    public static func == (lhs: QueueRecorder, rhs: QueueRecorder) -> Bool { lhs === rhs }
+}
+
+/// Passes every call to the real queue and records it; hands completions back at most
+/// `completionsPerReap` at a time, holding the rest for the next reap.
+final class RecordingQueue: IOQueue {
+    private let inner: IOQueue
+    private let recorder: QueueRecorder
+    private let log: Int
+    /// Completions the inner queue gave that the scheduler has not been handed yet.
+    private var held: [IOCompletion] = []
+    private var inFlight = 0
+
+    var kind: EngineKind { inner.kind }
+    var capacity: Int { inner.capacity }
+    var pathDescription: String { inner.pathDescription + " + recording" }
+
+    init(inner: IOQueue, recorder: QueueRecorder, log: Int) {
+        self.inner = inner
+        self.recorder = recorder
+        self.log = log
+    }
+
+    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
+        inner.prepare(memory: memory, fds: fds)
+    }
+
+    func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
+        let accepted = try inner.submit(requests, path: path)
+        inFlight += accepted
+        let taken = requests.prefix(accepted).map {
+            QueueRecorder.Request(operation: $0.operation, offset: $0.offset, length: $0.length)
+        }
+        recorder.record(log, .submit(requests: requests.count, accepted: accepted, inFlight: inFlight),
+                        requests: taken)
+        return accepted
+    }
+
+    func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
+        try inner.reap(minimum: max(0, minimum - held.count), into: &held, path: path)
+        let handed = min(held.count, max(minimum, recorder.completionsPerReap ?? held.count))
+        out.append(contentsOf: held.prefix(handed))
+        held.removeFirst(handed)
+        inFlight -= handed
+        recorder.record(log, .reap(minimum: minimum, completed: handed, inFlight: inFlight))
+    }
+}
