@@ -39,7 +39,7 @@ let package = Package(
         ),
         // Feeds bytes to the log, sweep-config and log-name parsers: a libFuzzer fuzzer when built by
         // scripts/fuzz.sh (-sanitize=fuzzer -DFUZZING), else a replayer of saved inputs.
-        .executableTarget(name: "aio-bench-fuzz", dependencies: ["AIOBench"]),
+        .executableTarget(name: "aio-bench-fuzz", dependencies: ["AIOBench", "AsyncIO"]),
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
         .testTarget(
             name: "AIOBenchTests",

@@ -43,7 +43,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     }
 
     /// The measured speed of `operation` in GiB/s.
-    public func gibps(_ operation: ReportRow.Operation) -> Double {
+    public func gibps(_ operation: IOOperation) -> Double {
         operation == .read ? readGiBps : writeGiBps
     }
 
@@ -195,7 +195,7 @@ public enum Probe {
     ) -> [String] {
         var lines: [String] = []
         let limit = device?.ceilingBytesPerSecond.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
-        for (operation, value) in [(ReportRow.Operation.read, read), (.write, write)] {
+        for (operation, value) in [(IOOperation.read, read), (.write, write)] {
             guard let value, value.isFinite else { continue }
             var parts: [String] = []
             if let limit {

@@ -1,3 +1,4 @@
+import AsyncIO
 import AIOBench
 import Foundation
 
@@ -26,7 +27,7 @@ enum FuzzTarget: String, CaseIterable {
     static let largestExpandedSpace = 2_000
 
     private static func logs(_ text: String) {
-        for operation in [nil] + SweepOperation.allCases.map(Optional.some) {
+        for operation in [nil] + IOOperation.allCases.map(Optional.some) {
             let log = LogParser.parse(text, operation: operation)
             let formatted = LogWriter.format(log)
             let again = LogParser.parse(formatted, operation: log.operation)

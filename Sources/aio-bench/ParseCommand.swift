@@ -1,3 +1,4 @@
+import AsyncIO
 import AIOBench
 import ArgumentParser
 
@@ -20,7 +21,7 @@ struct ParseCommand: ParsableCommand {
 
     func run() throws {
         let folder = try LogParser.parseFolder(logDir)
-        let operation: SweepOperation = metric == .readSpeed ? .read : .write
+        let operation: IOOperation = metric == .readSpeed ? .read : .write
         for line in try folder.parseListing(for: operation) { say(line) }
         for warning in folder.noResultWarnings(for: operation) + folder.skipWarnings { warn(warning) }
     }

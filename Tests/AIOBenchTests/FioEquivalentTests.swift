@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 import Testing
 
@@ -39,7 +40,7 @@ struct FioEquivalentTests {
 
     @Test("round trip through the printed form", arguments: directories, FioEquivalent.Engine.allCases)
     func roundTrip(directory: String, engine: FioEquivalent.Engine) throws {
-        for (operation, single) in [(ReportRow.Operation.read, false), (.write, true)] {
+        for (operation, single) in [(IOOperation.read, false), (.write, true)] {
             let fio = FioEquivalent(
                 directory: directory, operation: operation, ioSize: 400 << 20, blockSize: 8 << 20, queueDepth: 128,
                 ioParallel: 8, singleSubmit: single, engine: engine)

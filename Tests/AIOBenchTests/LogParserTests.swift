@@ -1,3 +1,4 @@
+import AsyncIO
 import AIOBench
 import Foundation
 import Testing
@@ -238,7 +239,7 @@ struct LogParserTests {
         #expect(folder.records(for: .read).count == 64)
         #expect(folder.skipped.isEmpty)
         #expect(folder.missing.isEmpty)
-        for operation in SweepOperation.allCases {
+        for operation in IOOperation.allCases {
             let expected = try String(contentsOfFile: SweepFixtures.expectedParse
                 + "/deepspeed-0.19.8-parse-\(operation.rawValue).txt", encoding: .utf8)
             #expect(folder.deepSpeedLines(for: operation).joined(separator: "\n") + "\n" == expected)

@@ -134,7 +134,7 @@ enum Arbitrary {
 
     /// The log file name of a random configuration, tagged or not.
     static func logFileName(using rng: inout some RandomNumberGenerator) -> String {
-        configuration(using: &rng).logFileName(operation: SweepOperation.allCases.randomElement(using: &rng)!,
+        configuration(using: &rng).logFileName(operation: IOOperation.allCases.randomElement(using: &rng)!,
                                                tagTasksPerFolder: Bool.random(using: &rng),
                                                tagEngine: Bool.random(using: &rng))
     }
@@ -168,8 +168,8 @@ enum Arbitrary {
         func text(_ rng: inout some RandomNumberGenerator) -> String {
             plainText ? plainLine(using: &rng) : hostileText(pieces: 0...30, using: &rng)
         }
-        let operation: SweepOperation? = Int.random(in: 0..<4, using: &rng) == 0 ? nil
-            : SweepOperation.allCases.randomElement(using: &rng)!
+        let operation: IOOperation? = Int.random(in: 0..<4, using: &rng) == 0 ? nil
+            : IOOperation.allCases.randomElement(using: &rng)!
         return SweepLog(
             operation: operation,
             configuration: Bool.random(using: &rng) ? configuration(using: &rng) : nil,

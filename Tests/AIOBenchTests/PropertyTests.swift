@@ -53,7 +53,7 @@ private enum Seeds {
     static let logs: [String] = {
         let manager = FileManager.default
         var texts: [String] = []
-        for operation in SweepOperation.allCases {
+        for operation in IOOperation.allCases {
             let folder = SweepFixtures.deepSpeedLogs + "/" + operation.logFolderName
             for name in ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
                 if let data = manager.contents(atPath: folder + "/" + name) {
@@ -141,7 +141,7 @@ struct LogNameProperties {
     @Test("configuration → log file name → the same configuration")
     func nameRoundTrip() async {
         let input = zip(Arbitrary.make { rng in Arbitrary.configuration(using: &rng) },
-                        Gen<SweepOperation>.case, Gen.bool, Gen.bool)
+                        Gen<IOOperation>.case, Gen.bool, Gen.bool)
         await propertyCheck(count: 1000, input: input) { configuration, operation, tagTasks, tagEngine in
             let fileName = configuration.logFileName(operation: operation, tagTasksPerFolder: tagTasks,
                                                      tagEngine: tagEngine)
@@ -246,7 +246,7 @@ struct LogContentProperties {
             }
         }
         await propertyCheck(count: 500, input: input) { text in
-            for operation in [nil] + SweepOperation.allCases.map(Optional.some) {
+            for operation in [nil] + IOOperation.allCases.map(Optional.some) {
                 let log = LogParser.parse(text, operation: operation)
                 let again = LogParser.parse(LogWriter.format(log), operation: log.operation)
                 #expect(same(again.trialResults, log.trialResults))
@@ -281,7 +281,7 @@ struct SweepConfigProperties {
             #expect(space.count == config.expectedCount)
             #expect(Set(configurations).count == configurations.count)
             #expect(configurations.allSatisfy { $0.folderCount == folders })
-            for operation in SweepOperation.allCases {
+            for operation in IOOperation.allCases {
                 let names = configurations.map { space.logFileName(for: $0, operation: operation) }
                 #expect(Set(names).count == names.count)
             }

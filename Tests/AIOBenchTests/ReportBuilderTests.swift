@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 import Testing
 
@@ -9,12 +10,12 @@ enum ReportBuilderSamples {
     /// speeds `read + i` and `write + i` for the i-th configuration (io_parallel i + 1), plus extra logs.
     static func ownLogs(
         read: Double = 1.0, write: Double = 2.0, count: Int = 7, onlyRead: Bool = false,
-        extra: [(SweepOperation, SweepConfiguration, String)] = []
+        extra: [(IOOperation, SweepConfiguration, String)] = []
     ) throws -> String {
         let dir = try SweepFixtures.temporaryFolder()
         for i in 0..<count {
             let configuration = SweepConfiguration(queueDepth: 32, ioParallel: i + 1)
-            for (operation, base) in [(SweepOperation.read, read), (.write, write)] {
+            for (operation, base) in [(IOOperation.read, read), (.write, write)] {
                 if onlyRead, operation == .write { continue }
                 let speed = base + Double(i)
                 let trials = [speed - 0.1, speed, speed + 0.2].map {

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ enum ReportSamples {
     /// fastest write `block_overlap_d32_bs1M_p4`.
     static func grid64() -> [ReportRow] {
         var rows: [ReportRow] = []
-        for operation in ReportRow.Operation.allCases {
+        for operation in IOOperation.allCases {
             var k = 0.0
             for single in [false, true] {
                 for overlap in [true, false] {
@@ -46,7 +47,7 @@ enum ReportSamples {
     /// Four configurations per operation, one trial each: block 1M, queue depth 8 and 32, io_parallel 1 and 2.
     static func grid4() -> [ReportRow] {
         var rows: [ReportRow] = []
-        for operation in ReportRow.Operation.allCases {
+        for operation in IOOperation.allCases {
             for (i, (queueDepth, parallel)) in [(8, 1), (8, 2), (32, 1), (32, 2)].enumerated() {
                 rows.append(ReportRow(
                     operation: operation, blockSize: 1 << 20, queueDepth: queueDepth, singleSubmit: false,
@@ -138,7 +139,7 @@ struct ReportHTMLTests {
         let rows = size == 64 ? ReportSamples.grid64() : ReportSamples.grid4()
         let html = HTMLReport.render(ReportSamples.input(rows))
         let cells = try RenderedCell.all(in: html)
-        for operation in ReportRow.Operation.allCases {
+        for operation in IOOperation.allCases {
             let expected = rows.filter { $0.operation == operation }
             let got = cells.filter { $0.operation == operation.rawValue }
             #expect(expected.count == size)

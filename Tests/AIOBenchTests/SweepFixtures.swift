@@ -1,3 +1,4 @@
+import AsyncIO
 import AIOBench
 import Foundation
 import Testing
@@ -25,7 +26,7 @@ enum SweepFixtures {
 
     /// The full run's `--log_dir`, or a failure of the calling test (never a skip) when the fixture is missing.
     static func requireFullDeepSpeedLogs(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        for operation in SweepOperation.allCases {
+        for operation in IOOperation.allCases {
             let folder = fullDeepSpeedLogs + "/" + operation.logFolderName
             try #require(FileManager.default.fileExists(atPath: folder),
                          "fixture folder \(folder) is missing: it is part of the repository (Tests/Fixtures)",
@@ -48,7 +49,7 @@ enum SweepFixtures {
     }
 
     /// DeepSpeed's four closing lines.
-    static func deepSpeedLines(_ operation: SweepOperation, speed: Double, latency: Double = 0.25) -> String {
+    static func deepSpeedLines(_ operation: IOOperation, speed: Double, latency: Double = 0.25) -> String {
         let title = operation.title
         return """
             Task \(title) Latency = \(latency) sec

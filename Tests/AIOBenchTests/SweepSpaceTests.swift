@@ -1,3 +1,4 @@
+import AsyncIO
 import AIOBench
 import Foundation
 import Testing
@@ -39,7 +40,7 @@ private func usageMessage(_ json: String) -> String? {
 @Suite("SweepSpace")
 struct SweepSpaceTests {
     @Test("a configuration's log name", arguments: [
-        (SweepConfiguration(), SweepOperation.read, "read_block_overlap_ftd1_d32_bs1M_p1.txt"),
+        (SweepConfiguration(), IOOperation.read, "read_block_overlap_ftd1_d32_bs1M_p1.txt"),
         (SweepConfiguration(queueDepth: 32, ioParallel: 8), .read, "read_block_overlap_ftd1_d32_bs1M_p8.txt"),
         (SweepConfiguration(blockSize: 8 << 20, queueDepth: 128, singleSubmit: true, sequentialRequests: true,
                             ioParallel: 4), .write, "write_single_sequential_ftd1_d128_bs8M_p4.txt"),
@@ -54,7 +55,7 @@ struct SweepSpaceTests {
         (SweepConfiguration(blockSize: 4 << 20, blockSizeText: "1M"), .read, "read_block_overlap_ftd1_d32_bs4M_p1.txt"),
         (SweepConfiguration(blockSize: 1536), .read, "read_block_overlap_ftd1_d32_bs1536_p1.txt"),
     ])
-    func logName(configuration: SweepConfiguration, operation: SweepOperation, expected: String) {
+    func logName(configuration: SweepConfiguration, operation: IOOperation, expected: String) {
         #expect(configuration.logFileName(operation: operation) == expected)
         let parsed = SweepLogName(fileName: expected)
         #expect(parsed?.operation == operation)
@@ -80,7 +81,7 @@ struct SweepSpaceTests {
         let configurations = grid.configurations
         #expect(configurations.count == 64)
         #expect(Set(configurations).count == 64)
-        for operation in SweepOperation.allCases {
+        for operation in IOOperation.allCases {
             let names = configurations.map { grid.logFileName(for: $0, operation: operation) }
             #expect(Set(names).count == 64)
             let stripped = Set(names.map { String($0.dropFirst(operation.rawValue.count + 1)) })
@@ -101,7 +102,7 @@ struct SweepSpaceTests {
     @Test("the default grid's names are the names in DeepSpeed's real log folder")
     func defaultGridMatchesFixtureFolder() throws {
         let logs = try SweepFixtures.requireFullDeepSpeedLogs()
-        for operation in SweepOperation.allCases {
+        for operation in IOOperation.allCases {
             let files = try FileManager.default.contentsOfDirectory(atPath: logs + "/" + operation.logFolderName)
             let grid = SweepSpace.deepSpeedDefault
             let names = Set(grid.configurations.map { grid.logFileName(for: $0, operation: operation) })

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 
 extension SweepEvent {
@@ -11,7 +12,7 @@ extension SweepEvent {
             return "[\(index)/\(total)] \(name) trial \(trial)/\(trials) ..."
         case let .finished(index, total, _, name, trial, gibps, error, eta, best):
             let speed = gibps.map { String(format: "%.3f GiB/s", $0) } ?? "FAILED: \(error ?? "")"
-            let bestText = [SweepOperation.read, .write].compactMap { op in
+            let bestText = [IOOperation.read, .write].compactMap { op in
                 best[op].map { String(format: "%@ %.2f", op.rawValue, $0.gibps) }
             }.joined(separator: ", ")
             let etaText = eta.map(Self.duration) ?? "?"

@@ -15,7 +15,7 @@ public struct FioCrossCheck: Sendable {
     /// One operation measured by both tools.
     public struct Comparison: Sendable, Equatable {
         /// Read or write.
-        public var operation: ReportRow.Operation
+        public var operation: IOOperation
         /// aio-bench's median speed, GiB/s.
         public var aioBenchGiBps: Double
         /// fio's speed, GiB/s.
@@ -62,7 +62,7 @@ public struct FioCrossCheck: Sendable {
             resolving: (try? config.engine.map { try EngineName.parse($0) })
                 ?? options.engine)
         var jobs: [Job] = []
-        let medians = [(ReportRow.Operation.read, result.best.readMedian), (.write, result.best.writeMedian)]
+        let medians = [(IOOperation.read, result.best.readMedian), (.write, result.best.writeMedian)]
         for (operation, ours) in medians {
             guard let ours, operation == .read ? options.read : options.write else { continue }
             var fio = FioEquivalent(

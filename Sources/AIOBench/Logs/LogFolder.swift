@@ -1,3 +1,4 @@
+import AsyncIO
 /// One parsed log file of a folder.
 public struct LogRecord: Hashable, Sendable {
     /// The path of the file.
@@ -18,7 +19,7 @@ public struct LogRecord: Hashable, Sendable {
     }
 
     /// The operation the file name says.
-    public var operation: SweepOperation { name.operation }
+    public var operation: IOOperation { name.operation }
     /// The configuration the file name says.
     public var configuration: SweepConfiguration { name.configuration }
     /// DeepSpeed's metric, or nil when the log has none (a missing result).
@@ -62,7 +63,7 @@ public struct LogFolder: Hashable, Sendable {
     }
 
     /// The logs of one operation, sorted by key.
-    public func records(for operation: SweepOperation) -> [LogRecord] {
+    public func records(for operation: IOOperation) -> [LogRecord] {
         records.filter { $0.operation == operation }
     }
 
@@ -70,7 +71,7 @@ public struct LogFolder: Hashable, Sendable {
     public var missing: [LogRecord] { records.filter { $0.metric == nil } }
 
     /// DeepSpeed's `parse` output for one operation: one `<key> = <metric>` line per log, sorted by key.
-    public func deepSpeedLines(for operation: SweepOperation) -> [String] {
+    public func deepSpeedLines(for operation: IOOperation) -> [String] {
         records(for: operation).map(\.deepSpeedLine)
     }
 }

@@ -9,16 +9,16 @@ public enum LogParser {
     /// Parses the text of one log. The operation picks which of DeepSpeed's lines count (`E2E Read Speed`
     /// or `E2E Write Speed`); without it the `operation:` line decides, else the first of the two found.
     /// Unknown lines are ignored; the first line with a given prefix wins, as in DeepSpeed's parser.
-    public static func parse(_ text: String, operation: SweepOperation? = nil) -> SweepLog {
+    public static func parse(_ text: String, operation: IOOperation? = nil) -> SweepLog {
         var log = SweepLog()
-        var summaries: [SweepOperation: LogSummary] = [:]
-        var firstSummary: SweepOperation?
+        var summaries: [IOOperation: LogSummary] = [:]
+        var firstSummary: IOOperation?
         var lineNumber = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             let line = String(rawLine)
-            if let op = SweepOperation.allCases.first(where: { line.hasPrefix("Task \($0.title) ") })
-                ?? SweepOperation.allCases.first(where: { line.hasPrefix("E2E \($0.title) ") }) {
+            if let op = IOOperation.allCases.first(where: { line.hasPrefix("Task \($0.title) ") })
+                ?? IOOperation.allCases.first(where: { line.hasPrefix("E2E \($0.title) ") }) {
                 var summary = summaries[op] ?? LogSummary()
                 let number = deepSpeedNumber(line)
                 let e2e = line.hasPrefix("E2E")
@@ -43,7 +43,7 @@ public enum LogParser {
                     log.warnings.append("line \(lineNumber): cannot read trial line '\(line)'")
                 }
             } else if let value = field(line, "operation") {
-                log.operation = SweepOperation(rawValue: value)
+                log.operation = IOOperation(rawValue: value)
                 if log.operation == nil { log.warnings.append("line \(lineNumber): unknown operation '\(value)'") }
             } else if let value = field(line, "config") {
                 log.configuration = parseConfiguration(value)
@@ -78,7 +78,7 @@ public enum LogParser {
         }
         guard status.kind == .directory else { throw .usage("log folder \(path) is not a folder") }
         var folders: [String] = []
-        for operation in SweepOperation.allCases {
+        for operation in IOOperation.allCases {
             let sub = (path as NSString).appendingPathComponent(operation.logFolderName)
             if (try? FileSystem.status(of: sub))?.kind == .directory { folders.append(sub) }
         }
@@ -169,7 +169,7 @@ public enum LogParser {
     private static func parseTrial(_ line: String) -> LogTrial? {
         let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
         guard words.count == 14, words[0] == "trial", words[1].hasSuffix(":"),
-              SweepOperation(rawValue: words[2]) != nil,
+              IOOperation(rawValue: words[2]) != nil,
               words[4] == "GB/sec", words[5] == "in", words[7] == "sec", words[8] == "(task",
               words[10] == "GB/sec", words[11] == "in", words[13] == "sec)"
         else { return nil }

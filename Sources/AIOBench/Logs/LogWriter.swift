@@ -36,7 +36,7 @@ public enum LogWriter {
 
     /// The text of a configuration's log: header, notes, one line per trial, then DeepSpeed's four lines
     /// of the median trial (none when there are no trials); `error` adds an `error:` line.
-    public static func format(operation: SweepOperation, configuration: SweepConfiguration, engine: String? = nil,
+    public static func format(operation: IOOperation, configuration: SweepConfiguration, engine: String? = nil,
                               ioSize: Int? = nil, trials: [LogTrial], notes: [String] = [],
                               error: String? = nil) -> String {
         format(SweepLog(operation: operation, configuration: configuration, engine: engine, ioSize: ioSize,

@@ -1,3 +1,4 @@
+import AsyncIO
 /// The result of one trial (one timed loop) of a configuration. Speeds are GiB/s (bytes / 1024^3 / s),
 /// which DeepSpeed prints as "GB/sec".
 public struct LogTrial: Hashable, Sendable, Codable {
@@ -79,7 +80,7 @@ public struct LogSummary: Hashable, Sendable, Codable {
 /// A failed configuration has an `error: <text>` line instead of trials and the four lines.
 public struct SweepLog: Hashable, Sendable {
     /// The operation (`operation:` line, else the op of the four lines found).
-    public var operation: SweepOperation?
+    public var operation: IOOperation?
     /// The configuration that ran (`config:` line).
     public var configuration: SweepConfiguration?
     /// The engine that actually ran (`engine:` line), which may differ from the one asked for.
@@ -98,7 +99,7 @@ public struct SweepLog: Hashable, Sendable {
     public var warnings: [String]
 
     /// Creates log content.
-    public init(operation: SweepOperation? = nil, configuration: SweepConfiguration? = nil, engine: String? = nil,
+    public init(operation: IOOperation? = nil, configuration: SweepConfiguration? = nil, engine: String? = nil,
                 ioSize: Int? = nil, notes: [String] = [], trialResults: [LogTrial] = [], error: String? = nil,
                 summary: LogSummary = LogSummary(), warnings: [String] = []) {
         self.operation = operation

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 
 /// Report rows as CSV (RFC 4180) and JSON, and back.
@@ -79,7 +80,7 @@ public enum ReportExport {
             }
         }
         let opText = try field("operation")
-        guard let operation = ReportRow.Operation(rawValue: opText) else {
+        guard let operation = IOOperation(rawValue: opText) else {
             throw .usage("\(line): operation '\(opText)' is not read or write")
         }
         let trialText = try field("trials_gibps")
@@ -243,7 +244,7 @@ public enum ReportExport {
         }
         var rows: [ReportRow] = []
         for (i, record) in records.enumerated() {
-            guard let operation = ReportRow.Operation(rawValue: record.operation) else {
+            guard let operation = IOOperation(rawValue: record.operation) else {
                 throw .usage("JSON record \(i + 1): operation '\(record.operation)' is not read or write")
             }
             rows.append(ReportRow(

@@ -34,7 +34,7 @@ public struct FioEquivalent: Sendable, Equatable {
     /// The fio engine.
     public var engine: Engine
     /// Read or write (`--rw`).
-    public var operation: ReportRow.Operation
+    public var operation: IOOperation
     /// Bytes per request (`--bs`).
     public var blockSize: Int
     /// Requests in flight per job (`--iodepth`).
@@ -48,7 +48,7 @@ public struct FioEquivalent: Sendable, Equatable {
 
     /// Creates the fio equivalent of a configuration that moves `sizePerJob` bytes per job.
     public init(
-        directory: String, operation: ReportRow.Operation, sizePerJob: Int, blockSize: Int, queueDepth: Int,
+        directory: String, operation: IOOperation, sizePerJob: Int, blockSize: Int, queueDepth: Int,
         ioParallel: Int, singleSubmit: Bool, engine: Engine = .ioUring, name: String = "vsfio",
         fileName: String = "_vsfio_data"
     ) {
@@ -67,7 +67,7 @@ public struct FioEquivalent: Sendable, Equatable {
     /// Creates the fio equivalent of a configuration that moves `ioSize` bytes in all, split evenly over
     /// `ioParallel` jobs (whole division, as vs-fio.sh does).
     public init(
-        directory: String, operation: ReportRow.Operation, ioSize: Int, blockSize: Int, queueDepth: Int,
+        directory: String, operation: IOOperation, ioSize: Int, blockSize: Int, queueDepth: Int,
         ioParallel: Int, singleSubmit: Bool, engine: Engine = .ioUring
     ) {
         self.init(
@@ -151,7 +151,7 @@ public struct FioEquivalent: Sendable, Equatable {
             throw .usage("fio --ioengine '\(engineText)' is not one of \(allowed)")
         }
         let rw = try value("--rw")
-        guard let operation = ReportRow.Operation(rawValue: rw) else {
+        guard let operation = IOOperation(rawValue: rw) else {
             throw .usage("fio --rw '\(rw)' is not read or write")
         }
         let sizePerJob = try size("--size")

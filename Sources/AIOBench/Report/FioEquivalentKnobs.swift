@@ -18,7 +18,7 @@ extension FioEquivalent {
     /// `directory`: the engine resolved on this machine, `ioParallel` jobs of `ioSize / ioParallel` bytes.
     ///
     /// - Throws: `BenchError.usage` when the knobs do not fit `ioSize` (as `io` would refuse them).
-    public init(directory: String, operation: ReportRow.Operation, ioSize: Int, knobs: BenchKnobs)
+    public init(directory: String, operation: IOOperation, ioSize: Int, knobs: BenchKnobs)
         throws(BenchError)
     {
         try knobs.validated(for: BenchPlan(targets: [BenchTarget(folder: directory)], ioSize: ioSize))

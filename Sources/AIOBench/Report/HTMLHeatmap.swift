@@ -1,8 +1,9 @@
+import AsyncIO
 import Foundation
 
 extension HTMLReport {
     /// The heatmaps, legend and top-10 table of one operation.
-    static func section(_ input: ReportInput, _ operation: ReportRow.Operation) -> String {
+    static func section(_ input: ReportInput, _ operation: IOOperation) -> String {
         let rows = input.rows(for: operation)
         let ranking = input.ranking(for: operation)
         // Figures above the device ceiling are errors: they get the top colour, not a share of the scale.
@@ -104,7 +105,7 @@ extension HTMLReport {
     }
 
     /// The colour bar of one operation's scale, with units and the meaning of the marks.
-    private static func legend(_ scale: ColorScale, operation: ReportRow.Operation, input: ReportInput) -> String {
+    private static func legend(_ scale: ColorScale, operation: IOOperation, input: ReportInput) -> String {
         let width = 260.0
         var stops = ""
         for i in 0...8 {

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 
 /// The sweep report as one self-contained HTML file: inline CSS, inline SVG and a few lines of inline script
@@ -26,7 +27,7 @@ public enum HTMLReport {
 
             """
         html += overview(input)
-        for operation in ReportRow.Operation.allCases where !input.rows(for: operation).isEmpty {
+        for operation in IOOperation.allCases where !input.rows(for: operation).isEmpty {
             html += section(input, operation)
         }
         html += configSection(input)
@@ -41,7 +42,7 @@ public enum HTMLReport {
     /// The best figure per operation, its share of the device ceiling, and a warning for figures above it.
     private static func overview(_ input: ReportInput) -> String {
         var html = "<section class=\"overview\">\n"
-        for operation in ReportRow.Operation.allCases {
+        for operation in IOOperation.allCases {
             guard let best = input.ranking(for: operation).first, let median = best.median else { continue }
             html += "<div class=\"card\"><div class=\"card-title\">Best \(operation.rawValue)</div>"
             html += "<div class=\"card-value\">\(format(median)) <span class=\"unit\">GiB/s</span></div>"
@@ -53,7 +54,7 @@ public enum HTMLReport {
             html += "<div class=\"card-config\">\(escape(best.label))</div></div>\n"
         }
         if let ceiling = input.ceilingGiBps {
-            let above = ReportRow.Operation.allCases.flatMap(input.rows(for:)).filter(input.isAboveCeiling)
+            let above = IOOperation.allCases.flatMap(input.rows(for:)).filter(input.isAboveCeiling)
             if !above.isEmpty {
                 html += "<div class=\"warning\" role=\"alert\"><strong>&#9888; \(above.count) result"
                     + "\(above.count == 1 ? " is" : "s are") above the device ceiling of \(format(ceiling)) GiB/s."

@@ -301,8 +301,8 @@ public enum ReportBuilder {
         let input = ReportInput(
             title: "", rows: rows(folder), deviceCeilingBytesPerSecond: device?.ceilingBytesPerSecond)
         var lines: [String] = []
-        var suspects: [(ReportRow.Operation, ReportRow)] = []
-        for operation in ReportRow.Operation.allCases {
+        var suspects: [(IOOperation, ReportRow)] = []
+        for operation in IOOperation.allCases {
             let all = input.rows(for: operation)
             guard !all.isEmpty else { continue }
             let ranking = input.ranking(for: operation)

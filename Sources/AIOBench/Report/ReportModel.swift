@@ -1,17 +1,10 @@
+import AsyncIO
 /// One configuration's result for one operation, as the report shows it: the five engine knobs, the speed
 /// of every trial in GiB/s (2^30 bytes per second, what DeepSpeed prints as "GB/sec"), and an error when
 /// the configuration failed.
 public struct ReportRow: Sendable, Equatable, Hashable {
-    /// The direction of the transfer.
-    public enum Operation: String, Sendable, Hashable, CaseIterable {
-        /// Reading from the file into memory.
-        case read
-        /// Writing from memory to the file.
-        case write
-    }
-
     /// Read or write.
-    public var operation: Operation
+    public var operation: IOOperation
     /// The block size in bytes.
     public var blockSize: Int
     /// The queue depth (requests in flight per worker).
@@ -30,7 +23,7 @@ public struct ReportRow: Sendable, Equatable, Hashable {
 
     /// Creates a row.
     public init(
-        operation: Operation, blockSize: Int, queueDepth: Int, singleSubmit: Bool, overlapEvents: Bool,
+        operation: IOOperation, blockSize: Int, queueDepth: Int, singleSubmit: Bool, overlapEvents: Bool,
         ioParallel: Int, trials: [Double], error: String? = nil
     ) {
         self.operation = operation
@@ -102,7 +95,7 @@ public struct ReportInput: Sendable, Equatable {
 
     /// The rows of `operation`, one per configuration (duplicates merged), in grid order: submit mode, then
     /// overlap mode, block size, queue depth, io_parallel.
-    func rows(for operation: ReportRow.Operation) -> [ReportRow] {
+    func rows(for operation: IOOperation) -> [ReportRow] {
         var merged: [String: ReportRow] = [:]
         var order: [String] = []
         for row in rows where row.operation == operation {
@@ -122,7 +115,7 @@ public struct ReportInput: Sendable, Equatable {
     }
 
     /// The rows of `operation` that have a median, fastest first (ties keep grid order).
-    func ranking(for operation: ReportRow.Operation) -> [ReportRow] {
+    func ranking(for operation: IOOperation) -> [ReportRow] {
         let measured = rows(for: operation).filter { $0.median != nil }
         return measured.enumerated().sorted { a, b in
             let (x, y) = (a.element.median ?? 0, b.element.median ?? 0)

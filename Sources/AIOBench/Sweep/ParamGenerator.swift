@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 
 /// What "best" means when choosing a configuration from read and write results.
@@ -237,7 +238,7 @@ public enum ParamGenerator {
 
     // MARK: - Helpers
 
-    private static func usable(_ samples: [SweepConfiguration: [Double]], _ operation: SweepOperation,
+    private static func usable(_ samples: [SweepConfiguration: [Double]], _ operation: IOOperation,
                                _ notes: inout [String]) -> [SweepConfiguration: [Double]] {
         var result: [SweepConfiguration: [Double]] = [:]
         var dropped = 0

@@ -1,3 +1,4 @@
+import AsyncIO
 /// One point of a sweep: the five DeepNVMe handle knobs plus the task layout and engine.
 public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The block size when a sweep does not set one: 1 MiB, written `1M`.
@@ -70,7 +71,7 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     /// The log file name of this configuration, DeepSpeed's
     /// `<op>_<single|block>_<sequential|overlap>_ftd<F>_d<Q>_bs<B>_p<P>.txt`, with `_t<N>` and
     /// `_e<engine>` appended when asked (a sweep asks when those values vary).
-    public func logFileName(operation: SweepOperation, tagTasksPerFolder: Bool = false,
+    public func logFileName(operation: IOOperation, tagTasksPerFolder: Bool = false,
                             tagEngine: Bool = false) -> String {
         var name = "\(operation.rawValue)_\(singleSubmit ? "single" : "block")_"
             + "\(sequentialRequests ? "sequential" : "overlap")_ftd\(folderCount)_d\(queueDepth)"

@@ -1,7 +1,8 @@
+import AsyncIO
 /// A log file name taken apart: the operation and configuration it stands for.
 public struct SweepLogName: Hashable, Sendable {
     /// The measured operation (first field).
-    public var operation: SweepOperation
+    public var operation: IOOperation
     /// The configuration the name describes; fields the name lacks take the sweep defaults.
     public var configuration: SweepConfiguration
     /// Whether the name carries the `_t<N>` tasks-per-folder tag.
@@ -12,7 +13,7 @@ public struct SweepLogName: Hashable, Sendable {
     public var fileName: String
 
     /// The name of a configuration's log, tagged as asked.
-    public init(operation: SweepOperation, configuration: SweepConfiguration, tagTasksPerFolder: Bool = false,
+    public init(operation: IOOperation, configuration: SweepConfiguration, tagTasksPerFolder: Bool = false,
                 tagEngine: Bool = false) {
         self.operation = operation
         self.configuration = configuration
@@ -28,7 +29,7 @@ public struct SweepLogName: Hashable, Sendable {
         guard fileName.hasSuffix(".txt") else { return nil }
         let stem = fileName.dropLast(4)
         let fields = stem.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count >= 7, let operation = SweepOperation(rawValue: fields[0]) else { return nil }
+        guard fields.count >= 7, let operation = IOOperation(rawValue: fields[0]) else { return nil }
         var config = SweepConfiguration()
         switch fields[1] {
         case "single": config.singleSubmit = true

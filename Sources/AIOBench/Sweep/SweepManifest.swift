@@ -62,7 +62,7 @@ extension SweepRunner {
         return nil
     }
 
-    func logFolder(_ op: SweepOperation) -> String {
+    func logFolder(_ op: IOOperation) -> String {
         (options.logDir as NSString).appendingPathComponent(op.logFolderName)
     }
 
@@ -73,13 +73,13 @@ extension SweepRunner {
                 throw .usage("--log_dir '\(options.logDir)' holds a different sweep (\(diff)): "
                     + "use another --log_dir, or --force to start afresh")
             }
-            for op in SweepOperation.allCases { try? FileSystem.removeTree(logFolder(op)) }
+            for op in IOOperation.allCases { try? FileSystem.removeTree(logFolder(op)) }
             onEvent(.note("--force: removed the old logs in \(options.logDir)"))
         } else if options.force {
-            for op in SweepOperation.allCases { try? FileSystem.removeTree(logFolder(op)) }
+            for op in IOOperation.allCases { try? FileSystem.removeTree(logFolder(op)) }
         } else if SweepRunner.readManifest(manifestPath) == nil {
             // Logs without a manifest (a DeepSpeed run, or ours from before): do not mix.
-            let existing = SweepOperation.allCases.contains { op in
+            let existing = IOOperation.allCases.contains { op in
                 ((try? FileSystem.contentsOfDirectory(logFolder(op))) ?? []).contains { $0.hasSuffix(".txt") }
             }
             if existing {
@@ -87,7 +87,7 @@ extension SweepRunner {
                     + "use another --log_dir, or --force to start afresh")
             }
         }
-        for dir in [options.logDir] + [SweepOperation.read, .write].map(logFolder) {
+        for dir in [options.logDir] + [IOOperation.read, .write].map(logFolder) {
             do {
                 try FileSystem.createDirectory(dir, permissions: 0o755)
             } catch where error.code != .fileExists {

@@ -39,10 +39,10 @@ public enum SweepEvent: Sendable {
     /// One line of information (page cache method, resume, engine).
     case note(String)
     /// A configuration is about to run: index (1-based) of total, operation, log name, trial.
-    case starting(index: Int, total: Int, operation: SweepOperation, name: String, trial: Int, trials: Int)
+    case starting(index: Int, total: Int, operation: IOOperation, name: String, trial: Int, trials: Int)
     /// A configuration finished a trial with this E2E speed (GiB/s) or failed.
-    case finished(index: Int, total: Int, operation: SweepOperation, name: String, trial: Int, gibps: Double?,
-                  error: String?, etaSeconds: Double?, best: [SweepOperation: (name: String, gibps: Double)])
+    case finished(index: Int, total: Int, operation: IOOperation, name: String, trial: Int, gibps: Double?,
+                  error: String?, etaSeconds: Double?, best: [IOOperation: (name: String, gibps: Double)])
 }
 
 /// The outcome of a sweep.
@@ -130,7 +130,7 @@ public final class SweepRunner: @unchecked Sendable {
     // MARK: running
 
     private struct Job {
-        var operation: SweepOperation
+        var operation: IOOperation
         var configuration: SweepConfiguration
         var name: String
         var path: String
@@ -148,7 +148,7 @@ public final class SweepRunner: @unchecked Sendable {
         try prepareLogDir()
         var jobs: [Job] = []
         var skipped = 0
-        for op in [SweepOperation.read, .write] where op == .read ? options.read : options.write {
+        for op in [IOOperation.read, .write] where op == .read ? options.read : options.write {
             for config in space.configurations {
                 let name = space.logFileName(for: config, operation: op)
                 let path = (logFolder(op) as NSString).appendingPathComponent(name)
@@ -181,7 +181,7 @@ public final class SweepRunner: @unchecked Sendable {
         var fallbackNotes: Set<String> = []
         var removalSeconds = 0.0
         var runsDone = 0
-        var best: [SweepOperation: (name: String, gibps: Double)] = [:]
+        var best: [IOOperation: (name: String, gibps: Double)] = [:]
         let totalRuns = jobs.reduce(0) { $0 + options.trials - $1.trials.count }
         var runIndex = 0
         var aborted: String?
@@ -252,8 +252,8 @@ public final class SweepRunner: @unchecked Sendable {
         plan.loops = options.loops
         plan.warmupLoops = options.warmupLoops
         plan.buffered = options.buffered
-        plan.readSubfolder = SweepOperation.read.ioFolderName
-        plan.writeSubfolder = SweepOperation.write.ioFolderName
+        plan.readSubfolder = IOOperation.read.ioFolderName
+        plan.writeSubfolder = IOOperation.write.ioFolderName
         return try BenchRunner(plan: plan)
     }
 

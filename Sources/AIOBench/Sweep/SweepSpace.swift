@@ -130,13 +130,13 @@ public struct SweepSpace: Hashable, Sendable {
     }
 
     /// The log name of a configuration of this space, tagged so that no two configurations share one.
-    public func logName(for configuration: SweepConfiguration, operation: SweepOperation) -> SweepLogName {
+    public func logName(for configuration: SweepConfiguration, operation: IOOperation) -> SweepLogName {
         SweepLogName(operation: operation, configuration: configuration, tagTasksPerFolder: tagsTasksPerFolder,
                      tagEngine: tagsEngine)
     }
 
     /// The log file name of a configuration of this space (see `logName(for:operation:)`).
-    public func logFileName(for configuration: SweepConfiguration, operation: SweepOperation) -> String {
+    public func logFileName(for configuration: SweepConfiguration, operation: IOOperation) -> String {
         logName(for: configuration, operation: operation).fileName
     }
 

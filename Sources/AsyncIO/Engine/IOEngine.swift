@@ -20,12 +20,15 @@ public enum EngineKind: String, Sendable, CaseIterable, Equatable, Hashable {
     }
 }
 
-/// What a direction of transfer is.
-public enum IOOperation: String, Sendable, Equatable {
+/// What a direction of transfer is: the one read/write type of the package.
+public enum IOOperation: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
     /// File to memory.
     case read
     /// Memory to file.
     case write
+
+    /// Read sorts before write (as in DeepSpeed's tuple keys).
+    public static func < (lhs: IOOperation, rhs: IOOperation) -> Bool { lhs == .read && rhs == .write }
 }
 
 /// One request as handed to an engine: a contiguous range of one file and of memory.

@@ -1,10 +1,7 @@
-/// The operation a sweep measures, with the folder names DeepSpeed uses for it.
-public enum SweepOperation: String, CaseIterable, Hashable, Sendable, Codable, Comparable {
-    /// Reading a file into memory.
-    case read
-    /// Writing memory to a file.
-    case write
+import AsyncIO
 
+/// The names DeepSpeed gives each operation's folders and result lines.
+extension IOOperation {
     /// The folder of this operation's logs inside the log root: `_aio_bench_read_logs`.
     public var logFolderName: String { "_aio_bench_\(rawValue)_logs" }
 
@@ -13,9 +10,4 @@ public enum SweepOperation: String, CaseIterable, Hashable, Sendable, Codable, C
 
     /// The word DeepSpeed's result lines use: `Read` or `Write`.
     public var title: String { self == .read ? "Read" : "Write" }
-
-    /// Read sorts before write, as in DeepSpeed's tuple keys.
-    public static func < (lhs: SweepOperation, rhs: SweepOperation) -> Bool {
-        lhs == .read && rhs == .write
-    }
 }
