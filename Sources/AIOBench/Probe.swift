@@ -6,18 +6,11 @@ import Foundation
 public struct ProbeResult: Sendable, Equatable, Codable {
     /// The folder measured.
     public var folder: String
-    /// The engine that ran (never `auto`).
-    public var engine: String
     /// Bytes moved per operation.
     public var ioSize: Int
-    /// Bytes per request.
-    public var blockSize: Int
-    /// Requests in flight per worker.
-    public var queueDepth: Int
-    /// Workers the operation is split over.
-    public var ioParallel: Int
-    /// Whether `O_DIRECT` was used (false on filesystems that refuse it, such as tmpfs).
-    public var direct: Bool
+    /// The configuration that ran: its engine (never `auto` once measured; `auto` when a manifest did not
+    /// name it) and whether `O_DIRECT` was used (not on file systems that refuse it, such as tmpfs).
+    public var config: HandleConfig
     /// The measured read speed in GiB/s (median loop).
     public var readGiBps: Double
     /// The measured write speed in GiB/s (median loop).
@@ -27,16 +20,13 @@ public struct ProbeResult: Sendable, Equatable, Codable {
 
     /// Creates a result.
     public init(
-        folder: String, engine: String, ioSize: Int, blockSize: Int, queueDepth: Int, ioParallel: Int,
+        folder: String, engine: EngineKind, ioSize: Int, blockSize: Int, queueDepth: Int, intraOpParallelism: Int,
         direct: Bool, readGiBps: Double, writeGiBps: Double, notes: [String] = []
     ) {
         self.folder = folder
-        self.engine = engine
         self.ioSize = ioSize
-        self.blockSize = blockSize
-        self.queueDepth = queueDepth
-        self.ioParallel = ioParallel
-        self.direct = direct
+        self.config = HandleConfig(blockSize: blockSize, queueDepth: queueDepth, intraOpParallelism: intraOpParallelism,
+                                   engine: engine, direct: direct)
         self.readGiBps = readGiBps
         self.writeGiBps = writeGiBps
         self.notes = notes
@@ -49,8 +39,9 @@ public struct ProbeResult: Sendable, Equatable, Codable {
 
     /// How it was measured, e.g. `io_uring, block 1M, queue depth 64, io_parallel 8, 512M, O_DIRECT`.
     public var settings: String {
-        "\(engine), block \(ByteSize.compact(blockSize)), queue depth \(queueDepth), io_parallel \(ioParallel),"
-            + " \(ByteSize.compact(ioSize)), \(direct ? "O_DIRECT" : "buffered (page cache)")"
+        "\(config.engine == .auto ? "unknown" : config.engine.rawValue), block \(ByteSize.compact(config.blockSize)),"
+            + " queue depth \(config.queueDepth), io_parallel \(config.intraOpParallelism),"
+            + " \(ByteSize.compact(ioSize)), \(config.direct ? "O_DIRECT" : "buffered (page cache)")"
     }
 
     /// The lines `doctor --probe` prints: the measured speeds, the settings, and each speed against the
@@ -73,31 +64,24 @@ public enum Probe {
     public struct Settings: Sendable, Equatable {
         /// Bytes per operation; reduced to fit free space and memory (never below `minimumIOSize`).
         public var ioSize: Int
-        /// Bytes per request.
-        public var blockSize: Int
-        /// Requests in flight per worker.
-        public var queueDepth: Int
-        /// Workers one operation is split over.
-        public var ioParallel: Int
+        /// The configuration: block size, queue depth, intra-op parallelism and engine (`auto` takes the
+        /// fastest that works here: io_uring, then kernel AIO, then POSIX); batch submit with overlap.
+        public var config: HandleConfig
         /// Measured loops per operation (the median is taken).
         public var loops: Int
         /// Untimed loops first.
         public var warmupLoops: Int
-        /// The engine; `auto` takes the fastest that works here (io_uring, then kernel AIO, then POSIX).
-        public var engine: EngineKind
 
         /// The default: 512 MiB, block 1 MiB, queue depth 64, io_parallel 8, three loops after one warm-up.
         public init(
-            ioSize: Int = 512 << 20, blockSize: Int = 1 << 20, queueDepth: Int = 64, ioParallel: Int = 8,
+            ioSize: Int = 512 << 20, blockSize: Int = 1 << 20, queueDepth: Int = 64, intraOpParallelism: Int = 8,
             loops: Int = 3, warmupLoops: Int = 1, engine: EngineKind = .auto
         ) {
             self.ioSize = ioSize
-            self.blockSize = blockSize
-            self.queueDepth = queueDepth
-            self.ioParallel = ioParallel
+            self.config = HandleConfig(blockSize: blockSize, queueDepth: queueDepth,
+                                       intraOpParallelism: intraOpParallelism, engine: engine)
             self.loops = loops
             self.warmupLoops = warmupLoops
-            self.engine = engine
         }
     }
 
@@ -155,12 +139,12 @@ public enum Probe {
             notes.append("no block device behind the folder (\(device.filesystem ?? "unknown filesystem")):"
                 + " the figures measure memory, not storage")
         }
-        let (engine, skipped) = EngineProbe.resolve(settings.engine)
+        let (engine, skipped) = EngineProbe.resolve(settings.config.engine)
         for reason in skipped { notes.append("engine skipped: \(reason)") }
-        let blocks = max(1, (size + settings.blockSize - 1) / settings.blockSize)
-        let knobs = BenchKnobs(
-            blockSize: settings.blockSize, queueDepth: settings.queueDepth, singleSubmit: false, overlapEvents: true,
-            ioParallel: max(1, min(settings.ioParallel, blocks)), engine: engine)
+        var knobs = settings.config
+        let blocks = max(1, (size + knobs.blockSize - 1) / knobs.blockSize)
+        knobs.intraOpParallelism = max(1, min(knobs.intraOpParallelism, blocks))
+        knobs.engine = engine
         var plan = BenchPlan(targets: [BenchTarget(folder: folder)], ioSize: size)
         plan.loops = max(1, settings.loops)
         plan.warmupLoops = max(0, settings.warmupLoops)
@@ -169,12 +153,12 @@ public enum Probe {
         plan.writeSubfolder = subfolder
         let runner = try BenchRunner(plan: plan)
         defer { runner.cleanup() }
-        let write = try runner.run(.write, knobs: knobs, recordLatency: false)
-        let read = try runner.run(.read, knobs: knobs, recordLatency: false)
+        let write = try runner.run(.write, config: knobs, recordLatency: false)
+        let read = try runner.run(.read, config: knobs, recordLatency: false)
         notes += runner.warnings
         return ProbeResult(
-            folder: folder, engine: read.engine, ioSize: size, blockSize: knobs.blockSize,
-            queueDepth: knobs.queueDepth, ioParallel: knobs.ioParallel, direct: direct,
+            folder: folder, engine: read.config.engine, ioSize: size, blockSize: knobs.blockSize,
+            queueDepth: knobs.queueDepth, intraOpParallelism: knobs.intraOpParallelism, direct: direct,
             readGiBps: medianSpeed(read), writeGiBps: medianSpeed(write), notes: notes)
     }
 

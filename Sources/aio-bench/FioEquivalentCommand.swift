@@ -29,10 +29,10 @@ struct FioEquivalentCommand: ParsableCommand {
     static let defaultIOSize = ByteCount(bytes: 1 << 30)
 
     func run() throws {
-        let bench = knobs.make()
+        let config = knobs.make()
         let fio = try FioEquivalent(directory: folder, operation: read ? .read : .write, ioSize: ioSize.bytes,
-                                    knobs: bench)
-        for warning in fio.differences(ioSize: ioSize.bytes, knobs: bench) { warn(warning) }
+                                    config: config)
+        for warning in fio.differences(ioSize: ioSize.bytes, config: config) { warn(warning) }
         say(fio.displayCommand)
     }
 }

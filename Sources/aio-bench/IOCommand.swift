@@ -93,10 +93,10 @@ struct IOCommand: ParsableCommand {
         plan.validate = validate
         plan.buffered = buffered
         plan.keepFiles = keepFiles
-        let benchKnobs = knobs.make()
-        try plan.checkBeforeRun(knobs: benchKnobs)
+        let config = knobs.make()
+        try plan.checkBeforeRun(config: config)
         let runner = try BenchRunner(plan: plan)
-        let result = try runner.runOnce(read ? .read : .write, knobs: benchKnobs)
+        let result = try runner.runOnce(read ? .read : .write, config: config)
         if json {
             say(result.json)
             return

@@ -12,7 +12,7 @@ struct KnobOptions: ParsableArguments {
 
     @Option(name: [.customLong("queue_depth"), .customLong("queue-depth")],
             parsing: .unconditional, help: "Requests in flight per worker.")
-    var queueDepth = 32
+    var queueDepth = BenchPlan.defaultQueueDepth
 
     @Flag(name: [.customLong("single_submit"), .customLong("single-submit")], help: "One submit call per request.")
     var singleSubmit = false
@@ -26,7 +26,7 @@ struct KnobOptions: ParsableArguments {
     var ioParallel = 1
 
     @Option(name: .customLong("engine"),
-            help: .abstract("auto, io_uring, aio, posix or null.", default: EngineKind.auto),
+            help: .abstract("One of \(EngineName.accepted).", default: EngineKind.auto),
             transform: EngineKind.parser)
     var engine = EngineKind.auto
 
@@ -44,11 +44,11 @@ struct KnobOptions: ParsableArguments {
     /// ds_io's block size: 1 MiB.
     static let defaultBlockSize = ByteCount(bytes: 1 << 20)
 
-    /// The knobs these flags give.
-    func make() -> BenchKnobs {
-        BenchKnobs(
+    /// The handle configuration these flags give.
+    func make() -> HandleConfig {
+        HandleConfig(
             blockSize: blockSize.bytes, queueDepth: queueDepth,
-            singleSubmit: singleSubmit, overlapEvents: !sequentialRequests, ioParallel: ioParallel,
+            singleSubmit: singleSubmit, overlapEvents: !sequentialRequests, intraOpParallelism: ioParallel,
             engine: engine,
             engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles))
     }

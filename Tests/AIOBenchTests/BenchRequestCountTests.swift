@@ -32,20 +32,20 @@ struct BenchRequestCountTests {
         let recorder = QueueRecorder()
         var options = EngineOptions()
         options.recorder = recorder
-        let knobs = BenchKnobs(
+        let knobs = HandleConfig(
             blockSize: blockSize, queueDepth: Int.random(in: 1...16, using: &rng),
             singleSubmit: Bool.random(using: &rng), overlapEvents: Bool.random(using: &rng),
-            ioParallel: Int.random(in: 1...min(4, blocks), using: &rng), engine: .null, engineOptions: options)
+            intraOpParallelism: Int.random(in: 1...min(4, blocks), using: &rng), engine: .null, engineOptions: options)
         let operation: IOOperation = Bool.random(using: &rng) ? .read : .write
         let what = "seed \(seed): \(operation.rawValue) of \(plan.ioSize) bytes, \(direct ? "direct" : "buffered"), "
-            + "block \(blockSize), depth \(knobs.queueDepth), io_parallel \(knobs.ioParallel), "
+            + "block \(blockSize), depth \(knobs.queueDepth), io_parallel \(knobs.intraOpParallelism), "
             + "\(plan.tasksPerFolder) tasks, \(plan.loops) loops"
 
         let runner = try BenchRunner(plan: plan)
         defer { runner.cleanup() }
-        let result = try runner.run(operation, knobs: knobs, recordLatency: false)
+        let result = try runner.run(operation, config: knobs, recordLatency: false)
         let logs = recorder.logs
-        #expect(logs.count == plan.taskCount * knobs.ioParallel, "one log per worker of every task: \(what)")
+        #expect(logs.count == plan.taskCount * knobs.intraOpParallelism, "one log per worker of every task: \(what)")
         let taken = logs.reduce(0) { $0 + $1.requests.count }
         #expect(taken > 0, "\(what)")
         #expect(result.requests == taken, "reported \(result.requests), the queues took \(taken): \(what)")

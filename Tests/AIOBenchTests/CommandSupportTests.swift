@@ -17,26 +17,26 @@ struct CommandSupportTests {
     // MARK: - fio
 
     @Test func fioEquivalentOfKnobs() throws {
-        let knobs = BenchKnobs(blockSize: 7 << 10, queueDepth: 16, overlapEvents: false, ioParallel: 3,
+        let knobs = HandleConfig(blockSize: 7 << 10, queueDepth: 16, overlapEvents: false, intraOpParallelism: 3,
                                engine: .null, engineOptions: EngineOptions(sqpoll: true))
-        let fio = try FioEquivalent(directory: "/d", operation: .read, ioSize: 1000 << 20, knobs: knobs)
+        let fio = try FioEquivalent(directory: "/d", operation: .read, ioSize: 1000 << 20, config: knobs)
         #expect(fio.engine == .null)
         #expect(fio.sizePerJob == (1000 << 20) / 3)
-        #expect(fio.queueDepth == 16 && fio.blockSize == 7 << 10 && fio.ioParallel == 3)
-        let warnings = fio.differences(ioSize: 1000 << 20, knobs: knobs)
+        #expect(fio.queueDepth == 16 && fio.blockSize == 7 << 10 && fio.intraOpParallelism == 3)
+        let warnings = fio.differences(ioSize: 1000 << 20, config: knobs)
         #expect(warnings.count == 4)
         #expect(warnings[0].hasPrefix("--io_size 1048576000 is not a multiple of --io_parallel 3"))
         #expect(warnings[1].contains("is not a multiple of --block_size 7168"))
         #expect(warnings[2].contains("--sequential_requests"))
         #expect(warnings[3].hasPrefix("--sqpoll"))
-        let even = try FioEquivalent(directory: "/d", operation: .write, ioSize: 4 << 20, knobs: BenchKnobs())
-        #expect(even.differences(ioSize: 4 << 20, knobs: BenchKnobs()).isEmpty)
+        let even = try FioEquivalent(directory: "/d", operation: .write, ioSize: 4 << 20, config: HandleConfig(queueDepth: 32))
+        #expect(even.differences(ioSize: 4 << 20, config: HandleConfig(queueDepth: 32)).isEmpty)
     }
 
     @Test func fioEquivalentRefusesKnobsThatDoNotFit() {
         let message = "--io_parallel 8 must be between 1 and 4 (the number of 1M blocks in --io_size 4M)"
         #expect(throws: BenchError.usage(message)) {
-            try FioEquivalent(directory: "/d", operation: .read, ioSize: 4 << 20, knobs: BenchKnobs(ioParallel: 8))
+            try FioEquivalent(directory: "/d", operation: .read, ioSize: 4 << 20, config: HandleConfig(queueDepth: 32, intraOpParallelism: 8))
         }
     }
 
@@ -70,9 +70,9 @@ struct CommandSupportTests {
             try DirectIOPolicy.check(folders: [folder], blockSize: align + 1)
         }
         var plan = BenchPlan(targets: [BenchTarget(folder: folder)], ioSize: 4 << 20)
-        try plan.checkBeforeRun(knobs: BenchKnobs(blockSize: align + 1, engine: .null))
+        try plan.checkBeforeRun(config: HandleConfig(blockSize: align + 1, queueDepth: 32, engine: .null))
         plan.buffered = true
-        try plan.checkBeforeRun(knobs: BenchKnobs(blockSize: align + 1))
+        try plan.checkBeforeRun(config: HandleConfig(blockSize: align + 1, queueDepth: 32))
         var options = SweepOptions(nvmeDirs: ["/proc"])
         #expect(throws: BenchError.self) { try options.checkDirectIO() }
         options.buffered = true

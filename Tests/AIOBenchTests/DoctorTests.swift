@@ -40,16 +40,16 @@ struct DoctorTests {
         let dir = try SweepFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let settings = Probe.Settings(
-            ioSize: 16 << 20, blockSize: 1 << 20, queueDepth: 8, ioParallel: 4, loops: 1, warmupLoops: 0)
+            ioSize: 16 << 20, blockSize: 1 << 20, queueDepth: 8, intraOpParallelism: 4, loops: 1, warmupLoops: 0)
         let result = try Probe.measure(folder: dir, settings: settings)
         #expect(result.readGiBps > 0 && result.readGiBps.isFinite)
         #expect(result.writeGiBps > 0 && result.writeGiBps.isFinite)
-        #expect(result.engine != "auto")
-        #expect(result.ioSize == 16 << 20 && result.ioParallel == 4 && result.queueDepth == 8)
+        #expect(result.config.engine != .auto)
+        #expect(result.ioSize == 16 << 20 && result.config.intraOpParallelism == 4 && result.config.queueDepth == 8)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
         let lines = result.lines(device: nil)
         #expect(lines[0].hasPrefix("measured ceiling: read "))
-        #expect(lines[1].hasPrefix("  measured with: \(result.engine), block 1M, queue depth 8, io_parallel 4, 16M,"))
+        #expect(lines[1].hasPrefix("  measured with: \(result.config.engine.rawValue), block 1M, queue depth 8, io_parallel 4, 16M,"))
     }
 
     @Test("a probe of a missing folder is one usage error")
@@ -71,8 +71,8 @@ struct DoctorTests {
         device.blockDevice = "nvme0n1"
         device.ceilingBytesPerSecond = 4.0 * Double(1 << 30)
         let probe = ProbeResult(
-            folder: "/data", engine: "io_uring", ioSize: 512 << 20, blockSize: 1 << 20, queueDepth: 64,
-            ioParallel: 8, direct: true, readGiBps: 6.0, writeGiBps: 3.0, notes: ["size reduced"])
+            folder: "/data", engine: .uring, ioSize: 512 << 20, blockSize: 1 << 20, queueDepth: 64,
+            intraOpParallelism: 8, direct: true, readGiBps: 6.0, writeGiBps: 3.0, notes: ["size reduced"])
         let lines = probe.lines(device: device)
         #expect(lines == [
             "measured ceiling: read 6.00 GiB/s, write 3.00 GiB/s",

@@ -9,7 +9,7 @@ struct FioEquivalentTests {
     @Test func argumentsMirrorVsFio() {
         let fio = FioEquivalent(
             directory: "/mnt/nvme", operation: .read, ioSize: 1 << 30, blockSize: 1 << 20, queueDepth: 32,
-            ioParallel: 4, singleSubmit: false, engine: .libaio)
+            intraOpParallelism: 4, singleSubmit: false, engine: .libaio)
         #expect(fio.sizePerJob == 1 << 28)
         #expect(fio.arguments == [
             "--name=vsfio", "--filename=/mnt/nvme/_vsfio_data", "--ioengine=libaio", "--direct=1", "--rw=read",
@@ -19,17 +19,17 @@ struct FioEquivalentTests {
         #expect(fio.displayCommand == "fio " + fio.arguments.joined(separator: " "))
 
         var single = fio
-        single.singleSubmit = true
+        single.config.singleSubmit = true
         #expect(single.arguments == Array(fio.arguments.dropLast()))
         #expect(!single.arguments.contains { $0.hasPrefix("--iodepth_batch_submit") })
 
         let uneven = FioEquivalent(directory: "/d/", operation: .write, ioSize: 1 << 30, blockSize: 4096,
-                                   queueDepth: 1, ioParallel: 3, singleSubmit: true, engine: .psync)
+                                   queueDepth: 1, intraOpParallelism: 3, singleSubmit: true, engine: .psync)
         #expect(uneven.sizePerJob == (1 << 30) / 3)
         #expect(uneven.filePath == "/d/_vsfio_data")
 
         let colon = FioEquivalent(directory: "/mnt/a:b", operation: .read, ioSize: 1 << 20, blockSize: 4096,
-                                  queueDepth: 1, ioParallel: 1, singleSubmit: true)
+                                  queueDepth: 1, intraOpParallelism: 1, singleSubmit: true)
         #expect(colon.arguments[1] == "--filename=/mnt/a\\:b/_vsfio_data")
     }
 
@@ -43,7 +43,7 @@ struct FioEquivalentTests {
         for (operation, single) in [(IOOperation.read, false), (.write, true)] {
             let fio = FioEquivalent(
                 directory: directory, operation: operation, ioSize: 400 << 20, blockSize: 8 << 20, queueDepth: 128,
-                ioParallel: 8, singleSubmit: single, engine: engine)
+                intraOpParallelism: 8, singleSubmit: single, engine: engine)
             let back = try FioEquivalent.parse(displayCommand: fio.displayCommand)
             #expect(back == fio)
             #expect(try FioEquivalent.shellWords(fio.displayCommand) == [FioEquivalent.program] + fio.arguments)
@@ -56,7 +56,7 @@ struct FioEquivalentTests {
         let sh = "/bin/sh"
         for directory in Self.directories {
             let fio = FioEquivalent(directory: directory, operation: .read, ioSize: 1 << 30, blockSize: 1 << 20,
-                                    queueDepth: 32, ioParallel: 2, singleSubmit: false)
+                                    queueDepth: 32, intraOpParallelism: 2, singleSubmit: false)
             // The test's own constant text, printed by the shell one word per NUL.
             let process = Process()
             process.executableURL = URL(fileURLWithPath: sh)
@@ -174,7 +174,7 @@ struct FioEquivalentOutputTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fio = FioEquivalent(directory: dir, operation: .write, ioSize: 16 << 20, blockSize: 1 << 20,
-                                queueDepth: 8, ioParallel: 2, singleSubmit: false, engine: .null)
+                                queueDepth: 8, intraOpParallelism: 2, singleSubmit: false, engine: .null)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/fio")
         process.arguments = fio.arguments

@@ -111,8 +111,8 @@ struct LogParserTests {
     @Test("format then parse gives the same log", arguments: [1, 2, 3])
     func roundTrip(trialCount: Int) throws {
         let config = SweepConfiguration(blockSize: 128 << 10, blockSizeText: "128K", queueDepth: 64, singleSubmit: true,
-                                        sequentialRequests: true, ioParallel: 4, tasksPerFolder: 2, folderCount: 2,
-                                        engine: "auto")
+                                        overlapEvents: false, intraOpParallelism: 4, tasksPerFolder: 2, folderCount: 2,
+                                        engine: .auto)
         let trials = Array(Self.trials.prefix(trialCount))
         let text = LogWriter.format(operation: .write, configuration: config, engine: "io_uring", ioSize: 256 << 20,
                                     trials: trials, notes: ["huge pages: yes", "page cache dropped: no (not root)"])
@@ -224,7 +224,7 @@ struct LogParserTests {
         ])
         let record = try #require(folder.records(for: .write).last)
         #expect(record.configuration == SweepConfiguration(blockSize: 8 << 20, blockSizeText: "8M", queueDepth: 32,
-                                                           singleSubmit: true, sequentialRequests: true, ioParallel: 4))
+                                                           singleSubmit: true, overlapEvents: false, intraOpParallelism: 4))
         #expect(record.path.hasSuffix("/_aio_bench_write_logs/write_single_sequential_ftd1_d32_bs8M_p4.txt"))
         // One operation's folder given directly.
         let reads = try LogParser.parseFolder(SweepFixtures.deepSpeedLogs + "/_aio_bench_read_logs")

@@ -5,8 +5,8 @@ import Testing
 /// A configuration for generator tests: io_parallel, queue depth and block size in MiB.
 private func config(p: Int = 1, d: Int = 32, mib: Int = 1, single: Bool = false, sequential: Bool = false)
     -> SweepConfiguration {
-    SweepConfiguration(blockSize: mib << 20, queueDepth: d, singleSubmit: single, sequentialRequests: sequential,
-                       ioParallel: p)
+    SweepConfiguration(blockSize: mib << 20, queueDepth: d, singleSubmit: single, overlapEvents: !sequential,
+                       intraOpParallelism: p)
 }
 
 /// The usage message of a generator call that should fail.
@@ -80,12 +80,12 @@ struct ParamGeneratorTests {
         let reads = [config(p: 1): [10.0], config(p: 2): [4.0], config(p: 3): [1.0]]
         let writes = [config(p: 1): [1.0], config(p: 2): [4.0], config(p: 3): [5.0]]
         let result = try ParamGenerator.generate(readSamples: reads, writeSamples: writes, objective: objective)
-        #expect(result.best.configuration.ioParallel == expectedParallel)
+        #expect(result.best.configuration.intraOpParallelism == expectedParallel)
         #expect(result.objective == objective)
         #expect(result.ranked.count == 3)
         if objective == .time {
             #expect(result.best.score == 0.5)
-            #expect(result.ranked.map(\.configuration.ioParallel) == [2, 1, 3])
+            #expect(result.ranked.map(\.configuration.intraOpParallelism) == [2, 1, 3])
         }
     }
 
@@ -94,7 +94,7 @@ struct ParamGeneratorTests {
         // p8 has the higher mean (4.0) and maximum, p1 the higher median.
         let reads = [config(p: 8): [1.0, 9.0, 2.0], config(p: 1): [3.0, 3.0, 3.1]]
         let result = try ParamGenerator.generate(readSamples: reads, writeSamples: [:], objective: .read)
-        #expect(result.topScorer.configuration.ioParallel == 1)
+        #expect(result.topScorer.configuration.intraOpParallelism == 1)
         #expect(result.best == result.topScorer)
         #expect(result.best.readMedian == 3.0)
         #expect(result.best.score == 3.0)
@@ -141,7 +141,7 @@ struct ParamGeneratorTests {
         let reads = [config(p: 1): [1.0], config(p: 2): [50.0]]
         let writes = [config(p: 1): [1.0], config(p: 4): [50.0]]
         let result = try ParamGenerator.generate(readSamples: reads, writeSamples: writes, objective: .sum)
-        #expect(result.best.configuration.ioParallel == 1)
+        #expect(result.best.configuration.intraOpParallelism == 1)
         #expect(result.ranked.count == 1)
         #expect(result.notes.contains("2 configurations measured for only one of read and write were left out"))
     }
@@ -152,7 +152,7 @@ struct ParamGeneratorTests {
         let result = try ParamGenerator.generate(readSamples: [:], writeSamples: writes, objective: objective)
         #expect(result.requestedObjective == objective)
         #expect(result.objective == .write)
-        #expect(result.best.configuration.ioParallel == 2)
+        #expect(result.best.configuration.intraOpParallelism == 2)
         #expect(result.notes.first?.contains("only write results were found (a --no_read sweep?)") == true)
         #expect(result.performanceLine == "Best performance (GB/sec): read =   n/a, write =  4.00")
         let reads = try ParamGenerator.generate(readSamples: writes, writeSamples: [:], objective: objective)
@@ -208,7 +208,7 @@ struct ParamGeneratorTests {
 
     @Test("settings DeepSpeed's runtime lacks are noted")
     func runtimeNotes() throws {
-        let special = SweepConfiguration(tasksPerFolder: 2, engine: "io_uring")
+        let special = SweepConfiguration(tasksPerFolder: 2, engine: .uring)
         let result = try ParamGenerator.generate(readSamples: [special: [1]], writeSamples: [special: [1]])
         #expect(result.notes.count == 2)
         #expect(result.notes[0].contains("2 tasks per folder"))

@@ -126,10 +126,10 @@ enum Arbitrary {
         let block = blockSize(using: &rng)
         return SweepConfiguration(
             blockSize: block.bytes, blockSizeText: block.text, queueDepth: positive(using: &rng),
-            singleSubmit: Bool.random(using: &rng), sequentialRequests: Bool.random(using: &rng),
-            ioParallel: positive(using: &rng), tasksPerFolder: positive(using: &rng),
+            singleSubmit: Bool.random(using: &rng), overlapEvents: Bool.random(using: &rng),
+            intraOpParallelism: positive(using: &rng), tasksPerFolder: positive(using: &rng),
             folderCount: positive(using: &rng),
-            engine: Bool.random(using: &rng) ? nil : SweepSpace.validEngineNames.randomElement(using: &rng)!)
+            engine: EngineKind.allCases.randomElement(using: &rng)!)
     }
 
     /// The log file name of a random configuration, tagged or not.
@@ -173,7 +173,7 @@ enum Arbitrary {
         return SweepLog(
             operation: operation,
             configuration: Bool.random(using: &rng) ? configuration(using: &rng) : nil,
-            engine: Bool.random(using: &rng) ? SweepSpace.validEngineNames.randomElement(using: &rng)! : nil,
+            engine: Bool.random(using: &rng) ? EngineKind.allCases.randomElement(using: &rng)!.rawValue : nil,
             ioSize: Bool.random(using: &rng) ? positive(using: &rng) : nil,
             notes: (0..<Int.random(in: 0...4, using: &rng)).map { _ in text(&rng) },
             trialResults: (0..<Int.random(in: 0...7, using: &rng)).map { _ in trial(using: &rng) },
@@ -245,7 +245,7 @@ struct RandomSweepConfig: Sendable, CustomStringConvertible {
                     Bool.random(using: &rng) ? String(flag) : "\"\(flag ? "True" : "FALSE")\""
                 }
             case "engine":
-                values = Array(SweepSpace.validEngineNames.shuffled(using: &rng).prefix(Int.random(in: 1...3,
+                values = Array(EngineKind.allCases.map(\.rawValue).shuffled(using: &rng).prefix(Int.random(in: 1...3,
                                                                                                      using: &rng)))
                     .map { "\"\($0)\"" }
             default:

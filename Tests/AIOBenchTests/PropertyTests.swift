@@ -61,7 +61,7 @@ private enum Seeds {
                 }
             }
         }
-        texts.append(LogWriter.format(operation: .read, configuration: SweepConfiguration(engine: "io_uring"),
+        texts.append(LogWriter.format(operation: .read, configuration: SweepConfiguration(engine: .uring),
                                       engine: "io_uring", ioSize: 1 << 28,
                                       trials: [LogTrial(bytes: 1 << 28, taskLatency: 0.21, e2eLatency: 0.22),
                                                LogTrial(bytes: 1 << 28, taskLatency: 0.2, e2eLatency: 0.25)],
@@ -160,7 +160,7 @@ struct LogNameProperties {
             let key = LogKey(fileName: fileName).fields
             #expect(key.count >= 7)
             #expect(Array(key.prefix(7).suffix(3)) == [.int(configuration.queueDepth), .int(configuration.blockSize),
-                                                        .int(configuration.ioParallel)])
+                                                        .int(configuration.intraOpParallelism)])
         }
     }
 

@@ -14,7 +14,7 @@ enum ReportBuilderSamples {
     ) throws -> String {
         let dir = try SweepFixtures.temporaryFolder()
         for i in 0..<count {
-            let configuration = SweepConfiguration(queueDepth: 32, ioParallel: i + 1)
+            let configuration = SweepConfiguration(queueDepth: 32, intraOpParallelism: i + 1)
             for (operation, base) in [(IOOperation.read, read), (.write, write)] {
                 if onlyRead, operation == .write { continue }
                 let speed = base + Double(i)
@@ -78,10 +78,10 @@ struct ReportBuilderTests {
 
     @Test("failed configurations are kept with their error; logs without a result say why")
     func failedKept() throws {
-        let broken = SweepConfiguration(blockSize: 8 << 20, queueDepth: 128, ioParallel: 8)
+        let broken = SweepConfiguration(blockSize: 8 << 20, queueDepth: 128, intraOpParallelism: 8)
         let errorLog = LogWriter.format(
             operation: .read, configuration: broken, trials: [], error: "io_uring_enter: EIO on /data/x")
-        let unfinished = SweepConfiguration(blockSize: 8 << 20, queueDepth: 128, ioParallel: 4)
+        let unfinished = SweepConfiguration(blockSize: 8 << 20, queueDepth: 128, intraOpParallelism: 4)
         let dir = try ReportBuilderSamples.ownLogs(extra: [
             (.read, broken, errorLog), (.write, unfinished, "aio-bench log format 1\noperation: write\n"),
         ])
@@ -124,7 +124,7 @@ struct ReportBuilderTests {
     @Test("no recommendation: the page says why in place of the generic sentence")
     func noRecommendation() throws {
         // Read and write measured on different configurations: the time objective has nothing to compare.
-        let writeOnly = SweepConfiguration(blockSize: 8 << 20, queueDepth: 128, ioParallel: 2)
+        let writeOnly = SweepConfiguration(blockSize: 8 << 20, queueDepth: 128, intraOpParallelism: 2)
         let trial = LogTrial(bytes: 1 << 30, taskLatency: 0.5, e2eLatency: 0.5)
         let dir = try ReportBuilderSamples.ownLogs(count: 2, onlyRead: true, extra: [
             (.write, writeOnly, LogWriter.format(operation: .write, configuration: writeOnly, trials: [trial])),
@@ -156,8 +156,8 @@ struct ReportBuilderTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let folder = try LogParser.parseFolder(dir)
         let probe = ProbeResult(
-            folder: "/data", engine: "io_uring", ioSize: 512 << 20, blockSize: 1 << 20, queueDepth: 64,
-            ioParallel: 8, direct: true, readGiBps: 8.0, writeGiBps: 7.0)
+            folder: "/data", engine: .uring, ioSize: 512 << 20, blockSize: 1 << 20, queueDepth: 64,
+            intraOpParallelism: 8, direct: true, readGiBps: 8.0, writeGiBps: 7.0)
         // Best read 4.0, best write 3.5; ceiling 3.0 GiB/s: the best read is above it.
         let report = ReportBuilder.build(
             folder: folder, machine: [], device: ReportBuilderSamples.device(ceilingGiBps: 3.0),
@@ -197,7 +197,7 @@ struct ReportBuilderTests {
         #expect(folder == "/mnt/nvme0")
         #expect(how == "/mnt/nvme0 (first folder in manifest.json)")
         let probe = try #require(ReportBuilder.manifestProbe(logDir: dir))
-        #expect(probe.readGiBps == 6.5 && probe.writeGiBps == 3.0 && probe.queueDepth == 64)
+        #expect(probe.readGiBps == 6.5 && probe.writeGiBps == 3.0 && probe.config.queueDepth == 64)
         #expect(probe.settings == "io_uring, block 1M, queue depth 64, io_parallel 8, 512M, O_DIRECT")
         try SweepFixtures.write(#"{"probe": {"read_gibps": "fast"}}"#, dir, "manifest.json")
         #expect(ReportBuilder.manifestProbe(logDir: dir) == nil)
@@ -227,8 +227,8 @@ struct ReportBuilderTests {
         let folder = try LogParser.parseFolder(dir)
         let result = try ParamGenerator.generate(folder, objective: .time)
         let probe = ProbeResult(
-            folder: "/data", engine: "io_uring", ioSize: 1 << 30, blockSize: 1 << 20, queueDepth: 64,
-            ioParallel: 8, direct: true, readGiBps: 14.0, writeGiBps: 13.0)
+            folder: "/data", engine: .uring, ioSize: 1 << 30, blockSize: 1 << 20, queueDepth: 64,
+            intraOpParallelism: 8, direct: true, readGiBps: 14.0, writeGiBps: 13.0)
         let lines = ReportBuilder.tuneSummary(
             folder: folder, result: result, device: ReportBuilderSamples.device(ceilingGiBps: 28.0), probe: probe,
             reportPath: "/data/aio-report.html")
@@ -247,7 +247,7 @@ struct ReportBuilderTests {
 
     @Test("tune summary: figures above the theoretical ceiling are flagged; failures and no choice are said")
     func tuneSummarySuspect() throws {
-        let broken = SweepConfiguration(blockSize: 8 << 20, ioParallel: 1)
+        let broken = SweepConfiguration(blockSize: 8 << 20, intraOpParallelism: 1)
         let dir = try ReportBuilderSamples.ownLogs(read: 1.0, write: 0.5, count: 3, extra: [
             (.write, broken, LogWriter.format(operation: .write, configuration: broken, trials: [], error: "ENOSPC")),
         ])

@@ -33,7 +33,7 @@ enum ReportSamples {
                                 }
                                 rows.append(ReportRow(
                                     operation: operation, blockSize: blockSize, queueDepth: queueDepth,
-                                    singleSubmit: single, overlapEvents: overlap, ioParallel: parallel,
+                                    singleSubmit: single, overlapEvents: overlap, intraOpParallelism: parallel,
                                     trials: [median + 0.04, median, median - 0.03]))
                             }
                         }
@@ -51,7 +51,7 @@ enum ReportSamples {
             for (i, (queueDepth, parallel)) in [(8, 1), (8, 2), (32, 1), (32, 2)].enumerated() {
                 rows.append(ReportRow(
                     operation: operation, blockSize: 1 << 20, queueDepth: queueDepth, singleSubmit: false,
-                    overlapEvents: true, ioParallel: parallel,
+                    overlapEvents: true, intraOpParallelism: parallel,
                     trials: [Double(i + 1) * (operation == .read ? 1.1 : 0.7)]))
             }
         }
@@ -106,7 +106,7 @@ struct ReportModelTests {
     @Test func medianMinimumMaximum() {
         func row(_ trials: [Double]) -> ReportRow {
             ReportRow(operation: .read, blockSize: 1 << 20, queueDepth: 8, singleSubmit: false, overlapEvents: true,
-                      ioParallel: 1, trials: trials)
+                      intraOpParallelism: 1, trials: trials)
         }
         #expect(row([3, 1, 2]).median == 2)
         #expect(row([4, 1, 3, 2]).median == 2)  // the lower middle trial (Median)
@@ -120,7 +120,7 @@ struct ReportModelTests {
 
     @Test func duplicatesMergeTheirTrials() {
         let a = ReportRow(operation: .write, blockSize: 1 << 20, queueDepth: 8, singleSubmit: true,
-                          overlapEvents: false, ioParallel: 2, trials: [1, 2])
+                          overlapEvents: false, intraOpParallelism: 2, trials: [1, 2])
         var b = a
         b.trials = [3]
         let input = ReportInput(title: "t", rows: [a, b])

@@ -20,14 +20,14 @@ extension BenchTarget {
 }
 
 extension BenchRunner {
-    /// Runs `operation` once with `knobs` (the whole plan: warm-up and measured loops), then removes
+    /// Runs `operation` once with `config` (the whole plan: warm-up and measured loops), then removes
     /// the data files unless the plan keeps them. A failed run removes them even then.
     ///
     /// - Throws: the run's error, after removing its files.
-    public func runOnce(_ operation: IOOperation, knobs: BenchKnobs) throws(BenchError) -> BenchResult {
+    public func runOnce(_ operation: IOOperation, config: HandleConfig) throws(BenchError) -> BenchResult {
         let result: BenchResult
         do {
-            result = try run(operation, knobs: knobs)
+            result = try run(operation, config: config)
         } catch {
             cleanup()  // a failed run leaves nothing behind, even with keepFiles
             throw error

@@ -100,53 +100,30 @@ public struct BenchPlan: Sendable, Equatable {
     }
 }
 
-/// The engine knobs of one configuration.
-public struct BenchKnobs: Sendable, Equatable {
-    /// Bytes per request.
-    public var blockSize: Int = 1 << 20
-    /// Requests in flight per worker (ds_io's default 32).
-    public var queueDepth: Int = 32
-    /// One submit call per request.
-    public var singleSubmit = false
-    /// Keep the queue topped up (the negation of `--sequential_requests`).
-    public var overlapEvents = true
-    /// Workers per operation (`--io_parallel`).
-    public var ioParallel: Int = 1
-    /// The engine.
-    public var engine: EngineKind = .auto
-    /// io_uring options.
-    public var engineOptions = EngineOptions()
+extension BenchPlan {
+    /// ds_io's default queue depth (`--queue_depth`), which the benchmark and sweeps use when none is
+    /// given; DeepSpeed's runtime default (`HandleConfig()`) is 8.
+    public static let defaultQueueDepth = 32
 
-    /// Creates knobs with ds_io's defaults.
-    public init(blockSize: Int = 1 << 20, queueDepth: Int = 32, singleSubmit: Bool = false,
-                overlapEvents: Bool = true, ioParallel: Int = 1, engine: EngineKind = .auto,
-                engineOptions: EngineOptions = EngineOptions()) {
-        self.blockSize = blockSize
-        self.queueDepth = queueDepth
-        self.singleSubmit = singleSubmit
-        self.overlapEvents = overlapEvents
-        self.ioParallel = ioParallel
-        self.engine = engine
-        self.engineOptions = engineOptions
-    }
-
-    /// The handle configuration these knobs make.
-    public func handleConfig(direct: Bool) -> HandleConfig {
-        HandleConfig(blockSize: blockSize, queueDepth: queueDepth, singleSubmit: singleSubmit,
-                     overlapEvents: overlapEvents, intraOpParallelism: ioParallel, engine: engine,
-                     direct: direct, engineOptions: engineOptions)
-    }
-
-    /// Checks the knobs against the plan; one usage line naming the value and what is allowed.
-    public func validated(for plan: BenchPlan) throws(BenchError) {
+    /// Checks a configuration against the plan, naming the flags: one usage line naming the value and
+    /// what is allowed (parallelism at most the number of blocks in `--io_size`), then the
+    /// configuration's own `validate()`.
+    public func validate(_ config: HandleConfig) throws(BenchError) {
+        let blockSize = config.blockSize
         guard blockSize > 0 else { throw .usage("--block_size must be greater than 0") }
-        guard queueDepth >= 1, queueDepth <= HandleConfig.maxQueueDepth else {
-            throw .usage("--queue_depth \(queueDepth) must be between 1 and \(HandleConfig.maxQueueDepth)")
+        guard config.queueDepth >= 1, config.queueDepth <= HandleConfig.maxQueueDepth else {
+            throw .usage("--queue_depth \(config.queueDepth) must be between 1 and \(HandleConfig.maxQueueDepth)")
         }
-        let blocks = (plan.ioSize + blockSize - 1) / blockSize
-        guard ioParallel >= 1, ioParallel <= min(blocks, HandleConfig.maxParallelism) else {
-            throw .usage("--io_parallel \(ioParallel) must be between 1 and \(min(blocks, HandleConfig.maxParallelism)) "
-                + "(the number of \(ByteSize.compact(blockSize)) blocks in --io_size \(ByteSize.compact(plan.ioSize)))")
+        let blocks = (ioSize + blockSize - 1) / blockSize
+        let parallel = config.intraOpParallelism
+        guard parallel >= 1, parallel <= min(blocks, HandleConfig.maxParallelism) else {
+            throw .usage("--io_parallel \(parallel) must be between 1 and \(min(blocks, HandleConfig.maxParallelism)) "
+                + "(the number of \(ByteSize.compact(blockSize)) blocks in --io_size \(ByteSize.compact(ioSize)))")
+        }
+        do {
+            try config.validate()
+        } catch {
+            throw BenchError(error)
         }
     }
 }

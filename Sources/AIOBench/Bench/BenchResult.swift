@@ -1,33 +1,23 @@
+import AsyncIO
 import Foundation
 
 /// Everything one benchmark run measured, in a form that can be printed, logged and encoded.
 public struct BenchResult: Sendable, Codable, Equatable {
-    /// `read` or `write`.
-    public var operation: String
+    /// Read or write.
+    public var operation: IOOperation
     /// Bytes per task per loop.
     public var ioSize: Int
     /// Number of tasks.
     public var tasks: Int
     /// Measured loops.
     public var loops: Int
-    /// Bytes per request.
-    public var blockSize: Int
-    /// Requests in flight per worker.
-    public var queueDepth: Int
-    /// One submit call per request.
-    public var singleSubmit: Bool
-    /// Queue topped up as requests complete.
-    public var overlapEvents: Bool
-    /// Workers per task.
-    public var ioParallel: Int
-    /// Engine used (never auto).
-    public var engine: String
+    /// The configuration that ran: the knobs, the engine used (never `auto`) and whether
+    /// `O_DIRECT` was used.
+    public var config: HandleConfig
     /// The path the engine took (registered buffers, fallbacks, ...).
     public var enginePath: String
     /// Why better engines were skipped.
     public var engineFallbacks: [String]
-    /// Whether O_DIRECT was used.
-    public var direct: Bool
     /// Whether every task buffer was page-locked.
     public var pageLocked: Bool
     /// Bytes of the task buffers the kernel backs with huge pages, and their total size.
@@ -68,7 +58,7 @@ public struct BenchResult: Sendable, Codable, Equatable {
 
     /// DeepSpeed's four result lines, exactly as `ds_io` prints them.
     public var deepSpeedLines: [String] {
-        let op = operation == "read" ? "Read" : "Write"
+        let op = operation.title
         return [
             "Task \(op) Latency = \(PythonRepr.float(taskLatency)) sec",
             "Task \(op) Speed = \(PythonRepr.float(taskSpeed)) GB/sec",
@@ -84,9 +74,10 @@ public struct BenchResult: Sendable, Codable, Equatable {
         var lines: [String] = []
         lines.append("\(operation): \(ByteSize.human(ioSize)) × \(tasks) task\(tasks == 1 ? "" : "s") × \(loops) loop\(loops == 1 ? "" : "s")"
             + " on \(folders.joined(separator: ", "))")
-        lines.append("config: block \(ByteSize.compact(blockSize)), queue depth \(queueDepth), "
-            + "\(singleSubmit ? "single" : "batch") submit, \(overlapEvents ? "overlap" : "sequential"), io_parallel \(ioParallel)")
-        lines.append("engine: \(enginePath)\(direct ? ", O_DIRECT" : ", buffered (page cache)")")
+        lines.append("config: block \(ByteSize.compact(config.blockSize)), queue depth \(config.queueDepth), "
+            + "\(config.singleSubmit ? "single" : "batch") submit, \(config.overlapEvents ? "overlap" : "sequential"), "
+            + "io_parallel \(config.intraOpParallelism)")
+        lines.append("engine: \(enginePath)\(config.direct ? ", O_DIRECT" : ", buffered (page cache)")")
         for f in engineFallbacks { lines.append("  skipped \(f)") }
         let huge = hugePageBytes > 0
             ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"

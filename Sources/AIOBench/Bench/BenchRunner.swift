@@ -160,11 +160,11 @@ public final class BenchRunner: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - operation: read or write.
-    ///   - knobs: the engine knobs.
+    ///   - config: the handle configuration (its `direct` is set from the plan).
     ///   - recordLatency: keep per-request latency percentiles (costs a clock read per request).
-    public func run(_ operation: IOOperation, knobs: BenchKnobs, recordLatency: Bool = true)
+    public func run(_ operation: IOOperation, config: HandleConfig, recordLatency: Bool = true)
         throws(BenchError) -> BenchResult {
-        try knobs.validated(for: plan)
+        try plan.validate(config)
         try prepareFolders()
         try allocate()
         let direct = !plan.buffered
@@ -172,13 +172,13 @@ public final class BenchRunner: @unchecked Sendable {
         let handles: [AIOHandle]
         do {
             handles = try (0..<plan.taskCount).map { _ throws(AsyncIOError) in
-                try AIOHandle(knobs.handleConfig(direct: direct))
+                try AIOHandle(config.with(direct: direct))
             }
         } catch {
             throw BenchError(error)
         }
         let tasks = plan.taskCount
-        let histograms = HistogramSet(tasks: tasks, workers: knobs.ioParallel)
+        let histograms = HistogramSet(tasks: tasks, workers: config.intraOpParallelism)
         var taskSeconds = Array(repeating: [Double](), count: tasks)
         var e2eSeconds = Array(repeating: 0.0, count: tasks)
         var taskSum = Array(repeating: 0.0, count: tasks)
@@ -237,11 +237,9 @@ public final class BenchRunner: @unchecked Sendable {
         }
         let measuredLoops = plan.loops + (plan.includeWarmupTime ? plan.warmupLoops : 0)
         return BenchResult(
-            operation: operation.rawValue, ioSize: plan.ioSize, tasks: tasks, loops: measuredLoops,
-            blockSize: knobs.blockSize, queueDepth: knobs.queueDepth, singleSubmit: knobs.singleSubmit,
-            overlapEvents: knobs.overlapEvents, ioParallel: knobs.ioParallel,
-            engine: handles[0].engine.rawValue, enginePath: handles[0].enginePath,
-            engineFallbacks: handles[0].engineFallbacks, direct: direct,
+            operation: operation, ioSize: plan.ioSize, tasks: tasks, loops: measuredLoops,
+            config: handles[0].config, enginePath: handles[0].enginePath,
+            engineFallbacks: handles[0].engineFallbacks,
             pageLocked: buffers.allSatisfy(\.isLocked),
             hugePageBytes: hugePageBytes,
             bufferBytes: buffers.reduce(0) { $0 + $1.count },

@@ -22,15 +22,15 @@ public enum DirectIOPolicy {
 }
 
 extension BenchPlan {
-    /// Checks the plan, then `knobs` against it, then direct I/O on every target folder (unless the
+    /// Checks the plan, then `config` against it, then direct I/O on every target folder (unless the
     /// plan is buffered or the engine is `null`, which does no I/O).
     ///
     /// - Throws: `BenchError.usage`, one line naming the value and what is allowed.
-    public func checkBeforeRun(knobs: BenchKnobs) throws(BenchError) {
+    public func checkBeforeRun(config: HandleConfig) throws(BenchError) {
         try validated()
-        try knobs.validated(for: self)
-        guard !buffered, knobs.engine != .null else { return }
-        try DirectIOPolicy.check(folders: targets.map(\.folder), blockSize: knobs.blockSize)
+        try validate(config)
+        guard !buffered, config.engine != .null else { return }
+        try DirectIOPolicy.check(folders: targets.map(\.folder), blockSize: config.blockSize)
     }
 }
 

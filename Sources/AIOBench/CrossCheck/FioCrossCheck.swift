@@ -58,17 +58,15 @@ public struct FioCrossCheck: Sendable {
         guard let executable else { return nil }
         self.executable = executable
         let config = result.best.configuration
-        let engine = FioEquivalent.Engine(
-            resolving: (try? config.engine.map { try EngineName.parse($0) })
-                ?? options.engine)
+        let engine = FioEquivalent.Engine(resolving: config.engine ?? options.engine)
         var jobs: [Job] = []
         let medians = [(IOOperation.read, result.best.readMedian), (.write, result.best.writeMedian)]
         for (operation, ours) in medians {
             guard let ours, operation == .read ? options.read : options.write else { continue }
             var fio = FioEquivalent(
                 directory: options.nvmeDirs[0], operation: operation,
-                ioSize: options.ioSize / config.ioParallel * config.ioParallel, blockSize: config.blockSize,
-                queueDepth: config.queueDepth, ioParallel: config.ioParallel, singleSubmit: config.singleSubmit,
+                ioSize: options.ioSize / config.intraOpParallelism * config.intraOpParallelism, blockSize: config.blockSize,
+                queueDepth: config.queueDepth, intraOpParallelism: config.intraOpParallelism, singleSubmit: config.singleSubmit,
                 engine: engine)
             fio.fileName = Self.dataFileName
             jobs.append(Job(fio: fio, aioBenchGiBps: ours))

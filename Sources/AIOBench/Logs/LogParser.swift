@@ -200,8 +200,15 @@ public enum LogParser {
               let tasks = values["tasks_per_folder"].flatMap({ Int($0) }), tasks > 0,
               let folders = values["folders"].flatMap({ Int($0) }), folders > 0
         else { return nil }
+        let engine: EngineKind
+        if let name = values["engine"] {
+            guard let kind = try? EngineName.parse(name) else { return nil }
+            engine = kind
+        } else {
+            engine = .auto
+        }
         return SweepConfiguration(blockSize: blockSize, blockSizeText: blockText, queueDepth: depth,
-                                  singleSubmit: single, sequentialRequests: sequential, ioParallel: parallel,
-                                  tasksPerFolder: tasks, folderCount: folders, engine: values["engine"])
+                                  singleSubmit: single, overlapEvents: !sequential, intraOpParallelism: parallel,
+                                  tasksPerFolder: tasks, folderCount: folders, engine: engine)
     }
 }

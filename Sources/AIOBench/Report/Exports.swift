@@ -24,7 +24,7 @@ public enum ReportExport {
         for row in rows {
             let fields = [
                 row.operation.rawValue, String(row.blockSize), String(row.queueDepth), String(row.singleSubmit),
-                String(row.overlapEvents), String(row.ioParallel),
+                String(row.overlapEvents), String(row.intraOpParallelism),
                 row.trials.map { String($0) }.joined(separator: ";"),
                 row.median.map { String($0) } ?? "", row.minimum.map { String($0) } ?? "",
                 row.maximum.map { String($0) } ?? "", row.error ?? "",
@@ -95,7 +95,7 @@ public enum ReportExport {
         return ReportRow(
             operation: operation, blockSize: try integer("block_size"), queueDepth: try integer("queue_depth"),
             singleSubmit: try boolean("single_submit"), overlapEvents: try boolean("overlap_events"),
-            ioParallel: try integer("io_parallel"), trials: trials, error: error)
+            intraOpParallelism: try integer("io_parallel"), trials: trials, error: error)
     }
 
     /// One field, quoted when it holds a comma, a quote, CR or LF.
@@ -188,7 +188,7 @@ public enum ReportExport {
             queue_depth = row.queueDepth
             single_submit = row.singleSubmit
             overlap_events = row.overlapEvents
-            io_parallel = row.ioParallel
+            io_parallel = row.intraOpParallelism
             trials_gibps = row.trials
             median_gibps = row.median
             min_gibps = row.minimum
@@ -250,7 +250,7 @@ public enum ReportExport {
             rows.append(ReportRow(
                 operation: operation, blockSize: record.block_size, queueDepth: record.queue_depth,
                 singleSubmit: record.single_submit, overlapEvents: record.overlap_events,
-                ioParallel: record.io_parallel, trials: record.trials_gibps, error: record.error))
+                intraOpParallelism: record.io_parallel, trials: record.trials_gibps, error: record.error))
         }
         return rows
     }

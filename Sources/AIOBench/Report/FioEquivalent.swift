@@ -35,21 +35,26 @@ public struct FioEquivalent: Sendable, Equatable {
     public var engine: Engine
     /// Read or write (`--rw`).
     public var operation: IOOperation
-    /// Bytes per request (`--bs`).
-    public var blockSize: Int
-    /// Requests in flight per job (`--iodepth`).
-    public var queueDepth: Int
-    /// The number of jobs (`--numjobs`), aio-bench's `io_parallel`.
-    public var ioParallel: Int
+    /// The aio-bench configuration this run mirrors: block size (`--bs`), queue depth (`--iodepth`),
+    /// intra-op parallelism (`--numjobs`), single submit (else `--iodepth_batch_submit=<queue depth>`).
+    /// Its engine is not used: `engine` names fio's.
+    public var config: HandleConfig
     /// Bytes each job moves (`--size`), also the distance between the jobs' slices (`--offset_increment`).
     public var sizePerJob: Int
-    /// One submit call per request; otherwise `--iodepth_batch_submit=<queue depth>`.
-    public var singleSubmit: Bool
+
+    /// Bytes per request (`--bs`).
+    public var blockSize: Int { config.blockSize }
+    /// Requests in flight per job (`--iodepth`).
+    public var queueDepth: Int { config.queueDepth }
+    /// The number of jobs (`--numjobs`).
+    public var intraOpParallelism: Int { config.intraOpParallelism }
+    /// One submit call per request.
+    public var singleSubmit: Bool { config.singleSubmit }
 
     /// Creates the fio equivalent of a configuration that moves `sizePerJob` bytes per job.
     public init(
         directory: String, operation: IOOperation, sizePerJob: Int, blockSize: Int, queueDepth: Int,
-        ioParallel: Int, singleSubmit: Bool, engine: Engine = .ioUring, name: String = "vsfio",
+        intraOpParallelism: Int, singleSubmit: Bool, engine: Engine = .ioUring, name: String = "vsfio",
         fileName: String = "_vsfio_data"
     ) {
         self.name = name
@@ -57,22 +62,20 @@ public struct FioEquivalent: Sendable, Equatable {
         self.fileName = fileName
         self.engine = engine
         self.operation = operation
-        self.blockSize = blockSize
-        self.queueDepth = queueDepth
-        self.ioParallel = ioParallel
+        self.config = HandleConfig(blockSize: blockSize, queueDepth: queueDepth, singleSubmit: singleSubmit,
+                                   intraOpParallelism: intraOpParallelism)
         self.sizePerJob = sizePerJob
-        self.singleSubmit = singleSubmit
     }
 
     /// Creates the fio equivalent of a configuration that moves `ioSize` bytes in all, split evenly over
-    /// `ioParallel` jobs (whole division, as vs-fio.sh does).
+    /// `intraOpParallelism` jobs (whole division, as vs-fio.sh does).
     public init(
         directory: String, operation: IOOperation, ioSize: Int, blockSize: Int, queueDepth: Int,
-        ioParallel: Int, singleSubmit: Bool, engine: Engine = .ioUring
+        intraOpParallelism: Int, singleSubmit: Bool, engine: Engine = .ioUring
     ) {
         self.init(
-            directory: directory, operation: operation, sizePerJob: ioSize / max(ioParallel, 1),
-            blockSize: blockSize, queueDepth: queueDepth, ioParallel: ioParallel, singleSubmit: singleSubmit,
+            directory: directory, operation: operation, sizePerJob: ioSize / max(intraOpParallelism, 1),
+            blockSize: blockSize, queueDepth: queueDepth, intraOpParallelism: intraOpParallelism, singleSubmit: singleSubmit,
             engine: engine)
     }
 
@@ -87,7 +90,7 @@ public struct FioEquivalent: Sendable, Equatable {
             "--name=\(name)", "--filename=\(filePath.replacingOccurrences(of: ":", with: "\\:"))",
             "--ioengine=\(engine.rawValue)", "--direct=1",
             "--rw=\(operation.rawValue)", "--bs=\(blockSize)", "--iodepth=\(queueDepth)",
-            "--numjobs=\(ioParallel)", "--size=\(sizePerJob)", "--offset_increment=\(sizePerJob)",
+            "--numjobs=\(intraOpParallelism)", "--size=\(sizePerJob)", "--offset_increment=\(sizePerJob)",
             "--group_reporting", "--output-format=json",
         ]
         if !singleSubmit { args.append("--iodepth_batch_submit=\(queueDepth)") }
@@ -172,7 +175,7 @@ public struct FioEquivalent: Sendable, Equatable {
         let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
         return FioEquivalent(
             directory: directory, operation: operation, sizePerJob: sizePerJob, blockSize: try size("--bs"),
-            queueDepth: queueDepth, ioParallel: try count("--numjobs"), singleSubmit: singleSubmit,
+            queueDepth: queueDepth, intraOpParallelism: try count("--numjobs"), singleSubmit: singleSubmit,
             engine: engine, name: try value("--name"), fileName: fileName)
     }
 

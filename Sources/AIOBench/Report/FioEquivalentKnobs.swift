@@ -14,27 +14,27 @@ extension FioEquivalent.Engine {
 }
 
 extension FioEquivalent {
-    /// The fio run that does the same I/O as `aio-bench io` with `knobs` on `ioSize` bytes in
-    /// `directory`: the engine resolved on this machine, `ioParallel` jobs of `ioSize / ioParallel` bytes.
+    /// The fio run that does the same I/O as `aio-bench io` with `config` on `ioSize` bytes in
+    /// `directory`: the engine resolved on this machine, `intraOpParallelism` jobs of `ioSize / intraOpParallelism` bytes.
     ///
     /// - Throws: `BenchError.usage` when the knobs do not fit `ioSize` (as `io` would refuse them).
-    public init(directory: String, operation: IOOperation, ioSize: Int, knobs: BenchKnobs)
+    public init(directory: String, operation: IOOperation, ioSize: Int, config: HandleConfig)
         throws(BenchError)
     {
-        try knobs.validated(for: BenchPlan(targets: [BenchTarget(folder: directory)], ioSize: ioSize))
+        try BenchPlan(targets: [BenchTarget(folder: directory)], ioSize: ioSize).validate(config)
         self.init(
-            directory: directory, operation: operation, ioSize: ioSize, blockSize: knobs.blockSize,
-            queueDepth: knobs.queueDepth, ioParallel: knobs.ioParallel, singleSubmit: knobs.singleSubmit,
-            engine: Engine(resolving: knobs.engine))
+            directory: directory, operation: operation, ioSize: ioSize, blockSize: config.blockSize,
+            queueDepth: config.queueDepth, intraOpParallelism: config.intraOpParallelism,
+            singleSubmit: config.singleSubmit, engine: Engine(resolving: config.engine))
     }
 
-    /// Where this fio run differs from `aio-bench io` with `knobs` on `ioSize` bytes, one warning each:
+    /// Where this fio run differs from `aio-bench io` with `config` on `ioSize` bytes, one warning each:
     /// bytes lost to whole division, slices that are not block-aligned, no sequential mode, SQPOLL.
-    public func differences(ioSize: Int, knobs: BenchKnobs) -> [String] {
+    public func differences(ioSize: Int, config knobs: HandleConfig) -> [String] {
         var warnings: [String] = []
-        if ioSize % knobs.ioParallel != 0 {
-            warnings.append("--io_size \(ioSize) is not a multiple of --io_parallel \(knobs.ioParallel): each fio job"
-                + " moves \(sizePerJob) bytes, \(ioSize - sizePerJob * knobs.ioParallel) fewer in all")
+        if ioSize % knobs.intraOpParallelism != 0 {
+            warnings.append("--io_size \(ioSize) is not a multiple of --io_parallel \(knobs.intraOpParallelism): each fio job"
+                + " moves \(sizePerJob) bytes, \(ioSize - sizePerJob * knobs.intraOpParallelism) fewer in all")
         }
         if sizePerJob % knobs.blockSize != 0 {
             warnings.append("each fio job's slice (\(sizePerJob) bytes) is not a multiple of --block_size"

@@ -13,7 +13,7 @@ extension HTMLReport {
         let scale = ColorScale(low: range.min() ?? 0, high: range.max() ?? 0)
         let best = ranking.first?.configuration
         let columns = Array(Set(rows.map { Column(blockSize: $0.blockSize, queueDepth: $0.queueDepth) })).sorted()
-        let parallels = Array(Set(rows.map(\.ioParallel))).sorted()
+        let parallels = Array(Set(rows.map(\.intraOpParallelism))).sorted()
         let title = operation == .read ? "Read" : "Write"
 
         var html = "<section class=\"op\" id=\"\(operation.rawValue)\">\n<h2>\(title)</h2>\n"
@@ -46,7 +46,7 @@ extension HTMLReport {
         var byPlace: [Place: ReportRow] = [:]
         for row in rows {
             byPlace[Place(column: Column(blockSize: row.blockSize, queueDepth: row.queueDepth),
-                          ioParallel: row.ioParallel)] = row
+                          intraOpParallelism: row.intraOpParallelism)] = row
         }
         var html = "<figure class=\"heatmap\">\n<figcaption>\(mode.caption)</figcaption>\n<table class=\"map\">\n"
         // Two header rows: block sizes spanning their queue depths, then the queue depths.
@@ -69,7 +69,7 @@ extension HTMLReport {
         for parallel in parallels {
             html += "<tr><th class=\"par\">\(parallel)</th>"
             for column in columns {
-                if let row = byPlace[Place(column: column, ioParallel: parallel)] {
+                if let row = byPlace[Place(column: column, intraOpParallelism: parallel)] {
                     html += cell(row, scale: scale, isBest: row.configuration == best, input: input)
                 } else {
                     html += "<td class=\"none\" title=\"not measured\">&ndash;</td>"
@@ -150,7 +150,7 @@ extension HTMLReport {
             let over = input.isAboveCeiling(row)
             html += "<tr\(over ? " class=\"over\"" : "")><td>\(rank + 1)</td>"
             html += "<td>\(ByteSize.compact(row.blockSize))</td><td>\(row.queueDepth)</td>"
-            html += "<td>\(row.singleSubmit)</td><td>\(row.overlapEvents)</td><td>\(row.ioParallel)</td>"
+            html += "<td>\(row.singleSubmit)</td><td>\(row.overlapEvents)</td><td>\(row.intraOpParallelism)</td>"
             html += "<td class=\"num\">\(over ? "&#9888; " : "")\(format(median))</td>"
             html += "<td class=\"num\">\(format(low))&ndash;\(format(high))</td>"
             html += "<td class=\"num\">\(row.trials.count)</td>"
@@ -171,7 +171,7 @@ extension HTMLReport {
     /// A cell position in a heatmap.
     private struct Place: Hashable {
         var column: Column
-        var ioParallel: Int
+        var intraOpParallelism: Int
     }
 
     /// A submit mode and overlap mode pair: one heatmap.

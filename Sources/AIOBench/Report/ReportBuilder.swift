@@ -130,7 +130,7 @@ public enum ReportBuilder {
             return ReportRow(
                 operation: record.operation == .read ? .read : .write, blockSize: configuration.blockSize,
                 queueDepth: configuration.queueDepth, singleSubmit: configuration.singleSubmit,
-                overlapEvents: configuration.overlapEvents, ioParallel: configuration.ioParallel, trials: samples,
+                overlapEvents: configuration.overlapEvents, intraOpParallelism: configuration.intraOpParallelism, trials: samples,
                 error: error)
         }
     }
@@ -262,9 +262,10 @@ public enum ReportBuilder {
         else { return nil }
         func int(_ key: String) -> Int { (probe[key] as? NSNumber)?.intValue ?? 0 }
         return ProbeResult(
-            folder: probe["folder"] as? String ?? "", engine: probe["engine"] as? String ?? "unknown",
+            folder: probe["folder"] as? String ?? "",
+            engine: (probe["engine"] as? String).flatMap { try? EngineName.parse($0) } ?? .auto,
             ioSize: int("io_size"), blockSize: int("block_size"), queueDepth: int("queue_depth"),
-            ioParallel: int("io_parallel"), direct: (probe["direct"] as? Bool) ?? true, readGiBps: read,
+            intraOpParallelism: int("io_parallel"), direct: (probe["direct"] as? Bool) ?? true, readGiBps: read,
             writeGiBps: write)
     }
 
@@ -367,6 +368,6 @@ public enum ReportBuilder {
     static func shortLabel(_ row: ReportRow) -> String {
         "block \(ByteSize.compact(row.blockSize)), qd \(row.queueDepth),"
             + " \(row.singleSubmit ? "single" : "batch") submit, \(row.overlapEvents ? "overlap" : "sequential"),"
-            + " io_parallel \(row.ioParallel)"
+            + " io_parallel \(row.intraOpParallelism)"
     }
 }

@@ -1,21 +1,13 @@
 import AsyncIO
+
 /// One configuration's result for one operation, as the report shows it: the five engine knobs, the speed
 /// of every trial in GiB/s (2^30 bytes per second, what DeepSpeed prints as "GB/sec"), and an error when
 /// the configuration failed.
 public struct ReportRow: Sendable, Equatable, Hashable {
     /// Read or write.
     public var operation: IOOperation
-    /// The block size in bytes.
-    public var blockSize: Int
-    /// The queue depth (requests in flight per worker).
-    public var queueDepth: Int
-    /// One submit call per request (`true`) or one per batch (`false`).
-    public var singleSubmit: Bool
-    /// Keep the queue topped up (`true`) or wait for every batch (`false`, DeepSpeed's
-    /// `sequential_requests`).
-    public var overlapEvents: Bool
-    /// The number of workers one operation is split over (DeepSpeed's `io_parallel`).
-    public var ioParallel: Int
+    /// The configuration (its engine is `auto` when the log does not name one).
+    public var config: HandleConfig
     /// The speed of each trial in GiB/s, in the order they ran. Empty when the configuration failed.
     public var trials: [Double]
     /// Why the configuration failed, or nil.
@@ -24,17 +16,25 @@ public struct ReportRow: Sendable, Equatable, Hashable {
     /// Creates a row.
     public init(
         operation: IOOperation, blockSize: Int, queueDepth: Int, singleSubmit: Bool, overlapEvents: Bool,
-        ioParallel: Int, trials: [Double], error: String? = nil
+        intraOpParallelism: Int, trials: [Double], error: String? = nil
     ) {
         self.operation = operation
-        self.blockSize = blockSize
-        self.queueDepth = queueDepth
-        self.singleSubmit = singleSubmit
-        self.overlapEvents = overlapEvents
-        self.ioParallel = ioParallel
+        self.config = HandleConfig(blockSize: blockSize, queueDepth: queueDepth, singleSubmit: singleSubmit,
+                                   overlapEvents: overlapEvents, intraOpParallelism: intraOpParallelism)
         self.trials = trials
         self.error = error
     }
+
+    /// The block size in bytes (`config.blockSize`).
+    public var blockSize: Int { config.blockSize }
+    /// The queue depth (`config.queueDepth`).
+    public var queueDepth: Int { config.queueDepth }
+    /// One submit call per request (`config.singleSubmit`).
+    public var singleSubmit: Bool { config.singleSubmit }
+    /// Keep the queue topped up (`config.overlapEvents`).
+    public var overlapEvents: Bool { config.overlapEvents }
+    /// Workers one operation is split over (`config.intraOpParallelism`).
+    public var intraOpParallelism: Int { config.intraOpParallelism }
 
     /// The trials that are finite numbers, sorted.
     private var sortedTrials: [Double] { trials.filter(\.isFinite).sorted() }
@@ -53,14 +53,14 @@ public struct ReportRow: Sendable, Equatable, Hashable {
     /// `<block|single>_<overlap|sequential>_d<Q>_bs<B>_p<P>`, e.g. `block_overlap_d32_bs1M_p8`.
     public var configuration: String {
         "\(singleSubmit ? "single" : "block")_\(overlapEvents ? "overlap" : "sequential")"
-            + "_d\(queueDepth)_bs\(ByteSize.compact(blockSize))_p\(ioParallel)"
+            + "_d\(queueDepth)_bs\(ByteSize.compact(blockSize))_p\(intraOpParallelism)"
     }
 
     /// The configuration for people: `block 1M, queue depth 32, single_submit false, overlap_events true,
     /// io_parallel 8`.
     public var label: String {
         "block \(ByteSize.compact(blockSize)), queue depth \(queueDepth), single_submit \(singleSubmit),"
-            + " overlap_events \(overlapEvents), io_parallel \(ioParallel)"
+            + " overlap_events \(overlapEvents), io_parallel \(intraOpParallelism)"
     }
 }
 
@@ -109,8 +109,8 @@ public struct ReportInput: Sendable, Equatable {
             }
         }
         return order.compactMap { merged[$0] }.sorted { a, b in
-            (a.singleSubmit ? 1 : 0, a.overlapEvents ? 0 : 1, a.blockSize, a.queueDepth, a.ioParallel)
-                < (b.singleSubmit ? 1 : 0, b.overlapEvents ? 0 : 1, b.blockSize, b.queueDepth, b.ioParallel)
+            (a.singleSubmit ? 1 : 0, a.overlapEvents ? 0 : 1, a.blockSize, a.queueDepth, a.intraOpParallelism)
+                < (b.singleSubmit ? 1 : 0, b.overlapEvents ? 0 : 1, b.blockSize, b.queueDepth, b.intraOpParallelism)
         }
     }
 

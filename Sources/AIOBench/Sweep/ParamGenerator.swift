@@ -209,7 +209,7 @@ public enum ParamGenerator {
         let members = [
             ("block_size", String(configuration.blockSize)),
             ("queue_depth", String(configuration.queueDepth)),
-            ("intra_op_parallelism", String(configuration.ioParallel)),
+            ("intra_op_parallelism", String(configuration.intraOpParallelism)),
             ("single_submit", String(configuration.singleSubmit)),
             ("overlap_events", String(configuration.overlapEvents)),
             ("use_gds", String(useGDS)),
@@ -223,7 +223,7 @@ public enum ParamGenerator {
     public static func cheaper(_ lhs: TuningCandidate, _ rhs: TuningCandidate) -> Bool {
         let a = lhs.configuration
         let b = rhs.configuration
-        if a.ioParallel != b.ioParallel { return a.ioParallel < b.ioParallel }
+        if a.intraOpParallelism != b.intraOpParallelism { return a.intraOpParallelism < b.intraOpParallelism }
         if a.queueDepth != b.queueDepth { return a.queueDepth < b.queueDepth }
         if a.blockSize != b.blockSize { return a.blockSize < b.blockSize }
         if a.tasksPerFolder != b.tasksPerFolder { return a.tasksPerFolder < b.tasksPerFolder }
@@ -284,7 +284,7 @@ public enum ParamGenerator {
             notes.append("the best configuration ran \(configuration.tasksPerFolder) tasks per folder;"
                 + " DeepSpeed's aio section has no such setting")
         }
-        if let engine = configuration.engine, engine != "aio" {
+        if let engine = configuration.engine?.rawValue, engine != "aio" {
             notes.append("the best configuration was measured with engine \(engine);"
                 + " DeepSpeed's runtime uses Linux AIO (libaio), so results there may differ")
         }

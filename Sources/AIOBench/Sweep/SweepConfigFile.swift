@@ -13,14 +13,14 @@ extension SweepSpace {
         /// One submit call per request on or off.
         case singleSubmit = "single_submit"
         /// Worker threads per operation.
-        case ioParallel = "io_parallel"
+        case intraOpParallelism = "io_parallel"
         /// The inverse of `sequential_requests` (DeepSpeed's `single_process_config.json`).
         case overlapEvents = "overlap_events"
         /// Tasks per folder (DeepSpeed's `single_process_config.json`).
         case threads
         /// Tasks per folder, as `ds_io --multi_process` spells it.
         case multiProcess = "multi_process"
-        /// The engine (aio-bench only): `auto`, `io_uring`, `aio`, `posix`, `null`.
+        /// The engine (aio-bench only), by any name `EngineName` accepts; `auto` runs the sweep's `--engine`.
         case engine
     }
 
@@ -53,7 +53,7 @@ extension SweepSpace {
         space.queueDepths = [SweepConfiguration.defaultQueueDepth]
         space.sequentialRequests = [false]
         space.singleSubmit = [false]
-        space.ioParallel = [1]
+        space.intraOpParallelism = [1]
         space.order = []
         var seen: [Key] = []
         for (name, value) in members {
@@ -75,12 +75,12 @@ extension SweepSpace {
                 axis = .blockSize
                 space.blockSizes = try values.map { value throws(BenchError) in try Self.blockSize(value, context) }
                 try Self.checkList(space.blockSizes.map { "\($0.bytes)" }, context: context, shown: values.map(\.shown))
-            case .queueDepth, .ioParallel, .threads, .multiProcess:
+            case .queueDepth, .intraOpParallelism, .threads, .multiProcess:
                 let numbers = try values.map { value throws(BenchError) in try Self.positive(value, context) }
                 try Self.checkList(numbers.map(String.init), context: context, shown: values.map(\.shown))
                 switch key {
                 case .queueDepth: axis = .queueDepth; space.queueDepths = numbers
-                case .ioParallel: axis = .ioParallel; space.ioParallel = numbers
+                case .intraOpParallelism: axis = .intraOpParallelism; space.intraOpParallelism = numbers
                 default: axis = .tasksPerFolder; space.tasksPerFolder = numbers
                 }
             case .sequentialRequests, .overlapEvents, .singleSubmit:
@@ -94,7 +94,8 @@ extension SweepSpace {
             case .engine:
                 axis = .engine
                 space.engines = try values.map { value throws(BenchError) in try Self.engine(value, context) }
-                try Self.checkList(space.engines.map { $0 ?? "" }, context: context, shown: values.map(\.shown))
+                try Self.checkList(space.engines.map { $0?.rawValue ?? "auto" }, context: context,
+                                   shown: values.map(\.shown))
             }
             if let clash = seen.first(where: { Self.axis(of: $0) == axis }) {
                 throw .usage("\(source): \"\(clash.rawValue)\" and \"\(name)\" set the same thing"
@@ -103,7 +104,7 @@ extension SweepSpace {
             seen.append(key)
             space.order.append(axis)
         }
-        for axis in [Axis.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .ioParallel,
+        for axis in [Axis.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .intraOpParallelism,
                      .tasksPerFolder, .engine] where !space.order.contains(axis) {
             space.order.append(axis)
         }
@@ -179,12 +180,12 @@ extension SweepSpace {
         }
     }
 
-    private static func engine(_ value: JSONValue, _ context: String) throws(BenchError) -> String {
-        guard case .string(let name) = value, isValidEngineName(name) else {
-            throw .usage("\(context) value \(value.shown) is not allowed: expected one of "
-                + validEngineNames.joined(separator: ", "))
+    /// An engine by any of its names (`EngineName`); `auto` is nil: the sweep's `--engine`.
+    private static func engine(_ value: JSONValue, _ context: String) throws(BenchError) -> EngineKind? {
+        guard case .string(let name) = value, let kind = try? EngineName.parse(name) else {
+            throw .usage("\(context) value \(value.shown) is not allowed: expected one of \(EngineName.accepted)")
         }
-        return name
+        return kind == .auto ? nil : kind
     }
 }
 
@@ -194,7 +195,7 @@ extension SweepSpace.Key {
         case .blockSize: "[\"1M\", \"8M\"]"
         case .queueDepth: "[32, 128]"
         case .sequentialRequests, .overlapEvents, .singleSubmit: "[true, false]"
-        case .ioParallel: "[1, 2, 4, 8]"
+        case .intraOpParallelism: "[1, 2, 4, 8]"
         case .threads, .multiProcess: "[1, 2]"
         case .engine: "[\"io_uring\", \"aio\"]"
         }

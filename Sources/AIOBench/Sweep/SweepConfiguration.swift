@@ -1,5 +1,7 @@
 import AsyncIO
-/// One point of a sweep: the five DeepNVMe handle knobs plus the task layout and engine.
+
+/// One point of a sweep: a handle configuration (the five DeepNVMe knobs and the engine) plus the
+/// task layout and the block size as the sweep config wrote it.
 public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The block size when a sweep does not set one: 1 MiB, written `1M`.
     public static let defaultBlockSize = 1 << 20
@@ -7,64 +9,80 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     ///
     /// DeepSpeed names such a log `d1` although `ds_io` runs it with 32; aio-bench names it after the
     /// queue depth it really uses.
-    public static let defaultQueueDepth = 32
+    public static let defaultQueueDepth = BenchPlan.defaultQueueDepth
 
-    /// Bytes per request.
-    public var blockSize: Int
+    /// The knobs and the engine; `engine` `.auto` means the sweep's `--engine`.
+    public var knobs: HandleConfig
     /// The block size as written in the sweep config (`1M`, `128K`, `1048576`); it goes into log names.
     public var blockSizeText: String
-    /// Requests in flight per worker.
-    public var queueDepth: Int
-    /// One submit call per request instead of one per batch.
-    public var singleSubmit: Bool
-    /// Wait for a whole batch before submitting the next (`overlap_events` is the inverse).
-    public var sequentialRequests: Bool
-    /// Worker threads one operation is split over (`intra_op_parallelism`).
-    public var ioParallel: Int
     /// Tasks per folder (`threads` in a sweep config, `--multi_process` in `ds_io`).
     public var tasksPerFolder: Int
     /// Folders mapped to devices, one task group per folder (the `ftd` field of a log name).
     public var folderCount: Int
-    /// The engine asked for (`io_uring`, `aio`, `posix`, ...), or nil for the tool's default.
-    public var engine: String?
-
-    /// Keeps requests in flight while others complete; the inverse of `sequentialRequests`.
-    public var overlapEvents: Bool {
-        get { !sequentialRequests }
-        set { sequentialRequests = !newValue }
-    }
 
     /// Creates a configuration; every parameter defaults to what a sweep uses when it does not set it.
     ///
     /// `blockSizeText` is kept when it is a plain number with an optional `K`, `M`, `G` or `T` that
-    /// equals `blockSize`; otherwise the compact form of `blockSize` is used (`1M`).
+    /// equals the block size; otherwise the compact form of the block size is used (`1M`).
     public init(
-        blockSize: Int = SweepConfiguration.defaultBlockSize,
-        blockSizeText: String? = nil,
-        queueDepth: Int = SweepConfiguration.defaultQueueDepth,
-        singleSubmit: Bool = false,
-        sequentialRequests: Bool = false,
-        ioParallel: Int = 1,
-        tasksPerFolder: Int = 1,
-        folderCount: Int = 1,
-        engine: String? = nil
+        _ knobs: HandleConfig = HandleConfig(blockSize: defaultBlockSize, queueDepth: defaultQueueDepth),
+        blockSizeText: String? = nil, tasksPerFolder: Int = 1, folderCount: Int = 1
     ) {
-        self.blockSize = blockSize
-        self.blockSizeText = SweepConfiguration.nameText(blockSizeText, bytes: blockSize)
-        self.queueDepth = queueDepth
-        self.singleSubmit = singleSubmit
-        self.sequentialRequests = sequentialRequests
-        self.ioParallel = ioParallel
+        self.knobs = knobs
+        self.blockSizeText = SweepConfiguration.nameText(blockSizeText, bytes: knobs.blockSize)
         self.tasksPerFolder = tasksPerFolder
         self.folderCount = folderCount
-        self.engine = engine
+    }
+
+    /// Creates a configuration from the knobs' values (see `init(_:blockSizeText:tasksPerFolder:folderCount:)`).
+    public init(
+        blockSize: Int = defaultBlockSize, blockSizeText: String? = nil, queueDepth: Int = defaultQueueDepth,
+        singleSubmit: Bool = false, overlapEvents: Bool = true, intraOpParallelism: Int = 1,
+        tasksPerFolder: Int = 1, folderCount: Int = 1, engine: EngineKind = .auto
+    ) {
+        self.init(
+            HandleConfig(blockSize: blockSize, queueDepth: queueDepth, singleSubmit: singleSubmit,
+                         overlapEvents: overlapEvents, intraOpParallelism: intraOpParallelism, engine: engine),
+            blockSizeText: blockSizeText, tasksPerFolder: tasksPerFolder, folderCount: folderCount)
+    }
+
+    /// The engine the configuration names, or nil when it leaves it to the sweep (`auto`).
+    public var engine: EngineKind? {
+        get { knobs.engine == .auto ? nil : knobs.engine }
+        set { knobs.engine = newValue ?? .auto }
+    }
+
+    /// `knobs.blockSize`.
+    public var blockSize: Int {
+        get { knobs.blockSize }
+        set { knobs.blockSize = newValue }
+    }
+    /// `knobs.queueDepth`.
+    public var queueDepth: Int {
+        get { knobs.queueDepth }
+        set { knobs.queueDepth = newValue }
+    }
+    /// `knobs.singleSubmit`.
+    public var singleSubmit: Bool {
+        get { knobs.singleSubmit }
+        set { knobs.singleSubmit = newValue }
+    }
+    /// `knobs.overlapEvents`.
+    public var overlapEvents: Bool {
+        get { knobs.overlapEvents }
+        set { knobs.overlapEvents = newValue }
+    }
+    /// `knobs.intraOpParallelism`.
+    public var intraOpParallelism: Int {
+        get { knobs.intraOpParallelism }
+        set { knobs.intraOpParallelism = newValue }
     }
 
     /// The same configuration with the block size written in its compact form, so that `1M` and
     /// `1048576` compare equal; read and write results are matched on this.
     public var tuningIdentity: SweepConfiguration {
         var copy = self
-        copy.blockSizeText = ByteSize.compact(blockSize)
+        copy.blockSizeText = ByteSize.compact(knobs.blockSize)
         return copy
     }
 
@@ -73,21 +91,22 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     /// `_e<engine>` appended when asked (a sweep asks when those values vary).
     public func logFileName(operation: IOOperation, tagTasksPerFolder: Bool = false,
                             tagEngine: Bool = false) -> String {
-        var name = "\(operation.rawValue)_\(singleSubmit ? "single" : "block")_"
-            + "\(sequentialRequests ? "sequential" : "overlap")_ftd\(folderCount)_d\(queueDepth)"
-            + "_bs\(blockSizeText)_p\(ioParallel)"
+        var name = "\(operation.rawValue)_\(knobs.singleSubmit ? "single" : "block")_"
+            + "\(knobs.overlapEvents ? "overlap" : "sequential")_ftd\(folderCount)_d\(knobs.queueDepth)"
+            + "_bs\(blockSizeText)_p\(knobs.intraOpParallelism)"
         if tagTasksPerFolder { name += "_t\(tasksPerFolder)" }
-        if tagEngine, let engine { name += "_e\(engine)" }
+        if tagEngine, let engine { name += "_e\(engine.rawValue)" }
         return name + ".txt"
     }
 
     /// `block_size=1M queue_depth=32 single_submit=false sequential_requests=false io_parallel=1
-    /// tasks_per_folder=1 folders=1`, then ` engine=<name>` when one is set.
+    /// tasks_per_folder=1 folders=1`, then ` engine=<name>` when one is set: DeepSpeed's spellings,
+    /// as in the logs and the manifest.
     public var description: String {
-        var text = "block_size=\(blockSizeText) queue_depth=\(queueDepth) single_submit=\(singleSubmit)"
-            + " sequential_requests=\(sequentialRequests) io_parallel=\(ioParallel)"
+        var text = "block_size=\(blockSizeText) queue_depth=\(knobs.queueDepth) single_submit=\(knobs.singleSubmit)"
+            + " sequential_requests=\(!knobs.overlapEvents) io_parallel=\(knobs.intraOpParallelism)"
             + " tasks_per_folder=\(tasksPerFolder) folders=\(folderCount)"
-        if let engine { text += " engine=\(engine)" }
+        if let engine { text += " engine=\(engine.rawValue)" }
         return text
     }
 

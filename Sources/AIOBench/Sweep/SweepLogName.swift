@@ -37,8 +37,8 @@ public struct SweepLogName: Hashable, Sendable {
         default: return nil
         }
         switch fields[2] {
-        case "sequential": config.sequentialRequests = true
-        case "overlap": config.sequentialRequests = false
+        case "sequential": config.overlapEvents = false
+        case "overlap": config.overlapEvents = true
         default: return nil
         }
         guard let folders = Self.positive(fields[3], prefix: "ftd"),
@@ -50,7 +50,7 @@ public struct SweepLogName: Hashable, Sendable {
         guard SweepConfiguration.isNameText(blockText), let bytes = try? ByteSize.parse(blockText) else { return nil }
         config.folderCount = folders
         config.queueDepth = depth
-        config.ioParallel = parallel
+        config.intraOpParallelism = parallel
         config.blockSize = bytes
         config.blockSizeText = blockText
         var rest = fields[7...]
@@ -65,8 +65,8 @@ public struct SweepLogName: Hashable, Sendable {
         if let first = rest.first {
             guard first.hasPrefix("e") else { return nil }
             let engine = String(first.dropFirst()) + rest.dropFirst().map { "_" + $0 }.joined()
-            guard SweepSpace.isValidEngineName(engine) else { return nil }
-            config.engine = engine
+            guard let kind = EngineKind(rawValue: engine), kind != .auto else { return nil }
+            config.engine = kind
             engineTag = true
         }
         self.operation = operation

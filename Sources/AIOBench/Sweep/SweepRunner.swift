@@ -204,14 +204,14 @@ public final class SweepRunner: @unchecked Sendable {
                 var speed: Double?
                 var failure: String?
                 do {
-                    let result = try runner.run(op, knobs: knobs(for: job.configuration), recordLatency: false)
+                    let result = try runner.run(op, config: handleConfig(for: job.configuration), recordLatency: false)
                     ioSeconds += result.ioSeconds
                     removalSeconds += result.removalSeconds
                     jobs[j].trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
                                                    taskLatency: result.taskLatency, e2eLatency: result.e2eLatency))
-                    jobs[j].engine = result.engine
+                    jobs[j].engine = result.config.engine.rawValue
                     if !result.engineFallbacks.isEmpty {
-                        let text = "engine \(result.engine) (skipped "
+                        let text = "engine \(result.config.engine.rawValue) (skipped "
                             + result.engineFallbacks.joined(separator: "; ") + ")"
                         if fallbackNotes.insert(text).inserted { onEvent(.note(text)) }
                     }
@@ -261,9 +261,10 @@ public final class SweepRunner: @unchecked Sendable {
         (0..<runner.plan.taskCount).map { runner.dataFile(task: $0, operation: .read) }
     }
 
-    private func knobs(for config: SweepConfiguration) throws(BenchError) -> BenchKnobs {
-        BenchKnobs(blockSize: config.blockSize, queueDepth: config.queueDepth, singleSubmit: config.singleSubmit,
-                   overlapEvents: !config.sequentialRequests, ioParallel: config.ioParallel,
-                   engine: try config.engine.map { name throws(BenchError) in try EngineName.parse(name) } ?? options.engine)
+    /// The handle configuration of a sweep point: its knobs, and the sweep's engine unless it names one.
+    private func handleConfig(for config: SweepConfiguration) -> HandleConfig {
+        var knobs = config.knobs
+        if config.engine == nil { knobs.engine = options.engine }
+        return knobs
     }
 }

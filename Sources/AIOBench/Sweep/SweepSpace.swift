@@ -8,17 +8,11 @@ import AsyncIO
 public struct SweepSpace: Hashable, Sendable {
     /// The axes of the product, in the order they vary (last fastest).
     enum Axis: Hashable, Sendable {
-        case blockSize, queueDepth, sequentialRequests, singleSubmit, ioParallel, tasksPerFolder, engine
+        case blockSize, queueDepth, sequentialRequests, singleSubmit, intraOpParallelism, tasksPerFolder, engine
     }
 
     /// The largest number of configurations a space may have.
     public static let maximumConfigurations = 100_000
-
-    /// The engine names a sweep config and a log name may use.
-    public static var validEngineNames: [String] { EngineKind.allCases.map(\.rawValue) }
-
-    /// Whether `name` is an engine aio-bench knows.
-    public static func isValidEngineName(_ name: String) -> Bool { EngineKind(rawValue: name) != nil }
 
     /// Block sizes, in order.
     public internal(set) var blockSizes: [SweepBlockSize]
@@ -29,11 +23,11 @@ public struct SweepSpace: Hashable, Sendable {
     /// Single-submit settings, in order.
     public internal(set) var singleSubmit: [Bool]
     /// Intra-op parallelism values, in order.
-    public internal(set) var ioParallel: [Int]
+    public internal(set) var intraOpParallelism: [Int]
     /// Tasks-per-folder values, in order.
     public internal(set) var tasksPerFolder: [Int]
-    /// Engines, in order; `[nil]` when the config does not set one.
-    public internal(set) var engines: [String?]
+    /// Engines, in order; `[nil]` when the config does not set one (nil runs the sweep's `--engine`).
+    public internal(set) var engines: [EngineKind?]
     /// Folders mapped to devices (`--nvme_dir D1 D2 ...`); the same for every configuration.
     public internal(set) var folderCount: Int
     var order: [Axis]
@@ -43,8 +37,8 @@ public struct SweepSpace: Hashable, Sendable {
     public static let deepSpeedDefault = SweepSpace(
         blockSizes: [SweepBlockSize(text: "1M", bytes: 1 << 20), SweepBlockSize(text: "8M", bytes: 8 << 20)],
         queueDepths: [32, 128], sequentialRequests: [true, false], singleSubmit: [false, true],
-        ioParallel: [1, 2, 4, 8], tasksPerFolder: [1], engines: [nil], folderCount: 1,
-        order: [.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .ioParallel, .tasksPerFolder, .engine])
+        intraOpParallelism: [1, 2, 4, 8], tasksPerFolder: [1], engines: [nil], folderCount: 1,
+        order: [.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .intraOpParallelism, .tasksPerFolder, .engine])
 
     /// Builds a space from lists of values; varies them in the order of the parameters.
     ///
@@ -55,15 +49,15 @@ public struct SweepSpace: Hashable, Sendable {
         queueDepths: [Int] = [SweepConfiguration.defaultQueueDepth],
         sequentialRequests: [Bool] = [false],
         singleSubmit: [Bool] = [false],
-        ioParallel: [Int] = [1],
+        intraOpParallelism: [Int] = [1],
         tasksPerFolder: [Int] = [1],
-        engines: [String?] = [nil],
+        engines: [EngineKind?] = [nil],
         folderCount: Int = 1
     ) throws(BenchError) {
         var sizes: [SweepBlockSize] = []
         for text in blockSizes { sizes.append(try SweepBlockSize(text)) }
         try Self.checkList(sizes.map { "\($0.bytes)" }, key: .blockSize, shown: blockSizes.map { "\"\($0)\"" })
-        for (key, values) in [(Key.queueDepth, queueDepths), (.ioParallel, ioParallel), (.threads, tasksPerFolder)] {
+        for (key, values) in [(Key.queueDepth, queueDepths), (.intraOpParallelism, intraOpParallelism), (.threads, tasksPerFolder)] {
             try Self.checkList(values.map(String.init), key: key, shown: values.map(String.init))
             if let bad = values.first(where: { $0 <= 0 }) {
                 throw .usage("\(key.rawValue) value \(bad) is not allowed: expected a whole number greater than 0")
@@ -72,18 +66,15 @@ public struct SweepSpace: Hashable, Sendable {
         try Self.checkList(sequentialRequests.map(String.init), key: .sequentialRequests,
                            shown: sequentialRequests.map(String.init))
         try Self.checkList(singleSubmit.map(String.init), key: .singleSubmit, shown: singleSubmit.map(String.init))
-        try Self.checkList(engines.map { $0 ?? "default" }, key: .engine, shown: engines.map { $0 ?? "default" })
-        for case let engine? in engines where !Self.isValidEngineName(engine) {
-            throw .usage("engine value \"\(engine)\" is not allowed: expected one of "
-                + Self.validEngineNames.joined(separator: ", "))
-        }
+        let engineNames = engines.map { $0?.rawValue ?? "default" }
+        try Self.checkList(engineNames, key: .engine, shown: engineNames)
         guard folderCount > 0 else {
             throw .usage("folder count \(folderCount) is not allowed: expected at least one folder")
         }
         self.init(blockSizes: sizes, queueDepths: queueDepths, sequentialRequests: sequentialRequests,
-                  singleSubmit: singleSubmit, ioParallel: ioParallel, tasksPerFolder: tasksPerFolder,
+                  singleSubmit: singleSubmit, intraOpParallelism: intraOpParallelism, tasksPerFolder: tasksPerFolder,
                   engines: engines, folderCount: folderCount,
-                  order: [.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .ioParallel,
+                  order: [.blockSize, .queueDepth, .sequentialRequests, .singleSubmit, .intraOpParallelism,
                           .tasksPerFolder, .engine])
         try checkSize()
     }
@@ -100,7 +91,7 @@ public struct SweepSpace: Hashable, Sendable {
 
     /// The number of configurations.
     public var count: Int {
-        blockSizes.count * queueDepths.count * sequentialRequests.count * singleSubmit.count * ioParallel.count
+        blockSizes.count * queueDepths.count * sequentialRequests.count * singleSubmit.count * intraOpParallelism.count
             * tasksPerFolder.count * engines.count
     }
 
@@ -143,12 +134,12 @@ public struct SweepSpace: Hashable, Sendable {
     // MARK: - Building
 
     private init(blockSizes: [SweepBlockSize], queueDepths: [Int], sequentialRequests: [Bool], singleSubmit: [Bool],
-                 ioParallel: [Int], tasksPerFolder: [Int], engines: [String?], folderCount: Int, order: [Axis]) {
+                 intraOpParallelism: [Int], tasksPerFolder: [Int], engines: [EngineKind?], folderCount: Int, order: [Axis]) {
         self.blockSizes = blockSizes
         self.queueDepths = queueDepths
         self.sequentialRequests = sequentialRequests
         self.singleSubmit = singleSubmit
-        self.ioParallel = ioParallel
+        self.intraOpParallelism = intraOpParallelism
         self.tasksPerFolder = tasksPerFolder
         self.engines = engines
         self.folderCount = folderCount
@@ -161,7 +152,7 @@ public struct SweepSpace: Hashable, Sendable {
         case .queueDepth: queueDepths.count
         case .sequentialRequests: sequentialRequests.count
         case .singleSubmit: singleSubmit.count
-        case .ioParallel: ioParallel.count
+        case .intraOpParallelism: intraOpParallelism.count
         case .tasksPerFolder: tasksPerFolder.count
         case .engine: engines.count
         }
@@ -173,9 +164,9 @@ public struct SweepSpace: Hashable, Sendable {
             config.blockSize = blockSizes[index].bytes
             config.blockSizeText = blockSizes[index].text
         case .queueDepth: config.queueDepth = queueDepths[index]
-        case .sequentialRequests: config.sequentialRequests = sequentialRequests[index]
+        case .sequentialRequests: config.overlapEvents = !sequentialRequests[index]
         case .singleSubmit: config.singleSubmit = singleSubmit[index]
-        case .ioParallel: config.ioParallel = ioParallel[index]
+        case .intraOpParallelism: config.intraOpParallelism = intraOpParallelism[index]
         case .tasksPerFolder: config.tasksPerFolder = tasksPerFolder[index]
         case .engine: config.engine = engines[index]
         }
@@ -200,7 +191,7 @@ public struct SweepSpace: Hashable, Sendable {
         case .queueDepth: .queueDepth
         case .sequentialRequests, .overlapEvents: .sequentialRequests
         case .singleSubmit: .singleSubmit
-        case .ioParallel: .ioParallel
+        case .intraOpParallelism: .intraOpParallelism
         case .threads, .multiProcess: .tasksPerFolder
         case .engine: .engine
         }

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Requests are numbered from 1 in the order they are submitted, across all workers of the
 /// handle. The real transfer still happens; only the result the scheduler sees is changed.
-@_spi(Testing) public struct FaultInjection: Sendable, Equatable {
+@_spi(Testing) public struct FaultInjection: Sendable, Hashable {
     /// Make request number `failRequest` fail with `failErrno`.
     public var failRequest: Int?
     /// The errno for `failRequest` (default `EIO`).

@@ -2,7 +2,7 @@ import CAsyncIO
 import Glibc
 
 /// Which kernel interface moves the bytes.
-public enum EngineKind: String, Sendable, CaseIterable, Equatable, Hashable {
+public enum EngineKind: String, Sendable, CaseIterable, Hashable, Codable {
     /// The best that works here: io_uring, else kernel AIO, else POSIX.
     case auto
     /// io_uring through raw `io_uring_setup` / `io_uring_enter` (no liburing).
@@ -80,7 +80,7 @@ func makeQueue(kind: EngineKind, depth: Int, options: EngineOptions) throws(Asyn
 }
 
 /// Engine options beyond the five knobs.
-public struct EngineOptions: Sendable, Equatable {
+public struct EngineOptions: Sendable, Hashable {
     /// io_uring: let a kernel thread poll the submission queue (`IORING_SETUP_SQPOLL`).
     public var sqpoll: Bool = false
     /// io_uring: register buffers with the ring (`READ_FIXED`/`WRITE_FIXED`) when the kernel and

@@ -90,9 +90,11 @@
     }
 }
 
-extension QueueRecorder: Equatable {
+extension QueueRecorder: Hashable {
     /// The same recorder (identity).
     public static func == (lhs: QueueRecorder, rhs: QueueRecorder) -> Bool { lhs === rhs }
+    /// Hashes the identity.
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
 /// Passes every call to the real queue and records it; hands completions back at most

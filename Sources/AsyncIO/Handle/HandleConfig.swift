@@ -1,8 +1,15 @@
 /// The settings of an `AIOHandle`: DeepNVMe's five knobs plus the engine.
 ///
 /// The five knobs mean exactly what they mean in DeepSpeed's `aio_handle`, so a configuration
-/// tuned here can be pasted into a DeepSpeed `"aio"` section.
-public struct HandleConfig: Sendable, Equatable {
+/// tuned here can be pasted into a DeepSpeed `"aio"` section. This is the one configuration type
+/// of the package: the benchmark, sweep points, report rows, exports, the fio equivalent and the
+/// probe all carry a `HandleConfig`; DeepSpeed's other spellings (`io_parallel`,
+/// `sequential_requests`) exist only where text comes in or goes out.
+///
+/// Encoded (`Codable`) with the keys of DeepSpeed's runtime `"aio"` section (`block_size`,
+/// `queue_depth`, `single_submit`, `overlap_events`, `intra_op_parallelism`) plus `engine` and
+/// `direct`; engine options and test hooks are not encoded.
+public struct HandleConfig: Sendable, Hashable {
     /// Bytes per request (DeepSpeed `block_size`). Default 1 MiB, DeepSpeed's runtime default.
     public var blockSize: Int
     /// Requests in flight per worker (DeepSpeed `queue_depth`). Default 8, DeepSpeed's runtime
@@ -40,6 +47,13 @@ public struct HandleConfig: Sendable, Equatable {
         self.engineOptions = engineOptions
     }
 
+    /// The same configuration with `direct` set as given.
+    public func with(direct: Bool) -> HandleConfig {
+        var copy = self
+        copy.direct = direct
+        return copy
+    }
+
     /// Largest queue depth accepted: io_uring rings stop at 32768 entries.
     public static let maxQueueDepth = 32768
     /// Largest parallelism accepted: one thread each.
@@ -58,5 +72,38 @@ public struct HandleConfig: Sendable, Equatable {
             throw .invalid("configure handle",
                            "intra-op parallelism \(intraOpParallelism) must be between 1 and \(HandleConfig.maxParallelism)")
         }
+    }
+}
+
+extension HandleConfig: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case blockSize = "block_size", queueDepth = "queue_depth", singleSubmit = "single_submit"
+        case overlapEvents = "overlap_events", intraOpParallelism = "intra_op_parallelism", engine, direct
+    }
+
+    /// Decodes a configuration; a missing key takes DeepSpeed's runtime default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = HandleConfig()
+        self.init(
+            blockSize: try c.decodeIfPresent(Int.self, forKey: .blockSize) ?? d.blockSize,
+            queueDepth: try c.decodeIfPresent(Int.self, forKey: .queueDepth) ?? d.queueDepth,
+            singleSubmit: try c.decodeIfPresent(Bool.self, forKey: .singleSubmit) ?? d.singleSubmit,
+            overlapEvents: try c.decodeIfPresent(Bool.self, forKey: .overlapEvents) ?? d.overlapEvents,
+            intraOpParallelism: try c.decodeIfPresent(Int.self, forKey: .intraOpParallelism) ?? d.intraOpParallelism,
+            engine: try c.decodeIfPresent(EngineKind.self, forKey: .engine) ?? d.engine,
+            direct: try c.decodeIfPresent(Bool.self, forKey: .direct) ?? d.direct)
+    }
+
+    /// Encodes the five knobs, the engine and `direct`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(blockSize, forKey: .blockSize)
+        try c.encode(queueDepth, forKey: .queueDepth)
+        try c.encode(singleSubmit, forKey: .singleSubmit)
+        try c.encode(overlapEvents, forKey: .overlapEvents)
+        try c.encode(intraOpParallelism, forKey: .intraOpParallelism)
+        try c.encode(engine, forKey: .engine)
+        try c.encode(direct, forKey: .direct)
     }
 }
