@@ -2,12 +2,12 @@ import AsyncIO
 
 /// The error type of `AIOBench`: a usage mistake (exit 64) or a runtime failure (exit 1),
 /// each one line of text for stderr. A runtime failure that came from the system layer keeps
-/// the `AsyncIOError` (operation, path, errno) it came from, so callers branch on `cause`,
+/// the `AsyncIOError` (operation, path, error number) it came from, so callers branch on `cause`,
 /// never on message text.
 public enum BenchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The user asked for something that is not allowed; the text names the value and what is.
     case usage(String)
-    /// Something failed while running; the text names the operation, the path and errno, and
+    /// Something failed while running; the text names the operation, the path and the kernel's error, and
     /// `cause` is the system error behind it when there is one.
     case runtime(String, cause: AsyncIOError? = nil)
 

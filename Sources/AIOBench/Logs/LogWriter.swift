@@ -46,7 +46,7 @@ public enum LogWriter {
     /// Writes `text` to `path` atomically: a temporary file (mode 0600) in the same folder is written,
     /// flushed to disk and renamed over `path`, so a reader sees the old file or the whole new one.
     ///
-    /// - Throws: `BenchError.runtime` naming the path and errno; the temporary file is removed.
+    /// - Throws: `BenchError.runtime` naming the path and the kernel's error; the temporary file is removed.
     public static func write(_ text: String, toFile path: String) throws(BenchError) {
         // Registered while it exists, so SIGINT/SIGTERM (see `ScratchFiles`) never leaves a
         // half-written temporary file next to the logs.
@@ -74,7 +74,7 @@ public enum LogWriter {
     }
 
     private static func failure(_ operation: String, _ path: String, _ error: AsyncIOError) -> BenchError {
-        .runtime("cannot \(operation) \(path): \(error.reason) (errno \(error.errno ?? 0))", cause: error)
+        .runtime("cannot \(operation) \(path): \(error.reasonWithNumber)", cause: error)
     }
 
     private static func oneLine(_ text: String) -> String {

@@ -5,7 +5,7 @@ import AsyncIO
 public enum PageCacheFlush: Sendable, Equatable, CustomStringConvertible {
     /// `sync`, then `3` into /proc/sys/vm/drop_caches (root only).
     case wholeCache
-    /// `posix_fadvise(POSIX_FADV_DONTNEED)` on each test file (any user).
+    /// The kernel's "don't need" advice on each test file (any user; `PageCache.drop(file:)`).
     case ownFiles
 
     /// The best method this process may use.
@@ -14,8 +14,8 @@ public enum PageCacheFlush: Sendable, Equatable, CustomStringConvertible {
     /// How the cache is dropped, in words.
     public var description: String {
         switch self {
-        case .wholeCache: "/proc/sys/vm/drop_caches (root: sync, then drop every clean page)"
-        case .ownFiles: "posix_fadvise(POSIX_FADV_DONTNEED) on the test files (not root)"
+        case .wholeCache: PageCache.dropAllMethod
+        case .ownFiles: PageCache.dropFileMethod
         }
     }
 

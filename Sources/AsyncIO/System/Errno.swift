@@ -56,4 +56,7 @@ extension AsyncIOError {
 
     /// The kernel's words for the error (`strerror`), or the message when there is no errno.
     public var reason: String { code?.message ?? message ?? operation }
+
+    /// The kernel's words and the number: `Permission denied (errno 13)`.
+    public var reasonWithNumber: String { "\(reason) (errno \(errno ?? 0))" }
 }

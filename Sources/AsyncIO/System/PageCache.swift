@@ -8,6 +8,11 @@ public enum PageCache {
 
     static let dropCachesPath = "/proc/sys/vm/drop_caches"
 
+    /// How `dropAll()` works, in words.
+    public static let dropAllMethod = "/proc/sys/vm/drop_caches (root: sync, then drop every clean page)"
+    /// How `drop(file:)` works, in words.
+    public static let dropFileMethod = "posix_fadvise(POSIX_FADV_DONTNEED) on the test files (not root)"
+
     /// Writes dirty pages back (`sync`) and drops the whole page cache (`3` into
     /// `/proc/sys/vm/drop_caches`). Needs root.
     public static func dropAll() throws(AsyncIOError) {
