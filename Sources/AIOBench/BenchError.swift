@@ -12,19 +12,19 @@ public enum BenchError: Error, Sendable, Equatable, CustomStringConvertible {
     case runtime(String, cause: AsyncIOError? = nil)
 
     /// Wraps an engine error: an invalid argument is a usage mistake, the rest runtime failures.
-    public init(_ error: AsyncIOError) {
+    init(_ error: AsyncIOError) {
         self = error.kind == .invalidArgument ? .usage(error.description) : .runtime(error.description, cause: error)
     }
 
     /// The system error behind a runtime failure, if any.
-    public var cause: AsyncIOError? {
+    var cause: AsyncIOError? {
         if case .runtime(_, let cause) = self { return cause }
         return nil
     }
 
     /// Whether the failure is the device's (out of space or quota, an I/O error, a read-only
     /// file system): a sweep stops on it instead of going on to the next configuration.
-    public var isDeviceFailure: Bool {
+    var isDeviceFailure: Bool {
         guard let cause else { return false }
         return cause.isOutOfSpace || cause.code == .ioError || cause.code == .readOnlyFileSystem
     }

@@ -5,21 +5,21 @@ import Foundation
 /// fastest engine that works here, what `aio-bench doctor --probe` prints and summaries compare results with.
 public struct ProbeResult: Sendable, Equatable, Codable {
     /// The folder measured.
-    public var folder: String
+    var folder: String
     /// Bytes moved per operation.
-    public var ioSize: Int
+    var ioSize: Int
     /// The configuration that ran: its engine (never `auto` once measured; `auto` when a manifest did not
     /// name it) and whether `O_DIRECT` was used (not on file systems that refuse it, such as tmpfs).
-    public var config: HandleConfig
+    var config: HandleConfig
     /// The measured read speed in GiB/s (median loop).
-    public var readGiBps: Double
+    var readGiBps: Double
     /// The measured write speed in GiB/s (median loop).
-    public var writeGiBps: Double
+    var writeGiBps: Double
     /// Remarks: sizes reduced to fit, page locking refused, the page cache used.
-    public var notes: [String]
+    var notes: [String]
 
     /// Creates a result.
-    public init(
+    init(
         folder: String, engine: EngineKind, ioSize: Int, blockSize: Int, queueDepth: Int, intraOpParallelism: Int,
         direct: Bool, readGiBps: Double, writeGiBps: Double, notes: [String] = []
     ) {
@@ -33,12 +33,12 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     }
 
     /// The measured speed of `operation` in GiB/s.
-    public func gibps(_ operation: IOOperation) -> Double {
+    func gibps(_ operation: IOOperation) -> Double {
         operation == .read ? readGiBps : writeGiBps
     }
 
     /// How it was measured, e.g. `io_uring, block 1M, queue depth 64, io_parallel 8, 512M, O_DIRECT`.
-    public var settings: String {
+    var settings: String {
         "\(config.engine == .auto ? "unknown" : config.engine.rawValue), block \(ByteSize.compact(config.blockSize)),"
             + " queue depth \(config.queueDepth), io_parallel \(config.intraOpParallelism),"
             + " \(ByteSize.compact(ioSize)), \(config.direct ? "O_DIRECT" : "buffered (page cache)")"
@@ -46,7 +46,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
 
     /// The lines `doctor --probe` prints: the measured speeds, the settings, and each speed against the
     /// device's theoretical ceiling when it has one (a speed above it is flagged as suspect).
-    public func lines(device: StorageDevice?) -> [String] {
+    func lines(device: StorageDevice?) -> [String] {
         var lines = [
             String(format: "measured ceiling: read %.2f GiB/s, write %.2f GiB/s", readGiBps, writeGiBps),
             "  measured with: \(settings)",
@@ -63,14 +63,14 @@ public enum Probe {
     /// What the probe runs.
     public struct Settings: Sendable, Equatable {
         /// Bytes per operation; reduced to fit free space and memory (never below `minimumIOSize`).
-        public var ioSize: Int
+        var ioSize: Int
         /// The configuration: block size, queue depth, intra-op parallelism and engine (`auto` takes the
         /// fastest that works here: io_uring, then kernel AIO, then POSIX); batch submit with overlap.
-        public var config: HandleConfig
+        var config: HandleConfig
         /// Measured loops per operation (the median is taken).
-        public var loops: Int
+        var loops: Int
         /// Untimed loops first.
-        public var warmupLoops: Int
+        var warmupLoops: Int
 
         /// The default: 512 MiB, block 1 MiB, queue depth 64, io_parallel 8, three loops after one warm-up.
         public init(
@@ -86,15 +86,15 @@ public enum Probe {
     }
 
     /// The smallest size the probe shrinks to before giving up.
-    public static let minimumIOSize = 16 << 20
+    static let minimumIOSize = 16 << 20
 
     /// The sub-folder of the measured folder that holds the probe's files while it runs.
-    public static let subfolder = "_aio_bench_probe_io"
+    static let subfolder = "_aio_bench_probe_io"
 
     /// The largest power-of-two fraction of `requested` (at least `minimum`) that leaves room for two files
     /// (read and write) plus 64 MiB in `freeBytes` and for one buffer in half of `availableMemory`; nil when
     /// even `minimum` does not fit. Unknown space or memory (nil) does not limit.
-    public static func fittedSize(
+    static func fittedSize(
         requested: Int, freeBytes: Int?, availableMemory: Int?, minimum: Int = minimumIOSize
     ) -> Int? {
         var size = requested
@@ -116,7 +116,7 @@ public enum Probe {
     ///
     /// - Throws: `BenchError.usage` for a missing or unwritable folder, `BenchError.runtime` when there is not
     ///   room for the files or the I/O fails.
-    public static func measure(folder: String, settings: Settings = Settings()) throws(BenchError) -> ProbeResult {
+    static func measure(folder: String, settings: Settings = Settings()) throws(BenchError) -> ProbeResult {
         try BenchPlan.checkFolder(folder, flag: "folder")
         var notes: [String] = []
         guard let size = fittedSize(requested: settings.ioSize, freeBytes: freeBytes(folder),
@@ -173,7 +173,7 @@ public enum Probe {
     /// Lines comparing read and write figures in GiB/s with the device's theoretical ceiling and, when given,
     /// the measured one (`probe`); a figure above the theoretical ceiling gets a `SUSPECT:` line naming the
     /// likely causes. `what` names the figures (`best`, `measured`). No line for a figure with neither ceiling.
-    public static func ceilingComparison(
+    static func ceilingComparison(
         read: Double?, write: Double?, device: StorageDevice?, probe: ProbeResult?, what: String,
         indent: String = ""
     ) -> [String] {

@@ -1,4 +1,4 @@
-import AIOBench
+@testable import AIOBench
 @_spi(Testing) import AsyncIO
 import Foundation
 import Testing

@@ -1,4 +1,4 @@
-import AIOBench
+@testable import AIOBench
 import AsyncIO
 import Foundation
 import PropertyBased

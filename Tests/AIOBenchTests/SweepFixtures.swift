@@ -1,5 +1,5 @@
 import AsyncIO
-import AIOBench
+@testable import AIOBench
 import Foundation
 import Testing
 

@@ -4,18 +4,18 @@ import Foundation
 /// One folder the benchmark writes to, with DeepSpeed's device id from `DIR:ID`.
 public struct BenchTarget: Sendable, Equatable, Codable {
     /// The folder.
-    public var folder: String
+    var folder: String
     /// The device id given in `--folder_to_device_mapping` (0 for `--folder`).
-    public var deviceID: Int
+    var deviceID: Int
 
     /// Creates a target.
-    public init(folder: String, deviceID: Int = 0) {
+    init(folder: String, deviceID: Int = 0) {
         self.folder = folder
         self.deviceID = deviceID
     }
 
     /// Parses DeepSpeed's `DIR:ID` (split at the last colon, so a folder may contain colons).
-    public static func parseMapping(_ text: String) throws(BenchError) -> BenchTarget {
+    static func parseMapping(_ text: String) throws(BenchError) -> BenchTarget {
         guard let colon = text.lastIndex(of: ":") else {
             throw .usage("--folder_to_device_mapping '\(text)' has no ':': expected DIR:ID, e.g. /mnt/nvme0:0")
         }
@@ -34,11 +34,11 @@ public struct BenchTarget: Sendable, Equatable, Codable {
 /// What one benchmark measures, apart from the engine knobs: where, how much, how often.
 public struct BenchPlan: Sendable, Equatable {
     /// Folders; each gets `tasksPerFolder` tasks.
-    public var targets: [BenchTarget]
+    var targets: [BenchTarget]
     /// Tasks (DeepSpeed processes) per folder.
     public var tasksPerFolder: Int = 1
     /// Bytes per task per loop.
-    public var ioSize: Int
+    var ioSize: Int
     /// Measured loops.
     public var loops: Int = 3
     /// Loops run before measuring.
@@ -52,13 +52,13 @@ public struct BenchPlan: Sendable, Equatable {
     /// Use the page cache instead of `O_DIRECT`.
     public var buffered = false
     /// Page-lock buffers when the limit allows.
-    public var lockMemory = true
+    var lockMemory = true
     /// Keep the data files at the end.
     public var keepFiles = false
     /// Put read files in this sub-folder of each target (created and removed by the run).
-    public var readSubfolder: String?
+    var readSubfolder: String?
     /// Put write files in this sub-folder of each target (created and removed by the run).
-    public var writeSubfolder: String?
+    var writeSubfolder: String?
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {
@@ -67,10 +67,10 @@ public struct BenchPlan: Sendable, Equatable {
     }
 
     /// Number of tasks.
-    public var taskCount: Int { targets.count * tasksPerFolder }
+    var taskCount: Int { targets.count * tasksPerFolder }
 
     /// Checks folders and counts; throws one usage line naming the value and what is allowed.
-    public func validated() throws(BenchError) {
+    func validated() throws(BenchError) {
         guard !targets.isEmpty else { throw .usage("no folder given: use --folder DIR or --folder_to_device_mapping DIR:ID") }
         guard ioSize > 0 else { throw .usage("--io_size must be greater than 0") }
         guard loops >= 1 else { throw .usage("--loops \(loops) must be at least 1") }
@@ -108,7 +108,7 @@ extension BenchPlan {
     /// Checks a configuration against the plan, naming the flags: one usage line naming the value and
     /// what is allowed (parallelism at most the number of blocks in `--io_size`), then the
     /// configuration's own `validate()`.
-    public func validate(_ config: HandleConfig) throws(BenchError) {
+    func validate(_ config: HandleConfig) throws(BenchError) {
         let blockSize = config.blockSize
         guard blockSize > 0 else { throw .usage("--block_size must be greater than 0") }
         guard config.queueDepth >= 1, config.queueDepth <= HandleConfig.maxQueueDepth else {

@@ -4,57 +4,57 @@ import Foundation
 /// Everything one benchmark run measured, in a form that can be printed, logged and encoded.
 public struct BenchResult: Sendable, Codable, Equatable {
     /// Read or write.
-    public var operation: IOOperation
+    var operation: IOOperation
     /// Bytes per task per loop.
-    public var ioSize: Int
+    var ioSize: Int
     /// Number of tasks.
-    public var tasks: Int
+    var tasks: Int
     /// Measured loops.
-    public var loops: Int
+    var loops: Int
     /// The configuration that ran: the knobs, the engine used (never `auto`) and whether
     /// `O_DIRECT` was used.
-    public var config: HandleConfig
+    var config: HandleConfig
     /// The path the engine took (registered buffers, fallbacks, ...).
-    public var enginePath: String
+    var enginePath: String
     /// Why better engines were skipped.
-    public var engineFallbacks: [String]
+    var engineFallbacks: [String]
     /// Whether every task buffer was page-locked.
-    public var pageLocked: Bool
+    var pageLocked: Bool
     /// Bytes of the task buffers the kernel backs with huge pages, and their total size.
-    public var hugePageBytes: Int
+    var hugePageBytes: Int
     /// Total bytes of the task buffers.
-    public var bufferBytes: Int
+    var bufferBytes: Int
     /// Per task, the measured seconds of each loop's operation.
-    public var taskLoopSeconds: [[Double]]
+    var taskLoopSeconds: [[Double]]
     /// Task latency: max over tasks of summed operation time (seconds).
-    public var taskLatency: Double
+    var taskLatency: Double
     /// E2E latency: max over tasks of summed loop time including the barrier (seconds).
-    public var e2eLatency: Double
+    var e2eLatency: Double
     /// Requests completed in the measured loops.
-    public var requests: Int
+    var requests: Int
     /// Request latency percentiles in microseconds: p50, p90, p99, p99.9, max.
-    public var latencyMicros: [String: Double]
+    var latencyMicros: [String: Double]
     /// CPU seconds in user mode during the measured loops.
-    public var cpuUser: Double
+    var cpuUser: Double
     /// CPU seconds in kernel mode during the measured loops.
-    public var cpuSystem: Double
+    var cpuSystem: Double
     /// Whether `--validate` compared the data and found it equal (nil when not asked).
-    public var validated: Bool?
+    var validated: Bool?
     /// The folders measured.
-    public var folders: [String]
+    var folders: [String]
     /// Wall seconds of every loop including warm-up (the I/O part of the run's time).
-    public var ioSeconds: Double = 0
+    var ioSeconds: Double = 0
     /// Wall seconds spent removing the previous loop's write files (device work with `discard`).
-    public var removalSeconds: Double = 0
+    var removalSeconds: Double = 0
 
     /// Total bytes moved in the measured loops.
-    public var totalBytes: Int { ioSize * tasks * loops }
+    var totalBytes: Int { ioSize * tasks * loops }
     /// DeepSpeed's task speed: bytes / task latency / 1024^3.
-    public var taskSpeed: Double { taskLatency > 0 ? Double(totalBytes) / taskLatency / 1_073_741_824 : 0 }
+    var taskSpeed: Double { taskLatency > 0 ? Double(totalBytes) / taskLatency / 1_073_741_824 : 0 }
     /// DeepSpeed's E2E speed: bytes / E2E latency / 1024^3 ("GB/sec" in its output; GiB/s in fact).
-    public var e2eSpeed: Double { e2eLatency > 0 ? Double(totalBytes) / e2eLatency / 1_073_741_824 : 0 }
+    var e2eSpeed: Double { e2eLatency > 0 ? Double(totalBytes) / e2eLatency / 1_073_741_824 : 0 }
     /// Requests per second over the E2E time.
-    public var iops: Double { e2eLatency > 0 ? Double(requests) / e2eLatency : 0 }
+    var iops: Double { e2eLatency > 0 ? Double(requests) / e2eLatency : 0 }
 
     /// DeepSpeed's four result lines, exactly as `ds_io` prints them.
     public var deepSpeedLines: [String] {

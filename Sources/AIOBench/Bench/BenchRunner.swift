@@ -10,7 +10,7 @@ import Histogram
 /// removed on Ctrl-C through `ScratchFiles`).
 public final class BenchRunner: @unchecked Sendable {
     /// The plan being measured.
-    public let plan: BenchPlan
+    let plan: BenchPlan
     private(set) var buffers: [AlignedBuffer] = []
     private var readFilesReady = false
     private var createdFolders: [String] = []
@@ -28,7 +28,7 @@ public final class BenchRunner: @unchecked Sendable {
     deinit { if !plan.keepFiles { cleanup() } }
 
     /// The data file of `task` for `operation` (DeepSpeed: `_aio_<op>_<bytes>.pt.<task>`).
-    public func dataFile(task: Int, operation: IOOperation, loop: Int? = nil) -> String {
+    func dataFile(task: Int, operation: IOOperation, loop: Int? = nil) -> String {
         let target = plan.targets[task / plan.tasksPerFolder]
         var folder = target.folder
         if let sub = operation == .read ? plan.readSubfolder : plan.writeSubfolder {
@@ -40,7 +40,7 @@ public final class BenchRunner: @unchecked Sendable {
     }
 
     /// Removes every file and folder this runner created.
-    public func cleanup() {
+    func cleanup() {
         for file in createdFiles { ScratchFiles.shared.remove(file: file) }
         createdFiles = []
         for folder in createdFolders.reversed() { FileSystem.removeEmptyDirectory(folder) }
@@ -162,7 +162,7 @@ public final class BenchRunner: @unchecked Sendable {
     ///   - operation: read or write.
     ///   - config: the handle configuration (its `direct` is set from the plan).
     ///   - recordLatency: keep per-request latency percentiles (costs a clock read per request).
-    public func run(_ operation: IOOperation, config: HandleConfig, recordLatency: Bool = true)
+    func run(_ operation: IOOperation, config: HandleConfig, recordLatency: Bool = true)
         throws(BenchError) -> BenchResult {
         try plan.validate(config)
         try prepareFolders()

@@ -2,12 +2,12 @@ import AsyncIO
 
 /// Whether folders can take direct I/O (`O_DIRECT`), and with which block sizes: the one check
 /// `io` and `sweep` run before anything is created.
-public enum DirectIOPolicy {
+enum DirectIOPolicy {
     /// Checks that every folder supports direct I/O and, when `blockSize` is given, that it is a
     /// multiple of each folder's direct I/O alignment (from `IOFile.directIOAlignment(folder:)`).
     ///
     /// - Throws: `BenchError.usage` naming the folder, or the block size and the alignment.
-    public static func check(folders: [String], blockSize: Int? = nil) throws(BenchError) {
+    static func check(folders: [String], blockSize: Int? = nil) throws(BenchError) {
         for folder in folders {
             guard let align = IOFile.directIOAlignment(folder: folder) else {
                 throw .usage("folder '\(folder)' does not support direct I/O (O_DIRECT): "

@@ -3,10 +3,10 @@ import Foundation
 
 /// Files and folders the tool created and must remove: at the end of a run, on error, and on
 /// Ctrl-C (SIGINT) or SIGTERM, after which the process exits with 128 + the signal number.
-public final class ScratchFiles: @unchecked Sendable {
+final class ScratchFiles: @unchecked Sendable {
     // @unchecked: `lock` guards the lists; `creationGate` is itself thread-safe.
     /// The one registry of the process.
-    public static let shared = ScratchFiles()
+    static let shared = ScratchFiles()
 
     private let lock = NSLock()
     private var files: [String] = []
@@ -21,7 +21,7 @@ public final class ScratchFiles: @unchecked Sendable {
     private init() {}
 
     /// Removes registered paths on SIGINT/SIGTERM. Safe to call more than once.
-    public func installSignalHandlers() {
+    func installSignalHandlers() {
         lock.lock()
         defer { lock.unlock() }
         guard !installed else { return }
@@ -40,33 +40,33 @@ public final class ScratchFiles: @unchecked Sendable {
     }
 
     /// Runs `hook` when a signal arrives, before files are removed.
-    public func addSignalHook(_ hook: @escaping @Sendable () -> Void) {
+    func addSignalHook(_ hook: @escaping @Sendable () -> Void) {
         lock.withLock { onSignal.append(hook) }
     }
 
     /// Runs `body`, which creates paths to register (or registers them first), so that the
     /// removal on SIGINT/SIGTERM happens entirely before or entirely after it. Once a signal's
     /// removal has begun, `body` does not run: the caller waits until the process exits.
-    public func creating<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    func creating<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         try creationGate.pass(body)
     }
 
     /// Stops tracking `file` without removing it (it was renamed into place, or is kept).
-    public func forget(file: String) { lock.withLock { files.removeAll { $0 == file } } }
+    func forget(file: String) { lock.withLock { files.removeAll { $0 == file } } }
 
     /// Registers a file to remove.
-    public func add(file: String) { lock.withLock { if !files.contains(file) { files.append(file) } } }
+    func add(file: String) { lock.withLock { if !files.contains(file) { files.append(file) } } }
     /// Registers a folder to remove when empty (after its files).
-    public func add(folder: String) { lock.withLock { if !folders.contains(folder) { folders.append(folder) } } }
+    func add(folder: String) { lock.withLock { if !folders.contains(folder) { folders.append(folder) } } }
 
     /// Removes one registered file now.
-    public func remove(file: String) {
+    func remove(file: String) {
         FileSystem.removeFileIfPresent(file)
         lock.withLock { files.removeAll { $0 == file } }
     }
 
     /// Removes every registered file, then every registered (now empty) folder.
-    public func removeAll() {
+    func removeAll() {
         let (f, d) = lock.withLock { () -> ([String], [String]) in
             defer {
                 files = []

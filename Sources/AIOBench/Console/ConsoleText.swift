@@ -31,7 +31,7 @@ public enum ConsoleText {
     /// - Parameter arguments: the bytes of `argv[1...]`.
     /// - Throws: `BenchError.usage` naming the first bad argument (numbered from 1) with its bytes
     ///   shown as `\xNN` (printable ASCII as it is).
-    public static func checkUTF8(_ arguments: [[UInt8]]) throws(BenchError) {
+    static func checkUTF8(_ arguments: [[UInt8]]) throws(BenchError) {
         for (offset, bytes) in arguments.enumerated() where String(validating: bytes, as: UTF8.self) == nil {
             let shown = bytes.map { b in
                 b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16, uppercase: false)

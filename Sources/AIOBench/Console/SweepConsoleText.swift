@@ -27,7 +27,7 @@ extension SweepEvent {
     }
 
     /// Seconds as `45s`, `2m5s` or `1h3m` (rounded to whole seconds).
-    public static func duration(_ seconds: Double) -> String {
+    static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
     }

@@ -7,24 +7,24 @@ public struct FioCrossCheck: Sendable {
     /// One fio run and the aio-bench figure it is compared with.
     public struct Job: Sendable, Equatable {
         /// The fio run: same engine, block size, queue depth, jobs and bytes.
-        public var fio: FioEquivalent
+        var fio: FioEquivalent
         /// aio-bench's median speed of the configuration for this operation, GiB/s.
-        public var aioBenchGiBps: Double
+        var aioBenchGiBps: Double
     }
 
     /// One operation measured by both tools.
     public struct Comparison: Sendable, Equatable {
         /// Read or write.
-        public var operation: IOOperation
+        var operation: IOOperation
         /// aio-bench's median speed, GiB/s.
-        public var aioBenchGiBps: Double
+        var aioBenchGiBps: Double
         /// fio's speed, GiB/s.
-        public var fioGiBps: Double
+        var fioGiBps: Double
         /// The fio engine used.
-        public var engine: FioEquivalent.Engine
+        var engine: FioEquivalent.Engine
 
         /// aio-bench's speed over fio's (0 when fio measured nothing).
-        public var ratio: Double { fioGiBps > 0 ? aioBenchGiBps / fioGiBps : 0 }
+        var ratio: Double { fioGiBps > 0 ? aioBenchGiBps / fioGiBps : 0 }
 
         /// `cross-check read: aio-bench 1.234 GiB/s, fio 1.200 GiB/s, ratio 1.028 (fio io_uring)`.
         public var line: String {
@@ -37,14 +37,14 @@ public struct FioCrossCheck: Sendable {
     public static let notInstalledLine = "cross-check: fio is not installed (apt-get install fio); skipped"
 
     /// The name of fio's data file in the measured folder (removed afterwards).
-    public static let dataFileName = "_aio_bench_fio_check"
+    static let dataFileName = "_aio_bench_fio_check"
 
     /// How long one fio run may take before it is killed: far more than a cross-check of any
     /// sweep size needs, so only a hung fio meets it.
     static let timeout: Duration = .seconds(600)
 
     /// The fio program found.
-    public let executable: String
+    let executable: String
     /// The runs, read first, for each operation that was swept and has a median.
     public let jobs: [Job]
 

@@ -9,57 +9,57 @@ import Foundation
 /// stays nil, and `inspect(folder:)` never fails.
 public struct StorageDevice: Sendable, Equatable, Codable {
     /// The folder as given.
-    public var folder: String
+    var folder: String
     /// Why nothing could be found (the folder does not exist, cannot be read), or nil.
-    public var problem: String?
+    var problem: String?
     /// The folder's `st_dev` as `major:minor`.
-    public var deviceNumber: String?
+    var deviceNumber: String?
     /// The mount point of the filesystem holding the folder.
-    public var mountPoint: String?
+    var mountPoint: String?
     /// The filesystem type (`ext4`, `xfs`, `tmpfs`, `overlay`, ...).
-    public var filesystem: String?
+    var filesystem: String?
     /// The mount source (`/dev/nvme0n1p2`, `tmpfs`, `overlay`, ...).
-    public var mountSource: String?
+    var mountSource: String?
     /// The block device the folder's filesystem is on (`nvme0n1p2`, `vda`, `dm-0`, `loop3`), or nil
     /// when there is none (tmpfs, overlay, network filesystems).
-    public var blockDevice: String?
+    var blockDevice: String?
     /// The whole disk of a partition, or the block device itself when it is not a partition.
-    public var wholeDisk: String?
+    var wholeDisk: String?
     /// The NVMe controller (`nvme0`), when the disk is NVMe.
-    public var controller: String?
+    var controller: String?
     /// The bus or kind of device: `nvme`, `virtio`, `scsi`, `ata`, `usb`, `mmc`, `loop`,
     /// `device-mapper`, `md`, `zram`, `nbd`, `xen`, or `virtual`.
-    public var bus: String?
+    var bus: String?
     /// The model string from sysfs (NVMe controller or SCSI device), trimmed.
-    public var model: String?
+    var model: String?
     /// The firmware revision from sysfs (`firmware_rev` for NVMe, `rev` for SCSI).
-    public var firmware: String?
+    var firmware: String?
     /// `queue/logical_block_size` of the block device the folder is on (its whole disk for a partition).
-    public var logicalBlockSize: Int?
+    var logicalBlockSize: Int?
     /// `queue/rotational` as sysfs says it (virtual disks often claim to rotate).
-    public var rotational: Bool?
+    var rotational: Bool?
     /// The active I/O scheduler (`none`, `mq-deadline`, ...).
-    public var scheduler: String?
+    var scheduler: String?
     /// For a loop device, the file behind it (`loop/backing_file`).
-    public var backingFile: String?
+    var backingFile: String?
     /// For a device-mapper device, its name (`dm/name`), e.g. `vg0-root`.
-    public var mapperName: String?
+    var mapperName: String?
     /// The chain from the block device down to the physical disks, e.g. `["dm-0 (vg0-root)", "nvme0n1p3",
     /// "nvme0n1"]`.
-    public var layers: [String]
+    var layers: [String]
     /// The PCI function nearest to the (first) physical disk, e.g. `0000:01:00.0`, link or not.
-    public var pciAddress: String?
+    var pciAddress: String?
     /// The PCIe link of the (first) physical disk's PCI function, when sysfs has link attributes.
-    public var pcie: PCIeLink?
+    var pcie: PCIeLink?
     /// The most the hardware path can carry, in bytes per second: per physical disk the narrowest PCIe
     /// link between it and the root complex, summed over the disks under a RAID or device-mapper device.
     /// Nil when any of them has no known link.
-    public var ceilingBytesPerSecond: Double?
+    var ceilingBytesPerSecond: Double?
     /// Remarks in plain words: what the kind of device means for the figures, what sysfs left out.
-    public var notes: [String]
+    var notes: [String]
 
     /// An empty description of `folder`; `inspect(folder:)` fills it in.
-    public init(folder: String) {
+    init(folder: String) {
         self.folder = folder
         self.layers = []
         self.notes = []
@@ -72,7 +72,7 @@ public struct StorageDevice: Sendable, Equatable, Codable {
     }
 
     /// The ceiling in words: the PCIe link limit, or why there is none.
-    public var ceiling: String {
+    var ceiling: String {
         if let limit = ceilingBytesPerSecond {
             var text = "\(PCIeLink.rateText(bytesPerSecond: limit)) per direction"
             if let pcie, pcie.theoreticalBytesPerSecond == limit { text = pcie.ceiling }
@@ -93,14 +93,14 @@ public struct StorageDevice: Sendable, Equatable, Codable {
 
     /// A warning when `bytesPerSecond` is above `ceilingBytesPerSecond`, naming the likely cause; nil when
     /// it is not, or when the ceiling is unknown.
-    public func suspect(bytesPerSecond: Double) -> String? {
+    func suspect(bytesPerSecond: Double) -> String? {
         guard let limit = ceilingBytesPerSecond else { return nil }
         let what = pcie.map { "the PCIe link of \(wholeDisk ?? $0.address)" } ?? "the device's links"
         return PCIeLink.suspect(bytesPerSecond: bytesPerSecond, limit: limit, what: what)
     }
 
     /// The description as plain lines for `aio-bench doctor` and report headers.
-    public var summary: [String] {
+    var summary: [String] {
         func show(_ value: String?) -> String { value ?? "(not in sysfs)" }
         var lines = ["folder: \(folder)"]
         if let problem {

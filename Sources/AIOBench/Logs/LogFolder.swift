@@ -1,17 +1,17 @@
 import AsyncIO
 /// One parsed log file of a folder.
-public struct LogRecord: Hashable, Sendable {
+struct LogRecord: Hashable, Sendable {
     /// The path of the file.
-    public var path: String
+    var path: String
     /// The file name taken apart: operation and configuration.
-    public var name: SweepLogName
+    var name: SweepLogName
     /// DeepSpeed's key of the file name.
-    public var key: LogKey
+    var key: LogKey
     /// The content.
-    public var log: SweepLog
+    var log: SweepLog
 
     /// Creates a record.
-    public init(path: String, name: SweepLogName, log: SweepLog) {
+    init(path: String, name: SweepLogName, log: SweepLog) {
         self.path = path
         self.name = name
         self.key = LogKey(fileName: name.fileName)
@@ -19,28 +19,28 @@ public struct LogRecord: Hashable, Sendable {
     }
 
     /// The operation the file name says.
-    public var operation: IOOperation { name.operation }
+    var operation: IOOperation { name.operation }
     /// The configuration the file name says.
-    public var configuration: SweepConfiguration { name.configuration }
+    var configuration: SweepConfiguration { name.configuration }
     /// DeepSpeed's metric, or nil when the log has none (a missing result).
-    public var metric: Double? { log.metric }
+    var metric: Double? { log.metric }
 
     /// DeepSpeed's `parse` line: `('read', 'block', 'overlap', 'ftd1', 128, 1048576, 1) = 1.1552252388228905`,
     /// `= None` for a missing result.
-    public var deepSpeedLine: String {
+    var deepSpeedLine: String {
         "\(key) = \(metric.map(PythonRepr.float) ?? "None")"
     }
 }
 
 /// A file of a log folder that is not a log.
-public struct SkippedLogFile: Hashable, Sendable {
+struct SkippedLogFile: Hashable, Sendable {
     /// The path of the file.
-    public var path: String
+    var path: String
     /// Why it was skipped.
-    public var reason: String
+    var reason: String
 
     /// Creates an entry.
-    public init(path: String, reason: String) {
+    init(path: String, reason: String) {
         self.path = path
         self.reason = reason
     }
@@ -49,29 +49,29 @@ public struct SkippedLogFile: Hashable, Sendable {
 /// The logs of a log folder.
 public struct LogFolder: Hashable, Sendable {
     /// The folder asked for.
-    public var path: String
+    var path: String
     /// Every log, sorted by DeepSpeed's key (reads before writes); includes logs without a result.
-    public var records: [LogRecord]
+    var records: [LogRecord]
     /// Files that are not logs: other extensions, folders, names that do not parse, unreadable files.
-    public var skipped: [SkippedLogFile]
+    var skipped: [SkippedLogFile]
 
     /// Creates a folder result; records are sorted by key.
-    public init(path: String, records: [LogRecord], skipped: [SkippedLogFile]) {
+    init(path: String, records: [LogRecord], skipped: [SkippedLogFile]) {
         self.path = path
         self.records = records.sorted { ($0.key, $0.path) < ($1.key, $1.path) }
         self.skipped = skipped
     }
 
     /// The logs of one operation, sorted by key.
-    public func records(for operation: IOOperation) -> [LogRecord] {
+    func records(for operation: IOOperation) -> [LogRecord] {
         records.filter { $0.operation == operation }
     }
 
     /// Logs without DeepSpeed's metric line (failed or unfinished configurations).
-    public var missing: [LogRecord] { records.filter { $0.metric == nil } }
+    var missing: [LogRecord] { records.filter { $0.metric == nil } }
 
     /// DeepSpeed's `parse` output for one operation: one `<key> = <metric>` line per log, sorted by key.
-    public func deepSpeedLines(for operation: IOOperation) -> [String] {
+    func deepSpeedLines(for operation: IOOperation) -> [String] {
         records(for: operation).map(\.deepSpeedLine)
     }
 }

@@ -1,5 +1,5 @@
 /// One field of a log key: what DeepSpeed's `extract_value` makes of one `_`-separated piece of a name.
-public enum LogKeyField: Hashable, Sendable, Comparable, CustomStringConvertible {
+enum LogKeyField: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// A number: from `t<N>`, `d<N>`, `p<N>` or `bs<N>[K|M|G]` (in bytes).
     case int(Int)
     /// Any other piece, kept as written (`read`, `block`, `ftd1`).
@@ -9,7 +9,7 @@ public enum LogKeyField: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Converts one piece of a name the way DeepSpeed 0.19's `extract_value` does, except that `bs<N>G`
     /// and `bs<N>T` become bytes (DeepSpeed gives up on them).
-    public init(piece: String) {
+    init(piece: String) {
         if piece.hasPrefix("ds") {
             self = .string(piece)
             return
@@ -42,7 +42,7 @@ public enum LogKeyField: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// Python's repr of the field: `'read'`, `128`, `None`.
-    public var description: String {
+    var description: String {
         switch self {
         case .int(let value): String(value)
         case .string(let text): PythonRepr.string(text)
@@ -51,7 +51,7 @@ public enum LogKeyField: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// Python orders numbers and strings only among themselves; here `None` < numbers < strings.
-    public static func < (lhs: LogKeyField, rhs: LogKeyField) -> Bool {
+    static func < (lhs: LogKeyField, rhs: LogKeyField) -> Bool {
         switch (lhs, rhs) {
         case (.int(let a), .int(let b)): a < b
         case (.string(let a), .string(let b)): Array(a.unicodeScalars.map(\.value))
@@ -90,10 +90,10 @@ public enum LogKeyField: Hashable, Sendable, Comparable, CustomStringConvertible
 /// a Python tuple: `('read', 'block', 'overlap', 'ftd1', 128, 1048576, 1)`.
 public struct LogKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The converted pieces, in order.
-    public var fields: [LogKeyField]
+    var fields: [LogKeyField]
 
     /// Creates a key from its fields.
-    public init(fields: [LogKeyField]) {
+    init(fields: [LogKeyField]) {
         self.fields = fields
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// Reads logs: aio-bench's own and DeepSpeed's.
 public enum LogParser {
     /// The largest file taken for a log; bigger files are skipped.
-    public static let maximumLogBytes = 16 << 20
+    static let maximumLogBytes = 16 << 20
 
     /// Parses the text of one log. The operation picks which of DeepSpeed's lines count (`E2E Read Speed`
     /// or `E2E Write Speed`); without it the `operation:` line decides, else the first of the two found.

@@ -4,7 +4,7 @@ import Foundation
 /// Writes logs that DeepSpeed's parser and `LogParser` both read.
 public enum LogWriter {
     /// The first line of every aio-bench log.
-    public static let formatLine = "aio-bench log format 1"
+    static let formatLine = "aio-bench log format 1"
 
     /// The text of a log (see `SweepLog` for the layout). Line breaks inside values become spaces.
     /// When `log.summary` is empty, the four closing lines come from the median trial.
@@ -36,7 +36,7 @@ public enum LogWriter {
 
     /// The text of a configuration's log: header, notes, one line per trial, then DeepSpeed's four lines
     /// of the median trial (none when there are no trials); `error` adds an `error:` line.
-    public static func format(operation: IOOperation, configuration: SweepConfiguration, engine: String? = nil,
+    static func format(operation: IOOperation, configuration: SweepConfiguration, engine: String? = nil,
                               ioSize: Int? = nil, trials: [LogTrial], notes: [String] = [],
                               error: String? = nil) -> String {
         format(SweepLog(operation: operation, configuration: configuration, engine: engine, ioSize: ioSize,

@@ -2,11 +2,11 @@ import Foundation
 
 /// Values printed the way Python 3 prints them, so that `parse` output matches DeepSpeed's
 /// `parse_aio_stats.py` character for character.
-public enum PythonRepr {
+enum PythonRepr {
     /// `repr(x)` of a Python float: the shortest text that reads back as the same double, in fixed
     /// notation when the decimal exponent is from -4 to 15 (`0.0001`, `1000000000000000.0`) and in
     /// scientific notation otherwise (`1e-05`, `1e+16`, `1.5e+300`); `inf`, `-inf`, `nan`, `-0.0`.
-    public static func float(_ value: Double) -> String {
+    static func float(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
         if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
@@ -42,7 +42,7 @@ public enum PythonRepr {
 
     /// `repr(s)` of a Python str: single quotes unless the text holds `'` and no `"`, backslash escapes
     /// for the quote, backslash, `\t`, `\n`, `\r` and other control characters.
-    public static func string(_ value: String) -> String {
+    static func string(_ value: String) -> String {
         let quote: Character = value.contains("'") && !value.contains("\"") ? "\"" : "'"
         var out = String(quote)
         for scalar in value.unicodeScalars {
@@ -66,7 +66,7 @@ public enum PythonRepr {
     }
 
     /// Python's `'%W.Pf' % value`: fixed notation with `precision` decimals, right-aligned to `width`.
-    public static func fixed(_ value: Double, width: Int = 5, precision: Int = 2) -> String {
+    static func fixed(_ value: Double, width: Int = 5, precision: Int = 2) -> String {
         let body: String
         if value.isNaN {
             body = "nan"

@@ -12,7 +12,7 @@ public struct LogTrial: Hashable, Sendable, Codable {
     public var e2eSpeed: Double
 
     /// Creates a trial from its four numbers.
-    public init(taskLatency: Double, taskSpeed: Double, e2eLatency: Double, e2eSpeed: Double) {
+    init(taskLatency: Double, taskSpeed: Double, e2eLatency: Double, e2eSpeed: Double) {
         self.taskLatency = taskLatency
         self.taskSpeed = taskSpeed
         self.e2eLatency = e2eLatency
@@ -20,7 +20,7 @@ public struct LogTrial: Hashable, Sendable, Codable {
     }
 
     /// Creates a trial from the bytes moved and the two latencies; speed = bytes / latency / 1024^3.
-    public init(bytes: Int, taskLatency: Double, e2eLatency: Double) {
+    init(bytes: Int, taskLatency: Double, e2eLatency: Double) {
         let gib = Double(bytes) / Double(1 << 30)
         self.init(taskLatency: taskLatency, taskSpeed: gib / taskLatency, e2eLatency: e2eLatency,
                   e2eSpeed: gib / e2eLatency)
@@ -39,7 +39,7 @@ public struct LogSummary: Hashable, Sendable, Codable {
     public var e2eSpeed: Double?
 
     /// Creates a summary.
-    public init(taskLatency: Double? = nil, taskSpeed: Double? = nil, e2eLatency: Double? = nil,
+    init(taskLatency: Double? = nil, taskSpeed: Double? = nil, e2eLatency: Double? = nil,
                 e2eSpeed: Double? = nil) {
         self.taskLatency = taskLatency
         self.taskSpeed = taskSpeed
@@ -84,7 +84,7 @@ public struct SweepLog: Hashable, Sendable {
     /// The configuration that ran (`config:` line).
     public var configuration: SweepConfiguration?
     /// The engine that actually ran (`engine:` line), which may differ from the one asked for.
-    public var engine: String?
+    var engine: String?
     /// Bytes per task and operation (`io_size:` line).
     public var ioSize: Int?
     /// Free-form one-line notes (`note:` lines), in order.
@@ -99,7 +99,7 @@ public struct SweepLog: Hashable, Sendable {
     public var warnings: [String]
 
     /// Creates log content.
-    public init(operation: IOOperation? = nil, configuration: SweepConfiguration? = nil, engine: String? = nil,
+    init(operation: IOOperation? = nil, configuration: SweepConfiguration? = nil, engine: String? = nil,
                 ioSize: Int? = nil, notes: [String] = [], trialResults: [LogTrial] = [], error: String? = nil,
                 summary: LogSummary = LogSummary(), warnings: [String] = []) {
         self.operation = operation
@@ -114,13 +114,13 @@ public struct SweepLog: Hashable, Sendable {
     }
 
     /// The end-to-end speed of every trial in GiB/s, in order.
-    public var trials: [Double] { trialResults.map(\.e2eSpeed) }
+    var trials: [Double] { trialResults.map(\.e2eSpeed) }
 
     /// DeepSpeed's metric: the `E2E <Op> Speed` value, or nil when the line is missing.
-    public var metric: Double? { summary.e2eSpeed }
+    var metric: Double? { summary.e2eSpeed }
 
     /// The speeds to rank by: the trials, or the metric alone for a log without trial lines.
-    public var samples: [Double] {
+    var samples: [Double] {
         if !trials.isEmpty { return trials }
         return metric.map { [$0] } ?? []
     }

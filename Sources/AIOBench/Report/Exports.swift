@@ -10,7 +10,7 @@ import Foundation
 /// error is an empty field (so an empty error reads back as nil).
 public enum ReportExport {
     /// The CSV header, in column order.
-    public static let columns = [
+    static let columns = [
         "operation", "block_size", "queue_depth", "single_submit", "overlap_events", "io_parallel",
         "trials_gibps", "median_gibps", "min_gibps", "max_gibps", "error",
     ]
@@ -38,7 +38,7 @@ public enum ReportExport {
     /// columns ignored); LF or CRLF line ends.
     ///
     /// - Throws: `BenchError.usage` naming the record and field that is wrong.
-    public static func rows(fromCSV text: String) throws(BenchError) -> [ReportRow] {
+    static func rows(fromCSV text: String) throws(BenchError) -> [ReportRow] {
         let records = try parseCSV(text)
         guard let header = records.first else { throw .usage("CSV is empty: expected a header line") }
         var index: [String: Int] = [:]
@@ -226,7 +226,7 @@ public enum ReportExport {
     /// Reads rows from JSON written by `json(_:)`.
     ///
     /// - Throws: `BenchError.usage` when the text is not such an array, naming what is wrong.
-    public static func rows(fromJSON text: String) throws(BenchError) -> [ReportRow] {
+    static func rows(fromJSON text: String) throws(BenchError) -> [ReportRow] {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -11,7 +11,7 @@ import Foundation
 /// as fio's documentation asks (vs-fio.sh passes it unescaped, which fio misreads).
 public struct FioEquivalent: Sendable, Equatable {
     /// The fio I/O engine, the same kernel interface as aio-bench's engine.
-    public enum Engine: String, Sendable, CaseIterable {
+    enum Engine: String, Sendable, CaseIterable {
         /// io_uring (aio-bench `--engine io_uring`).
         case ioUring = "io_uring"
         /// Linux kernel AIO (aio-bench `--engine aio`).
@@ -26,33 +26,33 @@ public struct FioEquivalent: Sendable, Equatable {
     public static let program = "fio"
 
     /// The job name (`--name`).
-    public var name: String
+    var name: String
     /// The folder holding the data file.
-    public var directory: String
+    var directory: String
     /// The data file's name inside `directory`.
-    public var fileName: String
+    var fileName: String
     /// The fio engine.
-    public var engine: Engine
+    var engine: Engine
     /// Read or write (`--rw`).
-    public var operation: IOOperation
+    var operation: IOOperation
     /// The aio-bench configuration this run mirrors: block size (`--bs`), queue depth (`--iodepth`),
     /// intra-op parallelism (`--numjobs`), single submit (else `--iodepth_batch_submit=<queue depth>`).
     /// Its engine is not used: `engine` names fio's.
-    public var config: HandleConfig
+    var config: HandleConfig
     /// Bytes each job moves (`--size`), also the distance between the jobs' slices (`--offset_increment`).
-    public var sizePerJob: Int
+    var sizePerJob: Int
 
     /// Bytes per request (`--bs`).
-    public var blockSize: Int { config.blockSize }
+    var blockSize: Int { config.blockSize }
     /// Requests in flight per job (`--iodepth`).
-    public var queueDepth: Int { config.queueDepth }
+    var queueDepth: Int { config.queueDepth }
     /// The number of jobs (`--numjobs`).
-    public var intraOpParallelism: Int { config.intraOpParallelism }
+    var intraOpParallelism: Int { config.intraOpParallelism }
     /// One submit call per request.
-    public var singleSubmit: Bool { config.singleSubmit }
+    var singleSubmit: Bool { config.singleSubmit }
 
     /// Creates the fio equivalent of a configuration that moves `sizePerJob` bytes per job.
-    public init(
+    init(
         directory: String, operation: IOOperation, sizePerJob: Int, blockSize: Int, queueDepth: Int,
         intraOpParallelism: Int, singleSubmit: Bool, engine: Engine = .ioUring, name: String = "vsfio",
         fileName: String = "_vsfio_data"
@@ -69,7 +69,7 @@ public struct FioEquivalent: Sendable, Equatable {
 
     /// Creates the fio equivalent of a configuration that moves `ioSize` bytes in all, split evenly over
     /// `intraOpParallelism` jobs (whole division, as vs-fio.sh does).
-    public init(
+    init(
         directory: String, operation: IOOperation, ioSize: Int, blockSize: Int, queueDepth: Int,
         intraOpParallelism: Int, singleSubmit: Bool, engine: Engine = .ioUring
     ) {
@@ -80,12 +80,12 @@ public struct FioEquivalent: Sendable, Equatable {
     }
 
     /// The data file's path: `directory` and `fileName` joined by one `/`.
-    public var filePath: String {
+    var filePath: String {
         directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
     }
 
     /// The arguments after the program name, in vs-fio.sh's order.
-    public var arguments: [String] {
+    var arguments: [String] {
         var args = [
             "--name=\(name)", "--filename=\(filePath.replacingOccurrences(of: ":", with: "\\:"))",
             "--ioengine=\(engine.rawValue)", "--direct=1",
@@ -106,7 +106,7 @@ public struct FioEquivalent: Sendable, Equatable {
     /// Reads a command printed by `displayCommand` back into its configuration.
     ///
     /// - Throws: `BenchError.usage` when the text is not such a fio command, naming what is wrong.
-    public static func parse(displayCommand: String) throws(BenchError) -> FioEquivalent {
+    static func parse(displayCommand: String) throws(BenchError) -> FioEquivalent {
         let words = try shellWords(displayCommand)
         guard let first = words.first, (first as NSString).lastPathComponent == program else {
             throw .usage("'\(displayCommand.prefix(40))' does not start with \(program)")
@@ -118,7 +118,7 @@ public struct FioEquivalent: Sendable, Equatable {
     ///
     /// - Throws: `BenchError.usage` for an unknown or missing option, or options that are no aio-bench
     ///   equivalent (not `--direct=1`, `--size` other than `--offset_increment`, a batch other than the depth).
-    public static func parse(arguments: [String]) throws(BenchError) -> FioEquivalent {
+    static func parse(arguments: [String]) throws(BenchError) -> FioEquivalent {
         let flags: Set = ["--group_reporting"]
         let known: Set = [
             "--name", "--filename", "--ioengine", "--direct", "--rw", "--bs", "--iodepth", "--numjobs", "--size",
@@ -181,7 +181,7 @@ public struct FioEquivalent: Sendable, Equatable {
 
     /// One word for a POSIX shell: unchanged when it holds only characters no shell treats specially,
     /// otherwise in single quotes (a `'` inside becomes `'\''`).
-    public static func shellQuote(_ word: String) -> String {
+    static func shellQuote(_ word: String) -> String {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
         if !word.isEmpty, word.allSatisfy(safe.contains) { return word }
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
@@ -192,7 +192,7 @@ public struct FioEquivalent: Sendable, Equatable {
     /// backslash outside quotes keeps the next character.
     ///
     /// - Throws: `BenchError.usage` for an unclosed quote or a trailing backslash.
-    public static func shellWords(_ text: String) throws(BenchError) -> [String] {
+    static func shellWords(_ text: String) throws(BenchError) -> [String] {
         var words: [String] = []
         var word = ""
         var inWord = false
@@ -240,20 +240,20 @@ public struct FioEquivalent: Sendable, Equatable {
 }
 
 /// The bandwidth fio reports in its JSON output (`--output-format=json`).
-public struct FioResult: Sendable, Equatable {
+struct FioResult: Sendable, Equatable {
     /// Read bandwidth summed over the jobs, bytes per second.
-    public var readBytesPerSecond: Double
+    var readBytesPerSecond: Double
     /// Write bandwidth summed over the jobs, bytes per second.
-    public var writeBytesPerSecond: Double
+    var writeBytesPerSecond: Double
 
     /// Creates a result.
-    public init(readBytesPerSecond: Double, writeBytesPerSecond: Double) {
+    init(readBytesPerSecond: Double, writeBytesPerSecond: Double) {
         self.readBytesPerSecond = readBytesPerSecond
         self.writeBytesPerSecond = writeBytesPerSecond
     }
 
     /// Read plus write, what vs-fio.sh compares.
-    public var totalBytesPerSecond: Double { readBytesPerSecond + writeBytesPerSecond }
+    var totalBytesPerSecond: Double { readBytesPerSecond + writeBytesPerSecond }
 
     /// The parts of fio's JSON this reads.
     private struct Output: Decodable {
@@ -281,7 +281,7 @@ public struct FioResult: Sendable, Equatable {
     /// JSON (warnings, notes) and after it are skipped.
     ///
     /// - Throws: `BenchError.runtime` when there is no JSON, no job, or a job reports an error.
-    public static func parse(json text: String) throws(BenchError) -> FioResult {
+    static func parse(json text: String) throws(BenchError) -> FioResult {
         guard let start = text.firstIndex(of: "{"), let end = text.lastIndex(of: "}"), start < end else {
             throw .runtime("fio printed no JSON output")
         }

@@ -3,7 +3,7 @@ import AsyncIO
 extension FioEquivalent.Engine {
     /// The fio engine with the same kernel interface as `kind` once resolved on this machine:
     /// io_uring → io_uring, aio → libaio, posix → psync, null → null; `auto` becomes what auto picks.
-    public init(resolving kind: EngineKind) {
+    init(resolving kind: EngineKind) {
         switch EngineProbe.resolve(kind).kind {
         case .uring: self = .ioUring
         case .aio: self = .libaio

@@ -8,9 +8,9 @@ import Foundation
 /// columns block size × queue depth, the colour of a cell is its median GiB/s on one scale per operation.
 /// Each heatmap cell is a `<td class="cell">` (the fastest of an operation `class="cell best"`) with
 /// `data-op`, `data-config` (`ReportRow.configuration`) and `data-gibps` (the median, empty when it failed).
-public enum HTMLReport {
+enum HTMLReport {
     /// Renders the report.
-    public static func render(_ input: ReportInput) -> String {
+    static func render(_ input: ReportInput) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en">

@@ -5,20 +5,20 @@ import Foundation
 /// `/proc/meminfo`; what cannot be read stays nil.
 public struct MachineFacts: Sendable, Equatable {
     /// The host name.
-    public var hostname: String?
+    var hostname: String?
     /// The kernel: `Linux <release> <machine>`.
-    public var kernel: String?
+    var kernel: String?
     /// The number of CPUs the process may use.
-    public var cpuCount: Int
+    var cpuCount: Int
     /// The CPU model (`model name` in `/proc/cpuinfo`).
-    public var cpuModel: String?
+    var cpuModel: String?
     /// `MemTotal` in bytes.
-    public var memoryBytes: Int?
+    var memoryBytes: Int?
     /// `MemAvailable` in bytes.
-    public var availableMemoryBytes: Int?
+    var availableMemoryBytes: Int?
 
     /// Creates facts from known values.
-    public init(
+    init(
         hostname: String?, kernel: String?, cpuCount: Int, cpuModel: String?, memoryBytes: Int?,
         availableMemoryBytes: Int?
     ) {
@@ -80,7 +80,7 @@ public struct BuiltReport: Sendable, Equatable {
     public var notes: [String]
 
     /// Creates a built report.
-    public init(input: ReportInput, recommendationNotes: [String], notes: [String]) {
+    init(input: ReportInput, recommendationNotes: [String], notes: [String]) {
         self.input = input
         self.recommendationNotes = recommendationNotes
         self.notes = notes
@@ -114,11 +114,11 @@ public enum ReportBuilder {
     /// it measured, and an optional `"probe"` object holds a measured ceiling (`ProbeResult`'s keys in
     /// snake case: `read_gibps`, `write_gibps`, `engine`, `io_size`, `block_size`, `queue_depth`,
     /// `io_parallel`, `direct`).
-    public static let manifestName = "manifest.json"
+    static let manifestName = "manifest.json"
 
     /// One row per log: operation and knobs from the file name, the trials (or DeepSpeed's one metric) in
     /// GiB/s, and for a log without any result its `error:` line or why it has none.
-    public static func rows(_ folder: LogFolder) -> [ReportRow] {
+    static func rows(_ folder: LogFolder) -> [ReportRow] {
         folder.records.map { record in
             let configuration = record.configuration
             let samples = record.log.samples
@@ -242,7 +242,7 @@ public enum ReportBuilder {
 
     /// The folders a sweep measured, from `<logDir>/manifest.json`'s `"folders"` array (strings, or objects
     /// with a `"folder"` or `"path"` string); empty when the manifest is missing or malformed.
-    public static func manifestFolders(logDir: String) -> [String] {
+    static func manifestFolders(logDir: String) -> [String] {
         guard let list = manifest(logDir: logDir)?["folders"] as? [Any] else { return [] }
         return list.compactMap { item in
             if let text = item as? String { return text.isEmpty ? nil : text }

@@ -5,16 +5,16 @@ import AsyncIO
 /// the configuration failed.
 public struct ReportRow: Sendable, Equatable, Hashable {
     /// Read or write.
-    public var operation: IOOperation
+    var operation: IOOperation
     /// The configuration (its engine is `auto` when the log does not name one).
-    public var config: HandleConfig
+    var config: HandleConfig
     /// The speed of each trial in GiB/s, in the order they ran. Empty when the configuration failed.
-    public var trials: [Double]
+    var trials: [Double]
     /// Why the configuration failed, or nil.
-    public var error: String?
+    var error: String?
 
     /// Creates a row.
-    public init(
+    init(
         operation: IOOperation, blockSize: Int, queueDepth: Int, singleSubmit: Bool, overlapEvents: Bool,
         intraOpParallelism: Int, trials: [Double], error: String? = nil
     ) {
@@ -26,39 +26,39 @@ public struct ReportRow: Sendable, Equatable, Hashable {
     }
 
     /// The block size in bytes (`config.blockSize`).
-    public var blockSize: Int { config.blockSize }
+    var blockSize: Int { config.blockSize }
     /// The queue depth (`config.queueDepth`).
-    public var queueDepth: Int { config.queueDepth }
+    var queueDepth: Int { config.queueDepth }
     /// One submit call per request (`config.singleSubmit`).
-    public var singleSubmit: Bool { config.singleSubmit }
+    var singleSubmit: Bool { config.singleSubmit }
     /// Keep the queue topped up (`config.overlapEvents`).
-    public var overlapEvents: Bool { config.overlapEvents }
+    var overlapEvents: Bool { config.overlapEvents }
     /// Workers one operation is split over (`config.intraOpParallelism`).
-    public var intraOpParallelism: Int { config.intraOpParallelism }
+    var intraOpParallelism: Int { config.intraOpParallelism }
 
     /// The trials that are finite numbers, sorted.
     private var sortedTrials: [Double] { trials.filter(\.isFinite).sorted() }
 
     /// The median of the trials in GiB/s (see `Median`: the lower middle trial for an even count); nil
     /// without trials.
-    public var median: Double? { Median.of(trials) }
+    var median: Double? { Median.of(trials) }
 
     /// The slowest trial in GiB/s.
-    public var minimum: Double? { sortedTrials.first }
+    var minimum: Double? { sortedTrials.first }
 
     /// The fastest trial in GiB/s.
-    public var maximum: Double? { sortedTrials.last }
+    var maximum: Double? { sortedTrials.last }
 
     /// The configuration without the operation, spelled as DeepSpeed's log names spell it:
     /// `<block|single>_<overlap|sequential>_d<Q>_bs<B>_p<P>`, e.g. `block_overlap_d32_bs1M_p8`.
-    public var configuration: String {
+    var configuration: String {
         "\(singleSubmit ? "single" : "block")_\(overlapEvents ? "overlap" : "sequential")"
             + "_d\(queueDepth)_bs\(ByteSize.compact(blockSize))_p\(intraOpParallelism)"
     }
 
     /// The configuration for people: `block 1M, queue depth 32, single_submit false, overlap_events true,
     /// io_parallel 8`.
-    public var label: String {
+    var label: String {
         "block \(ByteSize.compact(blockSize)), queue depth \(queueDepth), single_submit \(singleSubmit),"
             + " overlap_events \(overlapEvents), io_parallel \(intraOpParallelism)"
     }
@@ -67,21 +67,21 @@ public struct ReportRow: Sendable, Equatable, Hashable {
 /// Everything the HTML report shows.
 public struct ReportInput: Sendable, Equatable {
     /// The page title and heading.
-    public var title: String
+    var title: String
     /// The results: one row per configuration and operation (rows for the same configuration and operation
     /// are merged, their trials joined).
     public var rows: [ReportRow]
     /// The recommended configuration as JSON text (`{"aio": {...}}`), shown with a copy button; nil for none.
-    public var recommendedJSON: String?
+    var recommendedJSON: String?
     /// Lines describing the machine (host, kernel, CPU, memory, engine, date).
-    public var machine: [String]
+    var machine: [String]
     /// Lines describing the device (`StorageDevice.summary`).
-    public var device: [String]
+    var device: [String]
     /// The most the device can carry in bytes per second (`StorageDevice.ceilingBytesPerSecond`), or nil.
-    public var deviceCeilingBytesPerSecond: Double?
+    var deviceCeilingBytesPerSecond: Double?
 
     /// Creates the input of a report.
-    public init(
+    init(
         title: String, rows: [ReportRow], recommendedJSON: String? = nil, machine: [String] = [],
         device: [String] = [], deviceCeilingBytesPerSecond: Double? = nil
     ) {

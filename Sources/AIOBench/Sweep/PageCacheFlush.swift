@@ -2,17 +2,17 @@ import AsyncIO
 
 /// How a sweep empties the page cache before each configuration: the whole cache as root, else
 /// the cached pages of its own test files.
-public enum PageCacheFlush: Sendable, Equatable, CustomStringConvertible {
+enum PageCacheFlush: Sendable, Equatable, CustomStringConvertible {
     /// `sync`, then `3` into /proc/sys/vm/drop_caches (root only).
     case wholeCache
     /// The kernel's "don't need" advice on each test file (any user; `PageCache.drop(file:)`).
     case ownFiles
 
     /// The best method this process may use.
-    public static var available: PageCacheFlush { PageCache.canDropAll ? .wholeCache : .ownFiles }
+    static var available: PageCacheFlush { PageCache.canDropAll ? .wholeCache : .ownFiles }
 
     /// How the cache is dropped, in words.
-    public var description: String {
+    var description: String {
         switch self {
         case .wholeCache: PageCache.dropAllMethod
         case .ownFiles: PageCache.dropFileMethod
@@ -21,7 +21,7 @@ public enum PageCacheFlush: Sendable, Equatable, CustomStringConvertible {
 
     /// Drops the cache; `files` are the test files (used by `.ownFiles`). Best effort: a cache
     /// that could not be dropped makes the next run slower to start, never wrong.
-    public func drop(files: [String]) {
+    func drop(files: [String]) {
         switch self {
         case .wholeCache: try? PageCache.dropAll()
         case .ownFiles: for path in files { try? PageCache.drop(file: path) }

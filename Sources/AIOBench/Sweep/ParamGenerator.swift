@@ -14,13 +14,13 @@ public enum TuningObjective: String, CaseIterable, Hashable, Sendable {
     case write
 
     /// Whether the objective needs both a read and a write result for a configuration.
-    public var needsBothSides: Bool { self == .time || self == .sum }
+    var needsBothSides: Bool { self == .time || self == .sum }
 
     /// Whether a smaller score is better (only for `time`).
-    public var lowerIsBetter: Bool { self == .time }
+    var lowerIsBetter: Bool { self == .time }
 
     /// One line for people: what the score is.
-    public var explanation: String {
+    var explanation: String {
         switch self {
         case .time: "least time per GiB read and written (1/read + 1/write)"
         case .sum: "highest read + write speed (DeepSpeed's score)"
@@ -31,22 +31,22 @@ public enum TuningObjective: String, CaseIterable, Hashable, Sendable {
 }
 
 /// One configuration competing for best, with its results in GiB/s.
-public struct TuningCandidate: Hashable, Sendable {
+struct TuningCandidate: Hashable, Sendable {
     /// The configuration (block size in its compact form).
-    public var configuration: SweepConfiguration
+    var configuration: SweepConfiguration
     /// Read speeds of its trials, empty when not measured.
-    public var read: [Double]
+    var read: [Double]
     /// Write speeds of its trials, empty when not measured.
-    public var write: [Double]
+    var write: [Double]
     /// The objective the score is for.
-    public var objective: TuningObjective
+    var objective: TuningObjective
     /// The score of the medians under the objective (for `time`, seconds per GiB read plus written).
-    public var score: Double
+    var score: Double
     /// The score the trials can reach, from their worst to their best.
-    public var scoreRange: ClosedRange<Double>
+    var scoreRange: ClosedRange<Double>
 
     /// Creates a candidate.
-    public init(configuration: SweepConfiguration, read: [Double], write: [Double], objective: TuningObjective,
+    init(configuration: SweepConfiguration, read: [Double], write: [Double], objective: TuningObjective,
                 score: Double, scoreRange: ClosedRange<Double>) {
         self.configuration = configuration
         self.read = read
@@ -57,38 +57,38 @@ public struct TuningCandidate: Hashable, Sendable {
     }
 
     /// The median read speed, nil when not measured.
-    public var readMedian: Double? { ParamGenerator.median(read) }
+    var readMedian: Double? { ParamGenerator.median(read) }
 
     /// The median write speed, nil when not measured.
-    public var writeMedian: Double? { ParamGenerator.median(write) }
+    var writeMedian: Double? { ParamGenerator.median(write) }
 }
 
 /// The outcome of choosing the best configuration.
 public struct TuningResult: Hashable, Sendable {
     /// The objective asked for.
-    public var requestedObjective: TuningObjective
+    var requestedObjective: TuningObjective
     /// The objective used (a one-sided sweep falls back to `read` or `write`).
-    public var objective: TuningObjective
+    var objective: TuningObjective
     /// The configuration chosen: the cheapest of those tied with the top scorer.
-    public var best: TuningCandidate
+    var best: TuningCandidate
     /// The configuration with the best median score.
-    public var topScorer: TuningCandidate
+    var topScorer: TuningCandidate
     /// The configurations whose trial range overlaps the top scorer's, cheapest first (the chosen one first);
     /// one entry when nothing is tied.
-    public var tied: [TuningCandidate]
+    var tied: [TuningCandidate]
     /// Every candidate, best median score first.
-    public var ranked: [TuningCandidate]
+    var ranked: [TuningCandidate]
     /// Lines for people: fallbacks, configurations left out, settings DeepSpeed's runtime has no key for.
-    public var notes: [String]
+    var notes: [String]
 
     /// `Best performance (GB/sec): read =  1.88, write =  4.51` (Python `%5.2f`; `  n/a` for a side not
     /// measured).
-    public var performanceLine: String {
+    var performanceLine: String {
         ParamGenerator.performanceLine(read: best.readMedian, write: best.writeMedian)
     }
 
     /// The `{"aio": {...}}` section for DeepSpeed's runtime config.
-    public func aioJSON(useGDS: Bool = false) -> String {
+    func aioJSON(useGDS: Bool = false) -> String {
         ParamGenerator.aioJSON(for: best.configuration, useGDS: useGDS)
     }
 }
@@ -106,7 +106,7 @@ public enum ParamGenerator {
     /// configuration; `1M` and `1048576` match.
     ///
     /// - Throws: `BenchError.usage` when there is nothing to choose from.
-    public static func generate(reads: [LogRecord], writes: [LogRecord], objective: TuningObjective = .time)
+    static func generate(reads: [LogRecord], writes: [LogRecord], objective: TuningObjective = .time)
         throws(BenchError) -> TuningResult {
         var notes: [String] = []
         let missing = (reads + writes).filter { $0.log.samples.isEmpty }
@@ -136,7 +136,7 @@ public enum ParamGenerator {
     ///
     /// - Throws: `BenchError.usage` when there are no results, the objective's side has none, or no
     ///   configuration has both sides for an objective that needs both.
-    public static func generate(readSamples: [SweepConfiguration: [Double]],
+    static func generate(readSamples: [SweepConfiguration: [Double]],
                                 writeSamples: [SweepConfiguration: [Double]],
                                 objective requested: TuningObjective = .time) throws(BenchError) -> TuningResult {
         var notes: [String] = []
@@ -198,14 +198,14 @@ public enum ParamGenerator {
     }
 
     /// `Best performance (GB/sec): read = %5.2f, write = %5.2f` as DeepSpeed prints it; `  n/a` for nil.
-    public static func performanceLine(read: Double?, write: Double?) -> String {
+    static func performanceLine(read: Double?, write: Double?) -> String {
         let show = { (value: Double?) in value.map { PythonRepr.fixed($0, width: 5, precision: 2) } ?? "  n/a" }
         return "Best performance (GB/sec): read = \(show(read)), write = \(show(write))"
     }
 
     /// The `"aio"` section DeepSpeed's runtime reads (runtime/swap_tensor/constants.py), with real JSON
     /// integers and booleans, keys in this order, pretty printed with 4-space indents.
-    public static func aioJSON(for configuration: SweepConfiguration, useGDS: Bool = false) -> String {
+    static func aioJSON(for configuration: SweepConfiguration, useGDS: Bool = false) -> String {
         let members = [
             ("block_size", String(configuration.blockSize)),
             ("queue_depth", String(configuration.queueDepth)),
@@ -220,7 +220,7 @@ public enum ParamGenerator {
 
     /// Whether `lhs` costs less to run than `rhs`: fewer io_parallel threads, then a lower queue depth, then a
     /// smaller block size; then the better score, then the configuration text (so the order is total).
-    public static func cheaper(_ lhs: TuningCandidate, _ rhs: TuningCandidate) -> Bool {
+    static func cheaper(_ lhs: TuningCandidate, _ rhs: TuningCandidate) -> Bool {
         let a = lhs.configuration
         let b = rhs.configuration
         if a.intraOpParallelism != b.intraOpParallelism { return a.intraOpParallelism < b.intraOpParallelism }
@@ -234,7 +234,7 @@ public enum ParamGenerator {
     }
 
     /// The median (see `Median`: the lower middle value for an even count); nil for no values.
-    public static func median(_ values: [Double]) -> Double? { Median.of(values) }
+    static func median(_ values: [Double]) -> Double? { Median.of(values) }
 
     // MARK: - Helpers
 

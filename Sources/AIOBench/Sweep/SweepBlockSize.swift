@@ -15,7 +15,7 @@ public struct SweepBlockSize: Hashable, Sendable, Codable {
     }
 
     /// A block size given in bytes; its text is the number of bytes (`1048576`), as DeepSpeed names it.
-    public init(bytes: Int) {
+    init(bytes: Int) {
         self.bytes = bytes
         self.text = SweepConfiguration(blockSize: bytes, blockSizeText: String(bytes)).blockSizeText
     }

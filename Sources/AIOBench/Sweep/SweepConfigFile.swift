@@ -3,7 +3,7 @@ import Foundation
 
 extension SweepSpace {
     /// The keys a sweep config may use.
-    public enum Key: String, CaseIterable, Hashable, Sendable {
+    enum Key: String, CaseIterable, Hashable, Sendable {
         /// Block sizes: `"1M"`, `"128K"`, `1048576`.
         case blockSize = "block_size"
         /// Queue depths.
@@ -25,7 +25,7 @@ extension SweepSpace {
     }
 
     /// The keys a sweep config may use, as written in JSON.
-    public static var validKeys: [String] { Key.allCases.map(\.rawValue) }
+    static var validKeys: [String] { Key.allCases.map(\.rawValue) }
 
     /// Parses a sweep config: a JSON object mapping keys to lists of values. Keys it does not set keep
     /// one default value (block size `1M`, queue depth 32, overlap, batch submit, io parallel 1, one task
@@ -120,7 +120,7 @@ extension SweepSpace {
     /// input; pipes and process substitution (`<(...)`) are read like files.
     ///
     /// - Throws: `BenchError.usage` when the file cannot be read, is empty or is not a valid sweep config.
-    public init(contentsOfFile path: String, folderCount: Int = 1) throws(BenchError) {
+    init(contentsOfFile path: String, folderCount: Int = 1) throws(BenchError) {
         let source = path == "-" ? "sweep config on standard input" : "sweep config \(path)"
         if (try? FileSystem.status(of: path))?.kind == .directory {
             throw .usage("\(source) cannot be read: it is a folder")

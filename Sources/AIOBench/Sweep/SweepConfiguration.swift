@@ -4,27 +4,27 @@ import AsyncIO
 /// task layout and the block size as the sweep config wrote it.
 public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The block size when a sweep does not set one: 1 MiB, written `1M`.
-    public static let defaultBlockSize = 1 << 20
+    static let defaultBlockSize = 1 << 20
     /// The queue depth when a sweep does not set one: 32, `ds_io`'s default.
     ///
     /// DeepSpeed names such a log `d1` although `ds_io` runs it with 32; aio-bench names it after the
     /// queue depth it really uses.
-    public static let defaultQueueDepth = BenchPlan.defaultQueueDepth
+    static let defaultQueueDepth = BenchPlan.defaultQueueDepth
 
     /// The knobs and the engine; `engine` `.auto` means the sweep's `--engine`.
-    public var knobs: HandleConfig
+    var knobs: HandleConfig
     /// The block size as written in the sweep config (`1M`, `128K`, `1048576`); it goes into log names.
-    public var blockSizeText: String
+    var blockSizeText: String
     /// Tasks per folder (`threads` in a sweep config, `--multi_process` in `ds_io`).
     public var tasksPerFolder: Int
     /// Folders mapped to devices, one task group per folder (the `ftd` field of a log name).
-    public var folderCount: Int
+    var folderCount: Int
 
     /// Creates a configuration; every parameter defaults to what a sweep uses when it does not set it.
     ///
     /// `blockSizeText` is kept when it is a plain number with an optional `K`, `M`, `G` or `T` that
     /// equals the block size; otherwise the compact form of the block size is used (`1M`).
-    public init(
+    init(
         _ knobs: HandleConfig = HandleConfig(blockSize: defaultBlockSize, queueDepth: defaultQueueDepth),
         blockSizeText: String? = nil, tasksPerFolder: Int = 1, folderCount: Int = 1
     ) {
@@ -35,7 +35,7 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     }
 
     /// Creates a configuration from the knobs' values (see `init(_:blockSizeText:tasksPerFolder:folderCount:)`).
-    public init(
+    init(
         blockSize: Int = defaultBlockSize, blockSizeText: String? = nil, queueDepth: Int = defaultQueueDepth,
         singleSubmit: Bool = false, overlapEvents: Bool = true, intraOpParallelism: Int = 1,
         tasksPerFolder: Int = 1, folderCount: Int = 1, engine: EngineKind = .auto
@@ -53,34 +53,34 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     }
 
     /// `knobs.blockSize`.
-    public var blockSize: Int {
+    var blockSize: Int {
         get { knobs.blockSize }
         set { knobs.blockSize = newValue }
     }
     /// `knobs.queueDepth`.
-    public var queueDepth: Int {
+    var queueDepth: Int {
         get { knobs.queueDepth }
         set { knobs.queueDepth = newValue }
     }
     /// `knobs.singleSubmit`.
-    public var singleSubmit: Bool {
+    var singleSubmit: Bool {
         get { knobs.singleSubmit }
         set { knobs.singleSubmit = newValue }
     }
     /// `knobs.overlapEvents`.
-    public var overlapEvents: Bool {
+    var overlapEvents: Bool {
         get { knobs.overlapEvents }
         set { knobs.overlapEvents = newValue }
     }
     /// `knobs.intraOpParallelism`.
-    public var intraOpParallelism: Int {
+    var intraOpParallelism: Int {
         get { knobs.intraOpParallelism }
         set { knobs.intraOpParallelism = newValue }
     }
 
     /// The same configuration with the block size written in its compact form, so that `1M` and
     /// `1048576` compare equal; read and write results are matched on this.
-    public var tuningIdentity: SweepConfiguration {
+    var tuningIdentity: SweepConfiguration {
         var copy = self
         copy.blockSizeText = ByteSize.compact(knobs.blockSize)
         return copy
@@ -89,7 +89,7 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     /// The log file name of this configuration, DeepSpeed's
     /// `<op>_<single|block>_<sequential|overlap>_ftd<F>_d<Q>_bs<B>_p<P>.txt`, with `_t<N>` and
     /// `_e<engine>` appended when asked (a sweep asks when those values vary).
-    public func logFileName(operation: IOOperation, tagTasksPerFolder: Bool = false,
+    func logFileName(operation: IOOperation, tagTasksPerFolder: Bool = false,
                             tagEngine: Bool = false) -> String {
         var name = "\(operation.rawValue)_\(knobs.singleSubmit ? "single" : "block")_"
             + "\(knobs.overlapEvents ? "overlap" : "sequential")_ftd\(folderCount)_d\(knobs.queueDepth)"

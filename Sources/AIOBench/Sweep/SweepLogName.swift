@@ -77,7 +77,7 @@ public struct SweepLogName: Hashable, Sendable {
     }
 
     /// The name without `.txt`.
-    public var stem: String { String(fileName.dropLast(4)) }
+    var stem: String { String(fileName.dropLast(4)) }
 
     private static func positive(_ field: String, prefix: String) -> Int? {
         guard field.hasPrefix(prefix) else { return nil }

@@ -3,10 +3,10 @@ import Foundation
 
 extension SweepRunner {
     /// The manifest file inside the log folder.
-    public static let manifestName = "manifest.json"
+    static let manifestName = "manifest.json"
 
     /// The manifest of this sweep: what must match for old logs to count.
-    public var manifest: [String: String] {
+    var manifest: [String: String] {
         [
             "tool": "aio-bench",
             "version": AIOBenchVersion.current,

@@ -48,29 +48,29 @@ public enum SweepEvent: Sendable {
 /// The outcome of a sweep.
 public struct SweepSummary: Sendable {
     /// Configuration runs (trials) done now.
-    public var runsDone: Int
+    var runsDone: Int
     /// Logs that were already complete and skipped.
-    public var skipped: Int
+    var skipped: Int
     /// Logs of failed configurations with their error.
-    public var failed: [(name: String, error: String)]
+    var failed: [(name: String, error: String)]
     /// Wall seconds of the whole sweep.
-    public var wallSeconds: Double
+    var wallSeconds: Double
     /// Seconds spent inside timed and warm-up loops (the I/O itself).
-    public var ioSeconds: Double
+    var ioSeconds: Double
     /// Seconds spent removing old write files between loops (device work on `discard` mounts).
-    public var removalSeconds: Double
+    var removalSeconds: Double
     /// The log folder.
-    public var logDir: String
+    var logDir: String
     /// Whether the sweep stopped early on a device error (ENOSPC, EIO, ...).
-    public var aborted: String?
+    var aborted: String?
 
     /// Per configuration run, the seconds outside the I/O loops and file removal (tool overhead), in ms.
-    public var overheadPerRunMillis: Double {
+    var overheadPerRunMillis: Double {
         runsDone > 0 ? max(0, wallSeconds - ioSeconds - removalSeconds) / Double(runsDone) * 1000 : 0
     }
 
     /// Per configuration run, the seconds spent removing old write files, in ms.
-    public var removalPerRunMillis: Double {
+    var removalPerRunMillis: Double {
         runsDone > 0 ? removalSeconds / Double(runsDone) * 1000 : 0
     }
 }
@@ -80,7 +80,7 @@ public struct SweepSummary: Sendable {
 /// DeepSpeed's names. Resumes an interrupted sweep and refuses to mix with a different one.
 public final class SweepRunner: @unchecked Sendable {
     /// The options.
-    public let options: SweepOptions
+    let options: SweepOptions
     /// The sweep space (folder count applied).
     public let space: SweepSpace
     let onEvent: @Sendable (SweepEvent) -> Void

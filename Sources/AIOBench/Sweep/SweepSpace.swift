@@ -15,26 +15,26 @@ public struct SweepSpace: Hashable, Sendable {
     public static let maximumConfigurations = 100_000
 
     /// Block sizes, in order.
-    public internal(set) var blockSizes: [SweepBlockSize]
+    var blockSizes: [SweepBlockSize]
     /// Queue depths, in order.
-    public internal(set) var queueDepths: [Int]
+    var queueDepths: [Int]
     /// Sequential-requests settings, in order.
-    public internal(set) var sequentialRequests: [Bool]
+    var sequentialRequests: [Bool]
     /// Single-submit settings, in order.
-    public internal(set) var singleSubmit: [Bool]
+    var singleSubmit: [Bool]
     /// Intra-op parallelism values, in order.
-    public internal(set) var intraOpParallelism: [Int]
+    var intraOpParallelism: [Int]
     /// Tasks-per-folder values, in order.
-    public internal(set) var tasksPerFolder: [Int]
+    var tasksPerFolder: [Int]
     /// Engines, in order; `[nil]` when the config does not set one (nil runs the sweep's `--engine`).
-    public internal(set) var engines: [EngineKind?]
+    var engines: [EngineKind?]
     /// Folders mapped to devices (`--nvme_dir D1 D2 ...`); the same for every configuration.
-    public internal(set) var folderCount: Int
+    var folderCount: Int
     var order: [Axis]
 
     /// DeepSpeed 0.19's default grid (`perf_run_sweep.py`), 64 configurations: block size 1M and 8M,
     /// queue depth 32 and 128, sequential requests on and off, single submit off and on, io parallel 1, 2, 4, 8.
-    public static let deepSpeedDefault = SweepSpace(
+    static let deepSpeedDefault = SweepSpace(
         blockSizes: [SweepBlockSize(text: "1M", bytes: 1 << 20), SweepBlockSize(text: "8M", bytes: 8 << 20)],
         queueDepths: [32, 128], sequentialRequests: [true, false], singleSubmit: [false, true],
         intraOpParallelism: [1, 2, 4, 8], tasksPerFolder: [1], engines: [nil], folderCount: 1,
@@ -44,7 +44,7 @@ public struct SweepSpace: Hashable, Sendable {
     ///
     /// - Throws: `BenchError.usage` for an empty list, a repeated value, a value that is not positive,
     ///   an unknown engine or a space larger than `maximumConfigurations`.
-    public init(
+    init(
         blockSizes: [String] = ["1M"],
         queueDepths: [Int] = [SweepConfiguration.defaultQueueDepth],
         sequentialRequests: [Bool] = [false],
@@ -82,7 +82,7 @@ public struct SweepSpace: Hashable, Sendable {
     /// The same space with another folder count.
     ///
     /// - Throws: `BenchError.usage` when `count` is less than 1.
-    public func withFolderCount(_ count: Int) throws(BenchError) -> SweepSpace {
+    func withFolderCount(_ count: Int) throws(BenchError) -> SweepSpace {
         guard count > 0 else { throw .usage("folder count \(count) is not allowed: expected at least one folder") }
         var copy = self
         copy.folderCount = count
@@ -127,7 +127,7 @@ public struct SweepSpace: Hashable, Sendable {
     }
 
     /// The log file name of a configuration of this space (see `logName(for:operation:)`).
-    public func logFileName(for configuration: SweepConfiguration, operation: IOOperation) -> String {
+    func logFileName(for configuration: SweepConfiguration, operation: IOOperation) -> String {
         logName(for: configuration, operation: operation).fileName
     }
 
