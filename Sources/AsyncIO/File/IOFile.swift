@@ -100,11 +100,6 @@ public final class IOFile: @unchecked Sendable {
         _ = try syscallRetrying("fsync", path: path) { fsync(bufferedFD) }
     }
 
-    /// Drops the file's pages from the page cache (`posix_fadvise(POSIX_FADV_DONTNEED)`).
-    public func dropCache() {
-        _ = posix_fadvise(bufferedFD, 0, 0, CAsyncIO_FADV_DONTNEED)
-    }
-
     /// The direct-I/O alignment for an open file: `statx(STATX_DIOALIGN)`, else the logical
     /// block size of the device behind it, else 4096.
     static func directIOAlignment(fd: Int32) -> (memory: Int, offset: Int) {
@@ -134,9 +129,9 @@ public final class IOFile: @unchecked Sendable {
 }
 
 /// Facts about block devices, read from sysfs.
-public enum DeviceInfo {
+enum DeviceInfo {
     /// The logical block size of the block device with number `device`, if sysfs tells it.
-    public static func logicalBlockSize(device: dev_t) -> Int? {
+    static func logicalBlockSize(device: dev_t) -> Int? {
         let major = (device >> 8) & 0xfff | ((device >> 32) & ~0xfff)
         let minor = (device & 0xff) | ((device >> 12) & ~0xff)
         let base = "/sys/dev/block/\(major):\(minor)"
