@@ -42,6 +42,9 @@ extension EngineKind: ExpressibleByArgument {
     static let parser: @Sendable (String) throws -> EngineKind = { text in try EngineName.parse(text) }
 }
 
+/// `deepspeed` or `native`.
+extension MeasurementTarget: ExpressibleByArgument {}
+
 extension ArgumentHelp {
     /// `abstract` followed by `(default: ...)`, as ArgumentParser writes it for an option without a
     /// `transform:`; options with one (`ByteCount`, `EngineKind`, whose errors must name the flag and

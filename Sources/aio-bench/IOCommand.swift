@@ -59,6 +59,16 @@ struct IOCommand: ParsableCommand {
           help: "DeepSpeed: GPUDirect Storage (not supported here).")
     var useGds = false
 
+    @Option(name: .customLong("target"),
+            help: ArgumentHelp("deepspeed: measure what DeepSpeed's runtime does (kernel AIO, 4 KiB-page pinned "
+                + "buffers, ds_io's write mode); native: swift-aio's fastest path (io_uring, huge pages)."))
+    var target: MeasurementTarget = .native
+
+    @Flag(name: [.customLong("fresh_file_each_loop"), .customLong("fresh-file-each-loop")],
+          help: ArgumentHelp("Writes: remove and create the file before every loop (allocating writes) "
+            + "instead of ds_io's overwrite in place."))
+    var freshFileEachLoop = false
+
     @Flag(name: .customLong("slow_bounce_buffer"), help: .hidden)
     var slowBounceBuffer = false
 
@@ -93,6 +103,13 @@ struct IOCommand: ParsableCommand {
         plan.validate = validate
         plan.buffered = buffered
         plan.keepFiles = keepFiles
+        plan.target = target
+        plan.writeMode = freshFileEachLoop ? .freshFileEachLoop : .overwrite
+        let torchFlags: [(TorchOnlyFlag, Bool)] = [
+            (.slowBounceBuffer, slowBounceBuffer), (.torchLegacySave, torchLegacySave),
+            (.useAcceleratorPinMemory, useAcceleratorPinMemory), (.fastIOSize, fastIOSize != nil),
+        ]
+        for (flag, given) in torchFlags where given { warn(flag.note) }
         let config = knobs.make()
         try plan.checkBeforeRun(config: config)
         let runner = try BenchRunner(plan: plan)

@@ -40,9 +40,19 @@ struct SweepArguments: ParsableArguments {
     var trials = 3
 
     @Option(name: .customLong("engine"),
-            help: .abstract("auto, io_uring, aio, posix or null.", default: EngineKind.auto),
+            help: .abstract("One of \(EngineName.accepted).", default: EngineKind.auto),
             transform: EngineKind.parser)
     var engine = EngineKind.auto
+
+    @Option(name: .customLong("target"),
+            help: ArgumentHelp("deepspeed: measure what DeepSpeed's runtime does (kernel AIO, 4 KiB-page pinned "
+                + "buffers, ds_io's write mode; tune's default); native: swift-aio's fastest path (sweep's default)."))
+    var target: MeasurementTarget?
+
+    @Flag(name: [.customLong("fresh_file_each_loop"), .customLong("fresh-file-each-loop")],
+          help: ArgumentHelp("Writes: remove and create the file before every loop (allocating writes) "
+            + "instead of ds_io's overwrite in place."))
+    var freshFileEachLoop = false
 
     @Flag(name: .customLong("force"), help: "Start afresh even if the log folder holds a different sweep.")
     var force = false
@@ -67,7 +77,7 @@ struct SweepArguments: ParsableArguments {
     static let defaultIOSize = ByteCount(bytes: 400 << 20)
 
     /// The sweep these flags describe, on `defaultDirs` when no `--nvme_dir` is given.
-    func options(defaultDirs: [String]) throws -> SweepOptions {
+    func options(defaultDirs: [String], defaultTarget: MeasurementTarget = .native) throws -> SweepOptions {
         if gpu { try GPUSupport.refuse("--gpu") }
         if gds { try GPUSupport.refuse("--gds") }
         let dirs = nvmeDir.isEmpty ? defaultDirs : nvmeDir
@@ -87,12 +97,14 @@ struct SweepArguments: ParsableArguments {
         o.engine = engine
         o.force = force
         o.buffered = buffered
+        o.target = target ?? defaultTarget
+        o.writeMode = freshFileEachLoop ? .freshFileEachLoop : .overwrite
         return o
     }
 
     /// Runs the sweep with progress on stderr; returns the summary.
-    func runSweep(defaultDirs: [String]) throws -> SweepSummary {
-        let options = try options(defaultDirs: defaultDirs)
+    func runSweep(defaultDirs: [String], defaultTarget: MeasurementTarget = .native) throws -> SweepSummary {
+        let options = try options(defaultDirs: defaultDirs, defaultTarget: defaultTarget)
         let progress = Progress(quiet: quiet, verbose: verbose)
         let runner = try SweepRunner(options: options) { event in progress.show(event) }
         try options.checkDirectIO()

@@ -27,14 +27,18 @@ struct TuneCommand: ParsableCommand {
     var noReport = false
 
     @Flag(name: [.customLong("cross-check"), .customLong("cross_check")],
-          help: "Run fio on the recommended configuration and compare (needs fio).")
+          help: "Run fio and DeepSpeed's ds_io on the recommended configuration and compare.")
     var crossCheck = false
+
+    @Option(name: .customLong("deepspeed"), help: "The ds_io to cross-check with (default: ds_io on PATH).")
+    var deepspeed: String?
 
     func run() throws {
         if !noReport { try OutputPath.checkWritable(report, flag: "--report") }
+        let deepSpeedCheck = crossCheck ? try DeepSpeedCrossCheck(explicit: deepspeed) : nil
         if let output { try OutputPath.checkWritable(output, flag: "--output") }
-        let options = try sweep.options(defaultDirs: ["."])
-        _ = try sweep.runSweep(defaultDirs: ["."])
+        let options = try sweep.options(defaultDirs: ["."], defaultTarget: .deepspeed)
+        _ = try sweep.runSweep(defaultDirs: ["."], defaultTarget: .deepspeed)
         let folder = try LogParser.parseFolder(sweep.logDir)
         let result = try ParamGenerator.generate(folder, objective: objective)
         let device = StorageDevice.inspect(folder: options.nvmeDirs[0])
@@ -52,11 +56,19 @@ struct TuneCommand: ParsableCommand {
                 say(line)
             }
         }
+        if let line = try TuneFollowUp.nativeLine(result: result, options: options) { say(line) }
         if crossCheck {
             if let check = FioCrossCheck(result: result, options: options) {
                 for job in check.jobs { say(try check.run(job).line) }
             } else {
                 say(FioCrossCheck.notInstalledLine)
+            }
+            if let deepSpeedCheck {
+                for line in try TuneFollowUp.deepSpeedLines(check: deepSpeedCheck, result: result, options: options) {
+                    say(line)
+                }
+            } else {
+                say(DeepSpeedCrossCheck.notFoundLine)
             }
         }
         for line in try TuneOutput.recommendation(result, output: output) { say(line) }

@@ -59,6 +59,10 @@ public struct BenchPlan: Sendable, Equatable {
     var readSubfolder: String?
     /// Put write files in this sub-folder of each target (created and removed by the run).
     var writeSubfolder: String?
+    /// Whose I/O path the measurement stands for (engine and buffer layout).
+    public var target: MeasurementTarget = .native
+    /// How write loops treat their file (ds_io's overwrite by default).
+    public var writeMode: WriteMode = .overwrite
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {
@@ -75,6 +79,10 @@ public struct BenchPlan: Sendable, Equatable {
         guard ioSize > 0 else { throw .usage("--io_size must be greater than 0") }
         guard loops >= 1 else { throw .usage("--loops \(loops) must be at least 1") }
         guard warmupLoops >= 0 else { throw .usage("--warmup_loops \(warmupLoops) must be 0 or more") }
+        if target == .deepspeed, writeMode != .overwrite {
+            throw .usage("--fresh_file_each_loop contradicts --target deepspeed, which measures ds_io's write mode "
+                + "(overwrite in place): drop one of them")
+        }
         guard tasksPerFolder >= 1, tasksPerFolder <= 256 else {
             throw .usage("--multi_process \(tasksPerFolder) must be between 1 and 256")
         }
@@ -104,6 +112,14 @@ extension BenchPlan {
     /// ds_io's default queue depth (`--queue_depth`), which the benchmark and sweeps use when none is
     /// given; DeepSpeed's runtime default (`HandleConfig()`) is 8.
     public static let defaultQueueDepth = 32
+
+    /// The configuration the plan runs: `config` with the target's engine (see
+    /// `MeasurementTarget.engine(asked:)`) and `direct` unless the plan is buffered.
+    public func resolve(_ config: HandleConfig) throws(BenchError) -> HandleConfig {
+        var resolved = config.with(direct: !buffered)
+        resolved.engine = try target.engine(asked: config.engine)
+        return resolved
+    }
 
     /// Checks a configuration against the plan, naming the flags: one usage line naming the value and
     /// what is allowed (parallelism at most the number of blocks in `--io_size`), then the

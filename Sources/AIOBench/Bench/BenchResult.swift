@@ -14,6 +14,12 @@ public struct BenchResult: Sendable, Codable, Equatable {
     /// The configuration that ran: the knobs, the engine used (never `auto`) and whether
     /// `O_DIRECT` was used.
     var config: HandleConfig
+    /// Whose I/O path the run stands for.
+    var target: MeasurementTarget
+    /// How the write loops treated their file (nil for reads).
+    var writeMode: WriteMode?
+    /// Why the figures may not be the storage's: a folder in memory, a run through the page cache.
+    var notes: [String] = []
     /// The path the engine took (registered buffers, fallbacks, ...).
     var enginePath: String
     /// Why better engines were skipped.
@@ -79,6 +85,8 @@ public struct BenchResult: Sendable, Codable, Equatable {
             + "io_parallel \(config.intraOpParallelism)")
         lines.append("engine: \(enginePath)\(config.direct ? ", O_DIRECT" : ", buffered (page cache)")")
         for f in engineFallbacks { lines.append("  skipped \(f)") }
+        lines.append("target: \(target.summary)")
+        if let writeMode { lines.append("write mode: \(writeMode.summary)") }
         let huge = hugePageBytes > 0
             ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"
             : "no huge pages"
@@ -92,6 +100,7 @@ public struct BenchResult: Sendable, Codable, Equatable {
         lines.append(String(format: "cpu: user %.3f s, sys %.3f s (%.3f s per GiB)", cpuUser, cpuSystem,
                             (cpuUser + cpuSystem) / max(Double(totalBytes) / 1_073_741_824, 1e-12)))
         if let validated { lines.append("validate: \(validated ? "data matches" : "DATA MISMATCH")") }
+        for note in notes { lines.append("note: \(note)") }
         return lines
     }
 

@@ -43,6 +43,7 @@ public final class BenchRunner: @unchecked Sendable {
     func cleanup() {
         for file in createdFiles { ScratchFiles.shared.remove(file: file) }
         createdFiles = []
+        writeFilesStarted = []
         for folder in createdFolders.reversed() { FileSystem.removeEmptyDirectory(folder) }
         createdFolders = []
         readFilesReady = false
@@ -84,19 +85,35 @@ public final class BenchRunner: @unchecked Sendable {
     /// Bytes of the task buffers backed by huge pages, read from /proc once after allocation.
     private var hugePageBytes = 0
 
+    /// Allocates (and page-locks) the task buffers once; every run, trial and configuration of this
+    /// runner reuses them. They are not filled here: a read overwrites them anyway, and a write fills
+    /// them once (`fillForWriting`).
     private func allocate() throws(BenchError) {
         guard buffers.isEmpty else { return }
         defer { hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes } }
-        for task in 0..<plan.taskCount {
+        for _ in 0..<plan.taskCount {
             do {
-                let buffer = try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory)
-                buffer.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9)
+                let buffer = try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory,
+                                               hugePages: plan.target.hugePages)
                 if let failure = buffer.lockFailure, warnings.isEmpty { warnings.append(failure) }
                 buffers.append(buffer)
             } catch {
                 throw BenchError(error)
             }
         }
+    }
+
+    /// Write files this runner has removed once already (ds_io's overwrite mode removes each once).
+    private var writeFilesStarted: Set<String> = []
+
+    /// Whether the task buffers hold their write data yet.
+    private var buffersFilled = false
+
+    /// Fills the task buffers with seeded pseudo-random data, once, before the first write.
+    private func fillForWriting() {
+        guard !buffersFilled else { return }
+        for (task, buffer) in buffers.enumerated() { buffer.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9) }
+        buffersFilled = true
     }
 
     private func track(_ file: String) {
@@ -140,15 +157,25 @@ public final class BenchRunner: @unchecked Sendable {
             }
         }
         do {
+            // Through a small staging buffer of its own, so the task buffers, which the read will
+            // fill anyway, are never filled for it.
             let writer = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 16, intraOpParallelism: 1,
                                                     engine: .auto, direct: direct))
+            let staging = try AlignedBuffer(count: min(plan.ioSize, 16 << 20), lock: false, hugePages: false)
             for (task, path) in toWrite {
                 track(path)
-                // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
-                try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                    try writer.pwrite(buffers[task], to: path, async: true)
+                var offset = 0
+                while offset < plan.ioSize {
+                    let count = min(staging.count, plan.ioSize - offset)
+                    staging.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9 &+ UInt64(offset))
+                    // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
+                    try ScratchFiles.shared.creating { () throws(AsyncIOError) in
+                        try writer.pwrite(staging, to: path, offset: Int64(offset), count: count,
+                                          truncate: offset == 0, async: true)
+                    }
+                    try writer.wait()
+                    offset += count
                 }
-                try writer.wait()
             }
         } catch {
             throw BenchError(error)
@@ -162,18 +189,17 @@ public final class BenchRunner: @unchecked Sendable {
     ///   - operation: read or write.
     ///   - config: the handle configuration (its `direct` is set from the plan).
     ///   - recordLatency: keep per-request latency percentiles (costs a clock read per request).
-    func run(_ operation: IOOperation, config: HandleConfig, recordLatency: Bool = true)
+    func run(_ operation: IOOperation, config asked: HandleConfig, recordLatency: Bool = true)
         throws(BenchError) -> BenchResult {
-        try plan.validate(config)
+        try plan.validate(asked)
+        let config = try plan.resolve(asked)
         try prepareFolders()
         try allocate()
-        let direct = !plan.buffered
-        if operation == .read { try prepareReadFiles(direct: direct) }
+        let direct = config.direct
+        if operation == .read { try prepareReadFiles(direct: direct) } else { fillForWriting() }
         let handles: [AIOHandle]
         do {
-            handles = try (0..<plan.taskCount).map { _ throws(AsyncIOError) in
-                try AIOHandle(config.with(direct: direct))
-            }
+            handles = try (0..<plan.taskCount).map { _ throws(AsyncIOError) in try AIOHandle(config) }
         } catch {
             throw BenchError(error)
         }
@@ -194,12 +220,14 @@ public final class BenchRunner: @unchecked Sendable {
             }
             let paths = (0..<tasks).map { dataFile(task: $0, operation: operation, loop: loop) }
             if operation == .write {
-                // Fresh extents every loop, as fio does with a new file: remove the old one first.
-                // On a file system mounted with `discard` this is device work (tens of ms for
-                // hundreds of MiB), so it is timed apart from the tool's own overhead.
+                // ds_io's overwrite mode removes a write file once, the first time this runner
+                // writes it; the fresh-file mode removes it before every loop. On a file system
+                // mounted with `discard` removal is device work (tens of ms for hundreds of MiB),
+                // so it is timed apart from the tool's own overhead.
                 let removalStart = monotonicNanos()
-                for p in paths {
+                for p in paths where plan.writeMode == .freshFileEachLoop || !writeFilesStarted.contains(p) {
                     FileSystem.removeFileIfPresent(p)
+                    writeFilesStarted.insert(p)
                     track(p)
                 }
                 removalNanos += monotonicNanos() - removalStart
@@ -207,6 +235,7 @@ public final class BenchRunner: @unchecked Sendable {
             let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }
             let loopStart = monotonicNanos()
             let outcome = runLoop(operation, handles: handles, paths: paths,
+                                  truncate: plan.writeMode == .freshFileEachLoop,
                                   latency: measured && recordLatency ? histograms : nil)
             ioNanos += monotonicNanos() - loopStart
             if let error = outcome.error {
@@ -236,17 +265,35 @@ public final class BenchRunner: @unchecked Sendable {
             percentiles["max"] = Double(merged.max) / 1000
         }
         let measuredLoops = plan.loops + (plan.includeWarmupTime ? plan.warmupLoops : 0)
+        let writeMode: WriteMode? = operation == .write ? plan.writeMode : nil
+        let cpuUser: Double = cpuEnd.user - cpuStart.user
+        let cpuSystem: Double = cpuEnd.system - cpuStart.system
         return BenchResult(
             operation: operation, ioSize: plan.ioSize, tasks: tasks, loops: measuredLoops,
-            config: handles[0].config, enginePath: handles[0].enginePath,
+            config: handles[0].config, target: plan.target, writeMode: writeMode, notes: measurementNotes(operation),
+            enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks,
             pageLocked: buffers.allSatisfy(\.isLocked),
             hugePageBytes: hugePageBytes,
             bufferBytes: buffers.reduce(0) { $0 + $1.count },
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
-            cpuUser: cpuEnd.user - cpuStart.user, cpuSystem: cpuEnd.system - cpuStart.system,
+            cpuUser: cpuUser, cpuSystem: cpuSystem,
             validated: validated, folders: plan.targets.map(\.folder), ioSeconds: Double(ioNanos) / 1e9,
             removalSeconds: Double(removalNanos) / 1e9)
+    }
+
+    /// Why this run's figures may measure memory rather than storage.
+    private func measurementNotes(_ operation: IOOperation) -> [String] {
+        var notes: [String] = []
+        for folder in Set(plan.targets.map(\.folder)).sorted()
+        where (try? FileSystem.fileSystemStats(of: folder))?.isMemoryBacked == true {
+            notes.append("'\(folder)' is on a file system in memory (tmpfs or ramfs): this measures memory, not storage")
+        }
+        if plan.buffered && operation == .read {
+            notes.append("buffered read: the page cache may have served it (the file was just written or read): "
+                + "this measures memory, not storage")
+        }
+        return notes
     }
 }

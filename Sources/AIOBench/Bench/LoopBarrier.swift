@@ -10,7 +10,7 @@ extension BenchRunner {
 
     /// One loop: every task waits at a barrier, then runs its operation; E2E time counts from
     /// the barrier's release to the task's end.
-    func runLoop(_ operation: IOOperation, handles: [AIOHandle], paths: [String],
+    func runLoop(_ operation: IOOperation, handles: [AIOHandle], paths: [String], truncate: Bool,
                  latency: HistogramSet?) -> LoopOutcome {
         let tasks = handles.count
         let results = LoopResults(tasks: tasks)
@@ -37,7 +37,7 @@ extension BenchRunner {
                         // scratch registry's gate (Ctrl-C removes it before or after, never
                         // between), then wait for the data outside it.
                         try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                            try handle.pwrite(buffer, to: path, async: true, latency: sink)
+                            try handle.pwrite(buffer, to: path, truncate: truncate, async: true, latency: sink)
                         }
                         try handle.wait()
                     }

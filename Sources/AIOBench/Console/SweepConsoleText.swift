@@ -38,7 +38,8 @@ extension SweepOptions {
     public func headerLine(configurations: Int) -> String {
         "sweep: \(configurations) configurations × \(read && write ? 2 : 1) "
             + "operation(s) × \(trials) trial(s), io_size \(ByteSize.compact(ioSize)) per task, "
-            + "folders \(nvmeDirs.joined(separator: ", ")), logs in \(logDir)"
+            + "folders \(nvmeDirs.joined(separator: ", ")), logs in \(logDir); target \(target.summary)"
+            + (write ? "; writes: \(writeMode.summary)" : "")
     }
 }
 

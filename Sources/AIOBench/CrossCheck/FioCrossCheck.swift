@@ -58,7 +58,9 @@ public struct FioCrossCheck: Sendable {
         guard let executable else { return nil }
         self.executable = executable
         let config = result.best.configuration
-        let engine = FioEquivalent.Engine(resolving: config.engine ?? options.engine)
+        // The engine the sweep ran: the configuration's, else the sweep's, as the target resolves it.
+        let asked = config.engine ?? options.engine
+        let engine = FioEquivalent.Engine(resolving: (try? options.target.engine(asked: asked)) ?? asked)
         var jobs: [Job] = []
         let medians = [(IOOperation.read, result.best.readMedian), (.write, result.best.writeMedian)]
         for (operation, ours) in medians {

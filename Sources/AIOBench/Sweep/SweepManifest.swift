@@ -16,6 +16,8 @@ extension SweepRunner {
             "trials": String(options.trials),
             "engine": options.engine.rawValue,
             "buffered": String(options.buffered),
+            "target": options.target.rawValue,
+            "write_mode": options.writeMode.rawValue,
             "folders": options.nvmeDirs.joined(separator: "\n"),
             "sweep_space": space.configurations.map(\.description).joined(separator: "\n"),
         ]
@@ -50,7 +52,8 @@ extension SweepRunner {
     /// Compares with an existing manifest; returns the first difference, or nil when they match.
     private func difference(from old: [String: String]) -> String? {
         let mine = manifest
-        for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "folders", "sweep_space"] {
+        for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "target", "write_mode", "folders",
+                    "sweep_space"] {
             let a = old[key] ?? "(none)"
             let b = mine[key] ?? "(none)"
             if a != b {

@@ -29,6 +29,10 @@ public struct SweepOptions: Sendable, Equatable {
     public var force = false
     /// Use the page cache instead of O_DIRECT.
     public var buffered = false
+    /// Whose I/O path the sweep measures (`tune` measures DeepSpeed's by default).
+    public var target: MeasurementTarget = .native
+    /// How write trials treat their file (ds_io's overwrite in place by default).
+    public var writeMode: WriteMode = .overwrite
 
     /// Creates options for the given folders with ds_nvme_tune's defaults.
     public init(nvmeDirs: [String]) { self.nvmeDirs = nvmeDirs }
@@ -103,6 +107,12 @@ public final class SweepRunner: @unchecked Sendable {
             try SweepSpace(contentsOfFile: path)
         } ?? SweepSpace.deepSpeedDefault
         self.space = try base.withFolderCount(options.nvmeDirs.count)
+        _ = try options.target.engine(asked: options.engine)
+        for case let engine? in space.engines { _ = try options.target.engine(asked: engine, flag: "sweep config engine") }
+        if options.target == .deepspeed, options.writeMode != .overwrite {
+            throw .usage("--fresh_file_each_loop contradicts --target deepspeed, which measures ds_io's write mode "
+                + "(overwrite in place): drop one of them")
+        }
         self.options = options
         self.onEvent = onEvent
     }
@@ -228,7 +238,7 @@ public final class SweepRunner: @unchecked Sendable {
                 let text = LogWriter.format(
                     operation: job.operation, configuration: job.configuration, engine: jobs[j].engine,
                     ioSize: options.ioSize, trials: jobs[j].trials,
-                    notes: ["trials \(jobs[j].trials.count) of \(options.trials)"], error: jobs[j].error)
+                    notes: logNotes(job.operation, trials: jobs[j].trials.count), error: jobs[j].error)
                 try LogWriter.write(text, toFile: job.path)
                 let elapsed = Double(monotonicNanos() - loopStart) / 1e9
                 let eta = runIndex < totalRuns ? elapsed / Double(runIndex) * Double(totalRuns - runIndex) : 0
@@ -245,6 +255,13 @@ public final class SweepRunner: @unchecked Sendable {
                             logDir: options.logDir, aborted: aborted)
     }
 
+    /// The `note:` lines of a log: trials done, the target, and the write mode of write logs.
+    private func logNotes(_ operation: IOOperation, trials: Int) -> [String] {
+        var notes = ["trials \(trials) of \(options.trials)", "target: \(options.target.summary)"]
+        if operation == .write { notes.append("write mode: \(options.writeMode.summary)") }
+        return notes
+    }
+
     private func makeRunner(_ config: SweepConfiguration) throws(BenchError) -> BenchRunner {
         var plan = BenchPlan(targets: options.nvmeDirs.enumerated().map { BenchTarget(folder: $1, deviceID: $0) },
                              ioSize: options.ioSize)
@@ -252,6 +269,8 @@ public final class SweepRunner: @unchecked Sendable {
         plan.loops = options.loops
         plan.warmupLoops = options.warmupLoops
         plan.buffered = options.buffered
+        plan.target = options.target
+        plan.writeMode = options.writeMode
         plan.readSubfolder = IOOperation.read.ioFolderName
         plan.writeSubfolder = IOOperation.write.ioFolderName
         return try BenchRunner(plan: plan)

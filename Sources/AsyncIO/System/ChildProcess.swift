@@ -26,7 +26,8 @@ public enum ChildProcess {
         public var succeeded: Bool { termination == .exited(0) }
     }
 
-    /// Starts `executable` with `arguments` (argv[0] is the executable), standard input from
+    /// Starts `executable` with `arguments` (argv[0] is the executable), this process's environment
+    /// with `environment` added (replacing variables of the same name), standard input from
     /// /dev/null, and waits for it to end, at most `timeout` (then it is killed with SIGKILL).
     /// SIGINT and SIGTERM have their default action in the child even when this process
     /// ignores them, so Ctrl-C ends both.
@@ -36,7 +37,8 @@ public enum ChildProcess {
     ///
     /// The corresponding C function is `posix_spawn`.
     public static func run(
-        _ executable: String, arguments: [String], timeout: Duration? = nil, outputLimit: Int = 64 << 20
+        _ executable: String, arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil,
+        outputLimit: Int = 64 << 20
     ) throws(AsyncIOError) -> Output {
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
@@ -49,7 +51,7 @@ public enum ChildProcess {
         }
         let pid: pid_t
         do throws(AsyncIOError) {
-            pid = try spawn(executable, arguments, stdout: out[1], stderr: err[1])
+            pid = try spawn(executable, arguments, environment, stdout: out[1], stderr: err[1])
         } catch {
             for fd in out + err { close(fd) }
             throw error
@@ -71,9 +73,9 @@ public enum ChildProcess {
         return Output(termination: termination, standardOutput: stdout, standardError: stderr)
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], stdout: Int32, stderr: Int32)
-        throws(AsyncIOError) -> pid_t
-    {
+    private static func spawn(
+        _ executable: String, _ arguments: [String], _ environment: [String: String], stdout: Int32, stderr: Int32
+    ) throws(AsyncIOError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -95,10 +97,24 @@ public enum ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let argv = ([executable] + arguments).map { strdup($0) }
         defer { argv.forEach { free($0) } }
+        var inherited: [String] = []
+        var index = 0
+        while let entry = environ[index] {
+            let text = String(cString: entry)
+            let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+            if environment[name] == nil { inherited.append(text) }
+            index += 1
+        }
+        let envp = (inherited + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            .map { strdup($0) }
+        defer { envp.forEach { free($0) } }
         var pid = pid_t()
         let rc = (argv + [nil]).withUnsafeBufferPointer { pointers in
-            posix_spawn(&pid, executable, &actions, &attributes,
-                        UnsafeMutablePointer(mutating: pointers.baseAddress!), environ)
+            (envp + [nil]).withUnsafeBufferPointer { env in
+                posix_spawn(&pid, executable, &actions, &attributes,
+                            UnsafeMutablePointer(mutating: pointers.baseAddress!),
+                            UnsafeMutablePointer(mutating: env.baseAddress!))
+            }
         }
         if rc != 0 { throw .system("posix_spawn", errno: rc, path: executable) }
         return pid

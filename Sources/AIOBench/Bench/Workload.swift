@@ -1,0 +1,57 @@
+import AsyncIO
+
+/// Whose I/O path a measurement stands for.
+public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
+    /// What DeepSpeed's runtime does with a configuration: kernel AIO (libaio's path), page-locked
+    /// buffers laid out as torch pinned memory is (4 KiB pages, no `MADV_HUGEPAGE`), `O_DIRECT`
+    /// files opened without truncation, and ds_io's write mode (overwrite in place).
+    case deepspeed
+    /// swift-aio's fastest path: the engine `--engine` picks (io_uring first), huge-page buffers.
+    case native
+
+    /// The engine this target runs, given the one asked for (`auto` when none was).
+    ///
+    /// - Throws: `BenchError.usage` when `deepspeed` is asked to run another engine than kernel AIO
+    ///   (the simulated and null engines stand in for any engine and are allowed).
+    public func engine(asked: EngineKind, flag: String = "--engine") throws(BenchError) -> EngineKind {
+        guard self == .deepspeed else { return asked }
+        switch asked {
+        case .auto, .aio: return .aio
+        case .null: return .null
+        case .uring, .posix:
+            throw .usage("\(flag) \(asked.rawValue) contradicts --target deepspeed, which measures DeepSpeed's "
+                + "runtime (kernel AIO): drop \(flag), or use --target native")
+        }
+    }
+
+    /// Whether task buffers ask for transparent huge pages.
+    public var hugePages: Bool { self == .native }
+
+    /// One line for summaries and logs.
+    public var summary: String {
+        switch self {
+        case .deepspeed:
+            "deepspeed (what DeepSpeed's runtime does: kernel AIO, 4 KiB-page pinned buffers, ds_io's write mode)"
+        case .native: "native (swift-aio's fastest path: io_uring when it works, huge-page buffers)"
+        }
+    }
+}
+
+/// How write loops treat the file they write.
+public enum WriteMode: String, Sendable, Codable, CaseIterable {
+    /// ds_io's: the file is removed once before the first loop (warm-up included); every loop then
+    /// writes the same file again, opened without truncation, so measured loops overwrite blocks
+    /// the file system has already allocated.
+    case overwrite
+    /// The file is removed and created again (and its extents reserved) before every loop: every
+    /// loop pays the block allocation, as a checkpoint written to a new file does.
+    case freshFileEachLoop = "fresh_file_each_loop"
+
+    /// One line for summaries and logs.
+    public var summary: String {
+        switch self {
+        case .overwrite: "overwrite in place (ds_io: the file is removed once, before the first loop)"
+        case .freshFileEachLoop: "fresh file each loop (removed and created again: allocating writes)"
+        }
+    }
+}
