@@ -144,7 +144,9 @@ struct CommandSupportTests {
         options.ioSize = 1 << 20
         options.trials = 2
         #expect(options.headerLine(configurations: 8) == "sweep: 8 configurations × 2 operation(s) × 2 trial(s), "
-            + "io_size 1M per task, folders /a, /b, logs in _aio_bench_logs")
+            + "io_size 1M per task, folders /a, /b, logs in _aio_bench_logs; target native (swift-aio's fastest path: "
+            + "io_uring when it works, huge-page buffers); writes: overwrite in place (ds_io: the file is removed once, "
+            + "before the first loop)")
         let summary = SweepSummary(
             runsDone: 4, skipped: 1, failed: [("x", "EIO on /a"), ("y", "bad")], wallSeconds: 2, ioSeconds: 1,
             removalSeconds: 0.5, logDir: "logs", aborted: "EIO on /a")

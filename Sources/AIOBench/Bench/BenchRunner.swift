@@ -103,6 +103,10 @@ public final class BenchRunner: @unchecked Sendable {
         }
     }
 
+    /// Called before each loop's I/O, after its files were prepared: the loop number (warm-up first)
+    /// and the data files. For tests of the write modes.
+    var loopWillStart: (@Sendable (_ loop: Int, _ paths: [String]) -> Void)?
+
     /// Write files this runner has removed once already (ds_io's overwrite mode removes each once).
     private var writeFilesStarted: Set<String> = []
 
@@ -232,6 +236,7 @@ public final class BenchRunner: @unchecked Sendable {
                 }
                 removalNanos += monotonicNanos() - removalStart
             }
+            loopWillStart?(loop, paths)
             let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }
             let loopStart = monotonicNanos()
             let outcome = runLoop(operation, handles: handles, paths: paths,

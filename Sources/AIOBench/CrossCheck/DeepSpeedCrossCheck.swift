@@ -10,8 +10,6 @@ public struct DeepSpeedCrossCheck: Sendable {
     /// The note printed when ds_io cannot be found.
     public static let notFoundLine = "cross-check: DeepSpeed's ds_io is not on PATH (give --deepspeed PATH_TO_ds_io; "
         + "../shared/bench/install-deepspeed.sh installs it); skipped"
-    /// How long one ds_io run may take before it is killed (it starts Python and torch first).
-    static let timeout: Duration = .seconds(900)
 
     /// One operation measured by both.
     public struct Comparison: Sendable, Equatable {
@@ -77,10 +75,12 @@ public struct DeepSpeedCrossCheck: Sendable {
     /// Runs ds_io for `operation` and compares its E2E speed with `aioBenchGiBps`. ds_io's data files
     /// (`_aio_<op>_<size>.pt.<t>`) are removed afterwards.
     ///
+    /// `timeout` bounds one run (ds_io starts Python and torch first, about 7 s before any I/O).
+    ///
     /// - Throws: `BenchError.runtime` when ds_io cannot start, fails, times out or prints no E2E line,
     ///   naming its last line.
     public func compare(_ operation: IOOperation, config: HandleConfig, folder: String, ioSize: Int, loops: Int,
-                        aioBenchGiBps: Double) throws(BenchError) -> Comparison {
+                        aioBenchGiBps: Double, timeout: Duration = .seconds(900)) throws(BenchError) -> Comparison {
         let dataFile = "\(folder)/_aio_\(operation.rawValue)_\(ioSize).pt.0"
         ScratchFiles.shared.add(file: dataFile)
         defer { ScratchFiles.shared.remove(file: dataFile) }
@@ -89,18 +89,20 @@ public struct DeepSpeedCrossCheck: Sendable {
             run = try ChildProcess.run(
                 executable, arguments: Self.arguments(operation, config: config, folder: folder, ioSize: ioSize,
                                                       loops: loops),
-                environment: environment, timeout: Self.timeout)
+                environment: environment, timeout: timeout)
         } catch {
             throw .runtime("cross-check: could not start \(executable): \(error.description)", cause: error)
         }
         let output = String(decoding: run.standardOutput, as: UTF8.self)
         let errors = String(decoding: run.standardError, as: UTF8.self)
-        let last = (errors + "\n" + output).split(whereSeparator: \.isNewline).last.map(String.init) ?? "no output"
+        // A Python crash ends its traceback on stderr with the exception: prefer stderr's last line.
+        let lastOf = { (text: String) in text.split(whereSeparator: \.isNewline).last.map(String.init) }
+        let last = lastOf(errors) ?? lastOf(output) ?? "no output"
         switch run.termination {
         case .exited(0): break
         case .exited(let code): throw .runtime("cross-check: ds_io failed (exit \(code)): \(last)")
         case .signaled(let signal): throw .runtime("cross-check: ds_io was killed by signal \(signal): \(last)")
-        case .timedOut: throw .runtime("cross-check: ds_io gave no result within \(Self.timeout); it was stopped")
+        case .timedOut: throw .runtime("cross-check: ds_io gave no result within \(timeout); it was stopped")
         }
         guard let speed = LogParser.parse(output + "\n" + errors, operation: operation).summary.e2eSpeed,
               speed.isFinite, speed > 0 else {

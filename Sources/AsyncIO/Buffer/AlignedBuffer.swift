@@ -39,7 +39,9 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// - Parameters:
     ///   - count: bytes wanted; 0 allocates one page so the address is always valid.
     ///   - lock: try `mlock` (falls back to unlocked memory with `lockFailure` set).
-    ///   - hugePages: ask for transparent huge pages when the buffer is at least 2 MiB.
+    ///   - hugePages: ask for transparent huge pages when the buffer is at least 2 MiB; when false the
+    ///     buffer keeps 4 KiB pages even where the kernel would use huge ones (`MADV_NOHUGEPAGE`), as
+    ///     pinned memory that nobody advised does (DeepSpeed's torch buffers).
     public init(count: Int, lock: Bool = true, hugePages: Bool = true) throws(AsyncIOError) {
         guard count >= 0 else {
             throw .invalid("allocate buffer", "size \(count) is negative")
@@ -57,6 +59,8 @@ public final class AlignedBuffer: @unchecked Sendable {
         var advised = false
         if wantHuge {
             advised = madvise(raw, rounded, CAsyncIO_MADV_HUGEPAGE) == 0
+        } else if !hugePages && rounded >= huge {
+            _ = madvise(raw, rounded, CAsyncIO_MADV_NOHUGEPAGE)
         }
         // Fault every page in now so the first timed transfer does not pay for it.
         memset(raw, 0, rounded)

@@ -23,6 +23,7 @@ extern const int CAsyncIO_O_DIRECT;
 extern const int CAsyncIO_O_NOFOLLOW;
 extern const int CAsyncIO_O_CLOEXEC;
 extern const int CAsyncIO_MADV_HUGEPAGE;
+extern const int CAsyncIO_MADV_NOHUGEPAGE;
 extern const unsigned long CAsyncIO_BLKSSZGET;
 extern const int CAsyncIO_FADV_DONTNEED;
 extern const int CAsyncIO_RLIMIT_MEMLOCK;

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `io`'s workload flags and `tune`'s DeepSpeed cross-check, through the built tool.
+@Suite("aio-bench: targets, write modes, ignored flags, DeepSpeed cross-check")
+struct WorkloadCLITests {
+    @Test("torch-only ds_io flags run, each with one note saying it is ignored and why")
+    func ignoredFlags() throws {
+        let scratch = try ScratchFolder("torch")
+        defer { scratch.remove() }
+        let r = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--engine", "posix", "--slow_bounce_buffer",
+                            "--torch_legacy_save", "--use_accelerator_pin_memory", "--fast_io_size", "8M"])
+        #expect(r.status == 0, "\(r)")
+        for flag in ["--slow_bounce_buffer", "--torch_legacy_save", "--use_accelerator_pin_memory", "--fast_io_size"] {
+            #expect(r.stderrLines.filter { $0.contains("warning: \(flag) is ignored: ") }.count == 1, "\(flag): \(r)")
+        }
+    }
+
+    @Test("the summary says the target and the write mode; a target and an engine that contradict are refused")
+    func targetAndWriteMode() throws {
+        let scratch = try ScratchFolder("target")
+        defer { scratch.remove() }
+        let fresh = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--engine", "posix",
+                                "--fresh_file_each_loop"])
+        #expect(fresh.status == 0, "\(fresh)")
+        #expect(fresh.stdout.contains("\ntarget: native "), "\(fresh)")
+        #expect(fresh.stdout.contains("\nwrite mode: fresh file each loop "), "\(fresh)")
+        let overwrite = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--engine", "posix"])
+        #expect(overwrite.stdout.contains("\nwrite mode: overwrite in place "), "\(overwrite)")
+        let read = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--engine", "posix", "--read"])
+        #expect(!read.stdout.contains("write mode:"), "\(read)")
+        let refused = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--target", "deepspeed",
+                                  "--engine", "io_uring"])
+        #expect(refused.status == 64 && refused.stderrLines.count == 1, "\(refused)")
+        #expect(refused.stderr.contains("contradicts --target deepspeed"), "\(refused)")
+        let bad = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--target", "gpu"])
+        #expect(bad.status == 64, "\(bad)")
+        #expect(listingIsEmpty(scratch.path))
+    }
+
+    func listingIsEmpty(_ path: String) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]).isEmpty
+    }
+
+    @Test("tune --cross-check runs the ds_io it is given and prints both figures; a missing one is a note")
+    func tuneCrossCheck() throws {
+        let scratch = try ScratchFolder("dscheck")
+        defer { scratch.remove() }
+        let script = scratch.path + "/fake_ds_io"
+        try """
+            #!/bin/sh
+            for a in "$@"; do [ "$a" = --read ] && op=Read; done
+            op=${op:-Write}
+            echo "E2E $op Latency = 0.5 sec"; echo "E2E $op Speed = 1.25 GB/sec"
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
+        let config = scratch.path + "/one.json"
+        try #"{"block_size": ["1M"], "queue_depth": [8]}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let data = scratch.path + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+        let common = ["tune", "--nvme_dir", data, "--sweep_config", config, "--io_size", "2M", "--trials", "1",
+                      "--engine", "null", "--no-report", "--log_dir", scratch.path + "/logs", "--quiet"]
+        let r = try CLI.run(common + ["--cross-check", "--deepspeed", script])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("cross-check read: aio-bench "), "\(r)")
+        #expect(r.stdout.contains(", ds_io 1.250 GiB/s, ratio "), "\(r)")
+        #expect(r.stdout.contains("cross-check write: aio-bench "), "\(r)")
+        let missing = try CLI.run(common + ["--cross-check", "--deepspeed", scratch.path + "/nothing", "--force"])
+        #expect(missing.status == 64 && missing.stderr.contains("--deepspeed"), "\(missing)")
+    }
+}
