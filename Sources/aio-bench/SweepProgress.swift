@@ -2,6 +2,7 @@ import AIOBench
 import Foundation
 
 /// Progress on stderr: a live line on a terminal, one line per configuration otherwise.
+// @unchecked: `liveShown` is read and written under `lock`; the rest is `let`.
 final class Progress: @unchecked Sendable {
     private let quiet: Bool
     private let verbose: Bool

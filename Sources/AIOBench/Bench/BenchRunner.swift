@@ -8,7 +8,7 @@ import Histogram
 /// A runner keeps its buffers and read files across calls to `run`, so a sweep pays for
 /// allocation and file creation once. Call `cleanup()` at the end (files it created are also
 /// removed on Ctrl-C through `ScratchFiles`).
-public final class BenchRunner: @unchecked Sendable {
+public final class BenchRunner {
     /// The plan being measured.
     let plan: BenchPlan
     private(set) var buffers: [AlignedBuffer] = []

@@ -1,6 +1,7 @@
 import Histogram
 
 /// Per task and worker latency histograms, each written by one thread only.
+// @unchecked: each slot is written by one worker thread only, and merged after the loop's threads joined.
 final class HistogramSet: @unchecked Sendable {
     /// One histogram per (task, worker), each in its own box: the workers of every task record at
     /// the same time, each into its own box, and none of them mutates the array that holds the boxes

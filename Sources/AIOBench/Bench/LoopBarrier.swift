@@ -57,6 +57,7 @@ extension BenchRunner {
         return results.outcome(release: release)
     }
 
+    // @unchecked: every field is read and written under `lock`.
     private final class LoopResults: @unchecked Sendable {
         private let lock = NSLock()
         private var starts: [UInt64]

@@ -82,7 +82,7 @@ public struct SweepSummary: Sendable {
 /// Runs a sweep in-process: the cartesian product of the sweep space, read sweep then write
 /// sweep, `trials` rounds over all configurations, one log per configuration and operation with
 /// DeepSpeed's names. Resumes an interrupted sweep and refuses to mix with a different one.
-public final class SweepRunner: @unchecked Sendable {
+public final class SweepRunner {
     /// The options.
     let options: SweepOptions
     /// The sweep space (folder count applied).

@@ -9,6 +9,8 @@ import Synchronization
 /// request reach the device as one piece instead of 256 pages (virtio takes at most 254
 /// segments). The memory is then locked with `mlock` when the limit allows; when it does not,
 /// the buffer stays unlocked and `lockFailure` says why. Memory is zero-filled and faulted in.
+// @unchecked: the address and sizes are `let`s; the bytes are shared memory by design (the kernel and the
+// workers write into them), and callers own the ordering: an operation completes before its bytes are read.
 public final class AlignedBuffer: @unchecked Sendable {
     /// The usable size in bytes.
     public let count: Int

@@ -5,6 +5,7 @@
 ///
 /// Set it as `EngineOptions.recorder`; each worker's queue of every handle built with those
 /// options is then wrapped and gets a `Log` of its own. Requests still go to the real queue.
+// @unchecked: the recorded logs are read and written under its lock.
 @_spi(Testing) public final class QueueRecorder: @unchecked Sendable {
     /// One call into a queue.
     public enum Event: Sendable, Equatable {

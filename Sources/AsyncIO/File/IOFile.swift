@@ -16,6 +16,8 @@ public enum FileAccess: Sendable, Equatable {
 /// tail or an offset that is not a multiple of the direct-I/O alignment, so such a transfer
 /// succeeds instead of failing with `EINVAL`. When `direct` is false both are ordinary.
 /// Files are created with mode 0600 and never through a symbolic link.
+// @unchecked: every stored property is a `let`; the descriptors are only read (by pread/pwrite and the
+// kernel) until `deinit` closes them, which runs when the last operation using the file has released it.
 public final class IOFile: @unchecked Sendable {
     /// The path the file was opened with.
     public let path: String

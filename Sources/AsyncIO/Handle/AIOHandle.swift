@@ -14,6 +14,8 @@ import Glibc
 ///
 /// Many operations may be pending at once; `wait()` returns how many asynchronous operations
 /// completed and throws the first error among them. A handle may be shared between threads.
+// @unchecked: configuration and workers are `let`s; mutable state lives in `CompletionState` (under its
+// lock) and in the workers (under theirs).
 public final class AIOHandle: @unchecked Sendable {
     /// The configuration the handle was built with (`engine` resolved to a concrete one).
     public let config: HandleConfig
@@ -282,6 +284,7 @@ public final class AIOHandle: @unchecked Sendable {
 
 /// The completion state of one handle's operations: pending and completed asynchronous
 /// operations, the first asynchronous error, and the wake-ups of waiters.
+// @unchecked: every mutable field is guarded by `lock` (see the comment on each).
 final class CompletionState: @unchecked Sendable {
     let lock = ConditionLock()
     // Guarded by `lock`.

@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 
 /// One operation in progress: its slices, its first error, who waits for it.
+// @unchecked: its mutable fields are read and written only under the handle's `CompletionState.lock`.
 final class PendingOperation: @unchecked Sendable {
     // Guarded by the handle's lock.
     var remaining: Int
@@ -24,6 +25,8 @@ final class PendingOperation: @unchecked Sendable {
 }
 
 /// A persistent worker thread that owns one kernel queue and runs the slices given to it.
+// @unchecked: `tasks`, `stopping` and `thread` are guarded by `lock`; the runner is used on the worker's
+// own thread only.
 final class Worker: @unchecked Sendable {
     private let lock = ConditionLock()
     private var tasks: [(Slice, PendingOperation)] = []

@@ -5,6 +5,7 @@ import Glibc
 ///
 /// `Synchronization.Mutex` has no condition variable, and the workers must sleep until work
 /// arrives, so this wraps `pthread_mutex_t` and `pthread_cond_t` in heap memory that never moves.
+// @unchecked: the pthread mutex serialises everything; its storage is heap memory that never moves.
 final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let cond: UnsafeMutablePointer<pthread_cond_t>
@@ -39,6 +40,8 @@ final class ConditionLock: @unchecked Sendable {
 }
 
 /// Starts a detached-joinable OS thread running `body`; `join()` waits for it.
+// @unchecked: `thread` is written once by pthread_create before any other thread can see the object,
+// and read only by `join()`.
 final class OSThread: @unchecked Sendable {
     private var thread = pthread_t()
     private let body: @Sendable () -> Void
