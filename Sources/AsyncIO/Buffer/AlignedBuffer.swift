@@ -25,6 +25,8 @@ public final class AlignedBuffer: @unchecked Sendable {
 
     let base: UnsafeMutableRawPointer
     private let allocated: Int
+    /// Whether the memory is a mapping of its own (`mmap`) rather than from the allocator.
+    private let isOwnMapping: Bool
 
     /// Transparent huge pages state from sysfs: `always`, `madvise`, `never`, or nil when absent.
     public static var transparentHugePageMode: String? {
@@ -53,16 +55,28 @@ public final class AlignedBuffer: @unchecked Sendable {
         let wantHuge = hugePages && count >= huge && (mode == "always" || mode == "madvise")
         let align = wantHuge ? huge : AlignedBuffer.pageSize
         let rounded = max(align, (count + align - 1) / align * align)
-        var raw: UnsafeMutableRawPointer?
-        let rc = posix_memalign(&raw, align, rounded)
-        guard rc == 0, let raw else {
-            throw .system("allocate \(rounded)-byte buffer", errno: rc == 0 ? ENOMEM : rc)
+        // 4 KiB pages asked for and the buffer could hold a huge page: a mapping of its own, so no
+        // huge page left by memory freed earlier in the process comes back with it.
+        let ownMapping = !hugePages && rounded >= huge
+        let raw: UnsafeMutableRawPointer
+        if ownMapping {
+            guard let mapped = mmap(nil, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                  mapped != MAP_FAILED else {
+                throw .system("mmap \(rounded)-byte buffer", errno: currentErrno())
+            }
+            _ = madvise(mapped, rounded, CAsyncIO_MADV_NOHUGEPAGE)
+            raw = mapped
+        } else {
+            var memory: UnsafeMutableRawPointer?
+            let rc = posix_memalign(&memory, align, rounded)
+            guard rc == 0, let memory else {
+                throw .system("allocate \(rounded)-byte buffer", errno: rc == 0 ? ENOMEM : rc)
+            }
+            raw = memory
         }
         var advised = false
         if wantHuge {
             advised = madvise(raw, rounded, CAsyncIO_MADV_HUGEPAGE) == 0
-        } else if !hugePages && rounded >= huge {
-            _ = madvise(raw, rounded, CAsyncIO_MADV_NOHUGEPAGE)
         }
         // Fault every page in now so the first timed transfer does not pay for it.
         memset(raw, 0, rounded)
@@ -80,6 +94,7 @@ public final class AlignedBuffer: @unchecked Sendable {
         self.base = raw
         self.count = count
         self.allocated = rounded
+        self.isOwnMapping = ownMapping
         self.alignment = align
         self.isLocked = locked
         self.lockFailure = failure
@@ -89,7 +104,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     deinit {
         if isLocked { munlock(base, allocated) }
         AlignedBuffer.freedCount.add(1, ordering: .sequentiallyConsistent)
-        free(base)
+        if isOwnMapping { munmap(base, allocated) } else { free(base) }
     }
 
     /// How many buffers have been freed so far. An io_uring ring keeps its registration while the
