@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "CLITests", dependencies: ["AIOBench"]),
+        .testTarget(name: "CLITests", dependencies: ["AIOBench", "AsyncIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -114,6 +114,7 @@ struct SweepArguments: ParsableArguments {
         if !quiet { progress.line(summary.line) }
         for warning in summary.failureWarnings { warn(warning) }
         if let error = summary.abortError(logDir: options.logDir) { throw error }
+        if let error = summary.allFailedError { throw error }
         return summary
     }
 }

@@ -298,3 +298,41 @@ struct SweepSpaceTests {
         #expect(SweepConfiguration(blockSize: 1 << 20, blockSizeText: "1048576").tuningIdentity == SweepConfiguration())
     }
 }
+
+/// Sweep configs from pipes, standard input and empty files.
+@Suite("Sweep config sources")
+struct SweepConfigSourceTests {
+    @Test("a named pipe (as process substitution gives) is read to its end")
+    func pipe() throws {
+        let folder = try SweepFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fifo = folder + "/config"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread {
+            if let handle = FileHandle(forWritingAtPath: fifo) {
+                handle.write(Data(#"{"queue_depth": [4, 8]}"#.utf8))
+                try? handle.close()
+            }
+        }
+        writer.start()
+        let space = try SweepSpace(contentsOfFile: fifo)
+        #expect(space.queueDepths == [4, 8])
+    }
+
+    @Test("an empty file says it is empty; a folder says it is a folder; a missing file says so")
+    func emptyAndWrong() throws {
+        let folder = try SweepFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let empty = folder + "/empty.json"
+        try Data().write(to: URL(fileURLWithPath: empty))
+        #expect(throws: BenchError.usage("sweep config \(empty) is empty: expected a JSON object of lists")) {
+            try SweepSpace(contentsOfFile: empty)
+        }
+        #expect(throws: BenchError.usage("sweep config \(folder) cannot be read: it is a folder")) {
+            try SweepSpace(contentsOfFile: folder)
+        }
+        #expect(throws: BenchError.usage("sweep config \(folder)/no.json cannot be read: no such file")) {
+            try SweepSpace(contentsOfFile: folder + "/no.json")
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 import Testing
 
@@ -67,5 +68,29 @@ struct WorkloadCLITests {
         #expect(r.stdout.contains("cross-check write: aio-bench "), "\(r)")
         let missing = try CLI.run(common + ["--cross-check", "--deepspeed", scratch.path + "/nothing", "--force"])
         #expect(missing.status == 64 && missing.stderr.contains("--deepspeed"), "\(missing)")
+    }
+}
+
+/// A sweep whose every configuration failed is a failure of the command.
+@Suite("aio-bench sweep: every configuration failed")
+struct SweepAllFailedTests {
+    /// Whether the temporary folder takes O_DIRECT (the bad block sizes fail only there).
+    static let temporaryFolderTakesDirectIO = IOFile.directIOAlignment(folder: NSTemporaryDirectory()) != nil
+
+    @Test("exit 1, each failure listed, then one line saying all failed",
+          .enabled(if: temporaryFolderTakesDirectIO, "the temporary folder refuses O_DIRECT, so nothing fails there"))
+    func allFailed() throws {
+        let scratch = try ScratchFolder("allfail")
+        defer { scratch.remove() }
+        let config = scratch.path + "/bad.json"
+        try #"{"block_size": ["1000", "1001"]}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let data = scratch.path + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+        let r = try CLI.run(["sweep", "--nvme_dir", data, "--sweep_config", config, "--io_size", "2M", "--trials", "1",
+                             "--engine", "posix", "--quiet", "--log_dir", scratch.path + "/logs"])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderrLines.filter { $0.contains("warning: configuration ") && $0.contains(" failed: ") }.count == 4,
+                "\(r)")
+        #expect(r.stderrLines.last?.contains("every configuration failed (4 of 4)") == true, "\(r)")
     }
 }

@@ -58,6 +58,14 @@ extension SweepSummary {
         failed.filter { $0.error != aborted }.map { "configuration \($0.name) failed: \($0.error)" }
     }
 
+    /// The error of a sweep in which every configuration failed (each is listed by
+    /// `failureWarnings`); nil when at least one has a result.
+    public var allFailedError: BenchError? {
+        guard logs > 0, failed.count == logs, aborted == nil else { return nil }
+        return .runtime("every configuration failed (\(logs) of \(logs)): no result to report; "
+            + "the failures are listed above and in the logs in \(logDir)")
+    }
+
     /// The error of a sweep that stopped early (ENOSPC, EIO, ...), saying that the logs in `logDir`
     /// are kept and the same command resumes; nil when the sweep ran to the end.
     public func abortError(logDir: String) -> BenchError? {

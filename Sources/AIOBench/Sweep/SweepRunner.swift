@@ -67,6 +67,8 @@ public struct SweepSummary: Sendable {
     var logDir: String
     /// Whether the sweep stopped early on a device error (ENOSPC, EIO, ...).
     var aborted: String?
+    /// Logs (configuration × operation) the sweep covers, done now or before.
+    var logs: Int = 0
 
     /// Per configuration run, the seconds outside the I/O loops and file removal (tool overhead), in ms.
     var overheadPerRunMillis: Double {
@@ -252,7 +254,7 @@ public final class SweepRunner {
         return SweepSummary(runsDone: runsDone, skipped: skipped, failed: failed,
                             wallSeconds: Double(monotonicNanos() - wallStart) / 1e9, ioSeconds: ioSeconds,
                             removalSeconds: removalSeconds,
-                            logDir: options.logDir, aborted: aborted)
+                            logDir: options.logDir, aborted: aborted, logs: jobs.count)
     }
 
     /// The `note:` lines of a log: trials done, the target, and the write mode of write logs.
