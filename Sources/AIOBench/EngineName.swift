@@ -10,6 +10,7 @@ public enum EngineName {
         (.aio, ["aio", "aio_handle", "aio_basic", "libaio"]),
         (.posix, ["posix", "psync", "sync"]),
         (.null, ["null"]),
+        (.sim, ["sim", "simulated"]),
     ]
 
     /// DeepSpeed's engines that need torch and a GPU.

@@ -29,7 +29,7 @@ struct FioEquivalentCommand: ParsableCommand {
     static let defaultIOSize = ByteCount(bytes: 1 << 30)
 
     func run() throws {
-        let config = knobs.make()
+        let config = try knobs.make()
         let fio = try FioEquivalent(directory: folder, operation: read ? .read : .write, ioSize: ioSize.bytes,
                                     config: config)
         for warning in fio.differences(ioSize: ioSize.bytes, config: config) { warn(warning) }

@@ -110,7 +110,7 @@ struct IOCommand: ParsableCommand {
             (.useAcceleratorPinMemory, useAcceleratorPinMemory), (.fastIOSize, fastIOSize != nil),
         ]
         for (flag, given) in torchFlags where given { warn(flag.note) }
-        let config = knobs.make()
+        let config = try knobs.make()
         try plan.checkBeforeRun(config: config)
         let runner = try BenchRunner(plan: plan)
         let result = try runner.runOnce(read ? .read : .write, config: config)

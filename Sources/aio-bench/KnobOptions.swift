@@ -30,6 +30,10 @@ struct KnobOptions: ParsableArguments {
             transform: EngineKind.parser)
     var engine = EngineKind.auto
 
+    @Option(name: [.customLong("sim_model"), .customLong("sim-model")],
+            help: "--engine sim: the device model (JSON; see the README).")
+    var simModel: String?
+
     @Flag(name: .customLong("sqpoll"), help: "io_uring: kernel thread polls the submission queue.")
     var sqpoll = false
 
@@ -45,11 +49,13 @@ struct KnobOptions: ParsableArguments {
     static let defaultBlockSize = ByteCount(bytes: 1 << 20)
 
     /// The handle configuration these flags give.
-    func make() -> HandleConfig {
-        HandleConfig(
+    func make() throws -> HandleConfig {
+        var config = HandleConfig(
             blockSize: blockSize.bytes, queueDepth: queueDepth,
             singleSubmit: singleSubmit, overlapEvents: !sequentialRequests, intraOpParallelism: ioParallel,
             engine: engine,
             engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles))
+        config.engineOptions.simulation = try SimulationModelFile.forEngine(engine, model: simModel)
+        return config
     }
 }

@@ -44,6 +44,10 @@ struct SweepArguments: ParsableArguments {
             transform: EngineKind.parser)
     var engine = EngineKind.auto
 
+    @Option(name: [.customLong("sim_model"), .customLong("sim-model")],
+            help: "--engine sim: the device model (JSON; see the README).")
+    var simModel: String?
+
     @Option(name: .customLong("target"),
             help: ArgumentHelp("deepspeed: measure what DeepSpeed's runtime does (kernel AIO, 4 KiB-page pinned "
                 + "buffers, ds_io's write mode; tune's default); native: swift-aio's fastest path (sweep's default)."))
@@ -95,6 +99,7 @@ struct SweepArguments: ParsableArguments {
         o.warmupLoops = warmupLoops
         o.trials = trials
         o.engine = engine
+        o.engineOptions.simulation = try SimulationModelFile.forEngine(engine, model: simModel)
         o.force = force
         o.buffered = buffered
         o.target = target ?? defaultTarget

@@ -94,3 +94,28 @@ struct SweepAllFailedTests {
         #expect(r.stderrLines.last?.contains("every configuration failed (4 of 4)") == true, "\(r)")
     }
 }
+
+/// `--engine sim --sim_model FILE.json` through the tool.
+@Suite("aio-bench io --engine sim")
+struct SimulatedCLITests {
+    @Test("a simulated write then read validates, names the model and leaves nothing behind")
+    func simulated() throws {
+        let scratch = try ScratchFolder("sim")
+        defer { scratch.remove() }
+        let model = scratch.path + "/model.json"
+        try #"{"seed": 3, "noise": 0.02, "read": {"default": 0.5}, "write": {"default": 0.5}}"#
+            .write(toFile: model, atomically: true, encoding: .utf8)
+        let data = scratch.path + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+        for op in [[], ["--read"]] {
+            let r = try CLI.io(["--folder", data, "--io_size", "4M", "--engine", "sim", "--sim_model", model,
+                                "--validate"] + op)
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.contains("engine: simulated device (model seed 3"), "\(r)")
+            #expect(r.stdout.contains("validate: data matches"), "\(r)")
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: data)) ?? ["?"]).isEmpty)
+        let missing = try CLI.io(["--folder", data, "--io_size", "4M", "--engine", "sim"])
+        #expect(missing.status == 64 && missing.stderr.contains("--sim_model"), "\(missing)")
+    }
+}

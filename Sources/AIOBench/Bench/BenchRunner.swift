@@ -110,14 +110,19 @@ public final class BenchRunner {
     /// Write files this runner has removed once already (ds_io's overwrite mode removes each once).
     private var writeFilesStarted: Set<String> = []
 
-    /// Whether the task buffers hold their write data yet.
-    private var buffersFilled = false
+    /// What the task buffers hold: nothing yet, their random write data, or the simulated
+    /// device's pattern (what its reads return, so a simulated write-then-read compares equal).
+    private enum BufferContents { case unfilled, random, simulatedPattern }
+    private var contents = BufferContents.unfilled
 
-    /// Fills the task buffers with seeded pseudo-random data, once, before the first write.
-    private func fillForWriting() {
-        guard !buffersFilled else { return }
-        for (task, buffer) in buffers.enumerated() { buffer.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9) }
-        buffersFilled = true
+    /// Fills the task buffers for writing, once: seeded pseudo-random data, or the pattern for `sim`.
+    private func fillForWriting(simulated: Bool) {
+        let wanted: BufferContents = simulated ? .simulatedPattern : .random
+        guard contents != wanted else { return }
+        for (task, buffer) in buffers.enumerated() {
+            if simulated { buffer.fillPattern() } else { buffer.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9) }
+        }
+        contents = wanted
     }
 
     private func track(_ file: String) {
@@ -200,7 +205,12 @@ public final class BenchRunner {
         try prepareFolders()
         try allocate()
         let direct = config.direct
-        if operation == .read { try prepareReadFiles(direct: direct) } else { fillForWriting() }
+        if operation == .read {
+            try prepareReadFiles(direct: direct)
+            contents = .unfilled  // the read overwrites them
+        } else {
+            fillForWriting(simulated: config.engine == .sim)
+        }
         let handles: [AIOHandle]
         do {
             handles = try (0..<plan.taskCount).map { _ throws(AsyncIOError) in try AIOHandle(config) }
@@ -259,7 +269,7 @@ public final class BenchRunner {
         let cpuEnd = SystemInfo.cpuTime()
         var validated: Bool?
         if plan.validate {
-            validated = try validate(operation)
+            validated = config.engine == .sim ? validateSimulated() : try validate(operation)
         }
         let merged = histograms.merged()
         var percentiles: [String: Double] = [:]

@@ -1,6 +1,14 @@
 import AsyncIO
 
 extension BenchRunner {
+    /// The simulated device stores nothing: its reads return `SimulatedDevice`'s pattern, and writes
+    /// send the pattern. The buffers must hold it after a simulated write or read.
+    func validateSimulated() -> Bool {
+        guard let expected = try? AlignedBuffer(count: plan.ioSize, lock: false, hugePages: false) else { return false }
+        expected.fillPattern()
+        return buffers.allSatisfy { $0.contentsEqual(expected, length: plan.ioSize) }
+    }
+
     /// Compares the task buffers with the files' contents read back through the page cache, a
     /// chunk at a time; a file shorter than `--io_size` is not equal.
     func validate(_ operation: IOOperation) throws(BenchError) -> Bool {

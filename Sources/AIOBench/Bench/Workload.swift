@@ -17,7 +17,7 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
         guard self == .deepspeed else { return asked }
         switch asked {
         case .auto, .aio: return .aio
-        case .null: return .null
+        case .null, .sim: return asked
         case .uring, .posix:
             throw .usage("\(flag) \(asked.rawValue) contradicts --target deepspeed, which measures DeepSpeed's "
                 + "runtime (kernel AIO): drop \(flag), or use --target native")

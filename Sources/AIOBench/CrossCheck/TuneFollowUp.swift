@@ -16,6 +16,7 @@ public enum TuneFollowUp {
     static func handleConfig(_ result: TuningResult, _ options: SweepOptions) -> HandleConfig {
         var config = result.best.configuration.knobs
         if result.best.configuration.engine == nil { config.engine = options.engine }
+        config.engineOptions = options.engineOptions
         return config
     }
 

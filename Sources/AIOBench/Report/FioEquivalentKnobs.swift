@@ -7,7 +7,7 @@ extension FioEquivalent.Engine {
         switch EngineProbe.resolve(kind).kind {
         case .uring: self = .ioUring
         case .aio: self = .libaio
-        case .null: self = .null
+        case .null, .sim: self = .null
         case .posix, .auto: self = .psync
         }
     }

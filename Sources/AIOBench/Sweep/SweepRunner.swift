@@ -25,6 +25,8 @@ public struct SweepOptions: Sendable, Equatable {
     public var trials = 3
     /// Engine for configurations that do not name one.
     public var engine: EngineKind = .auto
+    /// Engine options for every configuration (the `sim` engine's device model among them).
+    public var engineOptions = EngineOptions()
     /// Start afresh even if the log folder holds a different sweep.
     public var force = false
     /// Use the page cache instead of O_DIRECT.
@@ -286,6 +288,7 @@ public final class SweepRunner {
     private func handleConfig(for config: SweepConfiguration) -> HandleConfig {
         var knobs = config.knobs
         if config.engine == nil { knobs.engine = options.engine }
+        knobs.engineOptions = options.engineOptions
         return knobs
     }
 }

@@ -43,6 +43,8 @@ final class FaultInjectingQueue: IOQueue {
 
     private let sharedCounter: FaultCounter
 
+    func begin(_ slice: Slice) { inner.begin(slice) }
+
     func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
         inner.prepare(memory: memory, fds: fds)
     }

@@ -13,6 +13,9 @@ public enum EngineKind: String, Sendable, CaseIterable, Hashable, Codable {
     case posix
     /// No I/O at all: every request completes at once. Measures the scheduling cost.
     case null
+    /// A simulated device: no I/O; operations take the time a `SimulatedDevice` model gives
+    /// (`EngineOptions.simulation`). Never chosen by `auto`.
+    case sim
 
     /// The concrete engines that work on this machine, best first (never `.auto`).
     public static var available: [EngineKind] {
@@ -60,6 +63,8 @@ protocol IOQueue: AnyObject {
     var capacity: Int { get }
     /// One-line description of the path taken (for example registered buffers or not).
     var pathDescription: String { get }
+    /// Called at the start of each slice, before `prepare`.
+    func begin(_ slice: Slice)
     /// Called at the start of each slice with the memory it will use (register it if useful).
     func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32])
     /// Queues and submits requests; returns how many the kernel accepted.
@@ -68,9 +73,17 @@ protocol IOQueue: AnyObject {
     func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError)
 }
 
+extension IOQueue {
+    /// Most queues need nothing per slice.
+    func begin(_ slice: Slice) {}
+}
+
 /// Builds a queue of the given concrete kind with room for `depth` requests.
-func makeQueue(kind: EngineKind, depth: Int, options: EngineOptions) throws(AsyncIOError) -> IOQueue {
+func makeQueue(kind: EngineKind, depth: Int, options: EngineOptions, config: HandleConfig? = nil)
+    throws(AsyncIOError) -> IOQueue
+{
     switch kind {
+    case .sim: return try SimulatedQueue(depth: depth, config: config ?? HandleConfig(engineOptions: options))
     case .uring: return try URingQueue(depth: depth, options: options)
     case .aio: return try KernelAIOQueue(depth: depth)
     case .posix: return PosixQueue(depth: depth)
@@ -95,6 +108,8 @@ public struct EngineOptions: Sendable, Hashable {
     @_spi(Testing) public var ringEntries: Int?
     /// io_uring: behave as if buffer registration failed, for tests of the fallback path.
     @_spi(Testing) public var simulateRegistrationFailure = false
+    /// The device model of the `sim` engine.
+    public var simulation: SimulatedDevice?
     /// Records every call into the handle's queues (see `QueueRecorder`), for tests of the knobs.
     @_spi(Testing) public var recorder: QueueRecorder?
 
@@ -129,6 +144,7 @@ public enum EngineProbe {
         switch kind {
         case .auto: return Result(works: true, reason: nil)
         case .posix, .null: return Result(works: true, reason: nil)
+        case .sim: return Result(works: true, reason: nil)
         case .uring: return cached.uring
         case .aio: return cached.aio
         }

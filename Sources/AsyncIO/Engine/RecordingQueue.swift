@@ -118,6 +118,8 @@ final class RecordingQueue: IOQueue {
         self.log = log
     }
 
+    func begin(_ slice: Slice) { inner.begin(slice) }
+
     func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
         inner.prepare(memory: memory, fds: fds)
     }

@@ -67,7 +67,8 @@ public final class AIOHandle: @unchecked Sendable {
             do {
                 var queues: [IOQueue] = []
                 for _ in 0..<config.intraOpParallelism {
-                    var q = try makeQueue(kind: kind, depth: config.queueDepth, options: config.engineOptions)
+                    var q = try makeQueue(kind: kind, depth: config.queueDepth, options: config.engineOptions,
+                                          config: config)
                     if let plan = config.faults {
                         q = FaultInjectingQueue(inner: q, plan: plan, counter: counter)
                     }
@@ -255,11 +256,12 @@ public final class AIOHandle: @unchecked Sendable {
         let base = count / parts / align * align
         var slices: [Slice] = []
         var position = 0
+        let operationID = config.engine == .sim ? SimulationNoise.shared.nextOperation() : 0
         for i in 0..<parts {
             let length = i == parts - 1 ? count - position : base
             if length > 0 {
                 slices.append(Slice(operation: operation, file: file, memory: buffer.base + position,
-                                    length: length, fileOffset: offset + Int64(position)))
+                                    length: length, fileOffset: offset + Int64(position), operationID: operationID))
             }
             position += length
         }

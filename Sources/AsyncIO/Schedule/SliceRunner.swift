@@ -8,6 +8,8 @@ struct Slice {
     var memory: UnsafeMutableRawPointer
     var length: Int
     var fileOffset: Int64
+    /// The operation this slice belongs to (numbered for the `sim` engine's per-operation noise).
+    var operationID = 0
 }
 
 /// Per-request timing, kept when the caller asks for latency figures.
@@ -66,6 +68,7 @@ final class SliceRunner {
     /// Transfers the whole slice or throws the first failure.
     func run(_ slice: Slice, latency: LatencySink?) throws(AsyncIOError) {
         let file = slice.file
+        queue.begin(slice)
         queue.prepare(
             memory: UnsafeMutableRawBufferPointer(start: slice.memory, count: slice.length),
             fds: [file.directFD, file.bufferedFD])
