@@ -36,8 +36,28 @@ struct SweepArguments: ParsableArguments {
     @Option(name: [.customLong("warmup_loops"), .customLong("warmup-loops")], help: "Untimed loops per trial.")
     var warmupLoops = 1
 
-    @Option(name: .customLong("trials"), help: "Trials per configuration, interleaved round-robin.")
-    var trials = 3
+    @Option(name: .customLong("trials"),
+            help: ArgumentHelp("A fixed number of trials per configuration, interleaved round-robin, instead of "
+                + "racing (the default)."))
+    var trials: Int?
+
+    @Option(name: .customLong("confidence"),
+            help: ArgumentHelp("Racing: the confidence of each decision (default 0.95). A configuration leaves when "
+                + "a paired t-interval on log speeds (noise pooled over all racers, rounds paired so drift "
+                + "cancels) shows it slower than the leader by more than --tolerance."))
+    var confidence = 0.95
+
+    @Option(name: .customLong("tolerance"),
+            help: "Racing: the practical-equivalence margin, a fraction of the leader's speed (default 0.03).")
+    var tolerance = 0.03
+
+    @Option(name: [.customLong("max_trials"), .customLong("max-trials")],
+            help: "Racing: the most trials of one configuration (default 10).")
+    var maxTrials = 10
+
+    @Option(name: .customLong("budget"),
+            help: "Racing: stop after this much time (90s, 20m, 1h); by default after a fixed 3-trial sweep's runs.")
+    var budget: String?
 
     @Option(name: .customLong("engine"),
             help: .abstract("One of \(EngineName.accepted).", default: EngineKind.auto),
@@ -81,7 +101,8 @@ struct SweepArguments: ParsableArguments {
     static let defaultIOSize = ByteCount(bytes: 400 << 20)
 
     /// The sweep these flags describe, on `defaultDirs` when no `--nvme_dir` is given.
-    func options(defaultDirs: [String], defaultTarget: MeasurementTarget = .native) throws -> SweepOptions {
+    func options(defaultDirs: [String], defaultTarget: MeasurementTarget = .native,
+                 objective: TuningObjective = .time) throws -> SweepOptions {
         if gpu { try GPUSupport.refuse("--gpu") }
         if gds { try GPUSupport.refuse("--gds") }
         let dirs = nvmeDir.isEmpty ? defaultDirs : nvmeDir
@@ -97,26 +118,47 @@ struct SweepArguments: ParsableArguments {
         o.logDir = logDir
         o.loops = loops
         o.warmupLoops = warmupLoops
-        o.trials = trials
+        if let trials {
+            o.trials = trials
+            o.race = nil
+        } else {
+            guard confidence > 0.5, confidence < 1 else {
+                throw BenchError.usage("--confidence \(confidence) must be above 0.5 and below 1 (0.95 is 95 %)")
+            }
+            guard tolerance >= 0, tolerance < 0.5 else {
+                throw BenchError.usage("--tolerance \(tolerance) must be at least 0 and below 0.5 (0.03 is 3 %)")
+            }
+            guard maxTrials >= 2, maxTrials <= 1000 else {
+                throw BenchError.usage("--max_trials \(maxTrials) must be between 2 and 1000")
+            }
+            o.race = Race(confidence: confidence, tolerance: tolerance)
+            o.maxTrials = maxTrials
+            o.budgetSeconds = try budget.map { text throws(BenchError) in try SweepOptions.parseDuration(text) }
+        }
         o.engine = engine
         o.engineOptions.simulation = try SimulationModelFile.forEngine(engine, model: simModel)
         o.force = force
         o.buffered = buffered
         o.target = target ?? defaultTarget
+        o.objective = objective
         o.writeMode = freshFileEachLoop ? .freshFileEachLoop : .overwrite
         return o
     }
 
     /// Runs the sweep with progress on stderr; returns the summary.
-    func runSweep(defaultDirs: [String], defaultTarget: MeasurementTarget = .native) throws -> SweepSummary {
-        let options = try options(defaultDirs: defaultDirs, defaultTarget: defaultTarget)
+    func runSweep(defaultDirs: [String], defaultTarget: MeasurementTarget = .native,
+                  objective: TuningObjective = .time) throws -> SweepSummary {
+        let options = try options(defaultDirs: defaultDirs, defaultTarget: defaultTarget, objective: objective)
         let progress = Progress(quiet: quiet, verbose: verbose)
         let runner = try SweepRunner(options: options) { event in progress.show(event) }
         try options.checkDirectIO()
         if !quiet { progress.line(options.headerLine(configurations: runner.space.count)) }
         let summary = try runner.run()
         progress.finish()
-        if !quiet { progress.line(summary.line) }
+        if !quiet {
+            progress.line(summary.line)
+            for line in summary.raceLines { progress.line(line) }
+        }
         for warning in summary.failureWarnings { warn(warning) }
         if let error = summary.abortError(logDir: options.logDir) { throw error }
         if let error = summary.allFailedError { throw error }

@@ -37,8 +37,8 @@ struct TuneCommand: ParsableCommand {
         if !noReport { try OutputPath.checkWritable(report, flag: "--report") }
         let deepSpeedCheck = crossCheck ? try DeepSpeedCrossCheck(explicit: deepspeed) : nil
         if let output { try OutputPath.checkWritable(output, flag: "--output") }
-        let options = try sweep.options(defaultDirs: ["."], defaultTarget: .deepspeed)
-        _ = try sweep.runSweep(defaultDirs: ["."], defaultTarget: .deepspeed)
+        let options = try sweep.options(defaultDirs: ["."], defaultTarget: .deepspeed, objective: objective)
+        _ = try sweep.runSweep(defaultDirs: ["."], defaultTarget: .deepspeed, objective: objective)
         let folder = try LogParser.parseFolder(sweep.logDir)
         let result = try ParamGenerator.generate(folder, objective: objective)
         let device = StorageDevice.inspect(folder: options.nvmeDirs[0])

@@ -124,3 +124,55 @@ struct SweepRunnerTests {
         for e in [try? SweepRunner(options: options)] { #expect(e == nil) }
     }
 }
+
+/// Racing through the sweep runner on a simulated device.
+@Suite("Sweep runner: racing on a simulated device")
+struct SweepRaceTests {
+    static let model = SimulatedDevice(
+        seed: 5, noise: 0.01,
+        read: .init(defaultGiBps: 0.8, speeds: [.init(blockSize: 256 << 10, queueDepth: 8, gibps: 1.2)]),
+        write: .init(defaultGiBps: 0.8, speeds: [.init(blockSize: 256 << 10, queueDepth: 8, gibps: 1.2)]))
+
+    fileprivate func options(_ dir: TempDir) -> SweepOptions {
+        var o = SweepOptions(nvmeDirs: [dir.path])
+        o.sweepConfig = writeConfig(dir, #"{"block_size": ["128K", "256K"], "queue_depth": [4, 8], "io_parallel": [1, 2]}"#)
+        o.ioSize = 2 << 20
+        o.warmupLoops = 0
+        o.engine = .sim
+        o.engineOptions.simulation = Self.model
+        o.race = Race()
+        o.logDir = dir.sub("_aio_bench_logs")
+        return o
+    }
+
+    @Test("the race finds the fast configuration, marks the logs, and every configuration has a complete log")
+    func race() throws {
+        let dir = TempDir()
+        let summary = try SweepRunner(options: options(dir)).run()
+        let race = try #require(summary.race)
+        #expect(race.runs <= race.fixedRuns)
+        #expect(summary.raceLines.first?.hasPrefix("race: 8 configurations, ") == true, "\(summary.raceLines)")
+        let folder = try LogParser.parseFolder(dir.sub("_aio_bench_logs"))
+        #expect(folder.records.count == 16)
+        #expect(folder.records.allSatisfy { !$0.log.trialResults.isEmpty && $0.log.error == nil })
+        #expect(folder.records.contains { $0.log.notes.contains(Race.leaderNote) })
+        let result = try ParamGenerator.generate(folder)
+        #expect(result.best.configuration.blockSize == 256 << 10 && result.best.configuration.queueDepth == 8)
+    }
+
+    @Test("a run budget stops the race and says so; the same command then resumes it to a decision")
+    func budgetAndResume() throws {
+        let dir = TempDir()
+        var first = options(dir)
+        first.budgetRuns = 20
+        let stopped = try #require(try SweepRunner(options: first).run().race)
+        #expect(stopped.stopReason.contains("budget"), "\(stopped.stopReason)")
+        #expect(stopped.runs <= 20)
+        let resumed = try SweepRunner(options: options(dir)).run()
+        #expect(resumed.skipped > 0)
+        let race = try #require(resumed.race)
+        #expect(race.runs <= race.fixedRuns)
+        let result = try ParamGenerator.generate(try LogParser.parseFolder(dir.sub("_aio_bench_logs")))
+        #expect(result.best.configuration.blockSize == 256 << 10 && result.best.configuration.queueDepth == 8)
+    }
+}

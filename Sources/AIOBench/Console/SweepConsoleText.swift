@@ -58,6 +58,9 @@ extension SweepSummary {
         failed.filter { $0.error != aborted }.map { "configuration \($0.name) failed: \($0.error)" }
     }
 
+    /// How the race went (nothing for a fixed schedule).
+    public var raceLines: [String] { race?.lines ?? [] }
+
     /// The error of a sweep in which every configuration failed (each is listed by
     /// `failureWarnings`); nil when at least one has a result.
     public var allFailedError: BenchError? {

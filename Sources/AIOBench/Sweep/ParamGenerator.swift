@@ -115,14 +115,22 @@ public enum ParamGenerator {
             notes.append("\(missing.count) log\(missing.count == 1 ? " has" : "s have") no result and"
                 + " \(missing.count == 1 ? "was" : "were") left out: \(names)\(missing.count > 3 ? ", ..." : "")")
         }
+        // Configurations that left a race were shown slower than the leader: they compete no more.
+        let left = { (record: LogRecord) in record.log.notes.contains { $0.hasPrefix(Race.leftNotePrefix) } }
+        let racing = (reads + writes).contains { !$0.log.samples.isEmpty && !left($0) }
         func samples(_ records: [LogRecord]) -> [SweepConfiguration: [Double]] {
             var map: [SweepConfiguration: [Double]] = [:]
-            for record in records where !record.log.samples.isEmpty {
+            for record in records where !record.log.samples.isEmpty && !(racing && left(record)) {
                 map[record.configuration.tuningIdentity, default: []] += record.log.samples
             }
             return map
         }
-        var result = try generate(readSamples: samples(reads), writeSamples: samples(writes), objective: objective)
+        // A race that ended names its leader and those equivalent to it: the choice is among them.
+        let verdicts: Set = [Race.leaderNote, Race.equivalentNote]
+        let decided = Set((reads + writes).filter { $0.log.notes.contains(where: verdicts.contains) }
+            .map { $0.configuration.tuningIdentity })
+        var result = try generate(readSamples: samples(reads), writeSamples: samples(writes), objective: objective,
+                                  raceDecided: decided.isEmpty ? nil : decided)
         result.notes = notes + result.notes
         return result
     }
@@ -138,7 +146,8 @@ public enum ParamGenerator {
     ///   configuration has both sides for an objective that needs both.
     static func generate(readSamples: [SweepConfiguration: [Double]],
                                 writeSamples: [SweepConfiguration: [Double]],
-                                objective requested: TuningObjective = .time) throws(BenchError) -> TuningResult {
+                                objective requested: TuningObjective = .time,
+                                raceDecided: Set<SweepConfiguration>? = nil) throws(BenchError) -> TuningResult {
         var notes: [String] = []
         let reads = usable(readSamples, .read, &notes)
         let writes = usable(writeSamples, .write, &notes)
@@ -186,9 +195,16 @@ public enum ParamGenerator {
             return cheaper(lhs, rhs)
         }
         let top = ranked[0]
-        let tied = ranked.filter { $0.scoreRange.overlaps(top.scoreRange) }.sorted(by: cheaper)
+        let raceChoice = raceDecided.map { set in ranked.filter { set.contains($0.configuration) }.sorted(by: cheaper) }
+        let tied = raceChoice.flatMap { $0.isEmpty ? nil : $0 }
+            ?? ranked.filter { $0.scoreRange.overlaps(top.scoreRange) }.sorted(by: cheaper)
         let best = tied[0]
-        if tied.count > 1 {
+        if raceChoice?.isEmpty == false {
+            notes.append(tied.count > 1
+                ? "the race showed \(tied.count) configurations equivalent within its margin; choosing the cheapest:"
+                    + " fewest io_parallel, then lowest queue depth, then smallest block size"
+                : "the race's leader")
+        } else if tied.count > 1 {
             notes.append("\(tied.count) configurations are tied with the top scorer (their trial ranges overlap);"
                 + " choosing the cheapest: fewest io_parallel, then lowest queue depth, then smallest block size")
         }

@@ -13,7 +13,10 @@ extension SweepRunner {
             "io_size": String(options.ioSize),
             "loops": String(options.loops),
             "warmup_loops": String(options.warmupLoops),
-            "trials": String(options.trials),
+            "trials": options.race.map { race in
+                // The budget is not part of it: a stopped race may resume with more.
+                "race: confidence \(race.confidence), tolerance \(race.tolerance), objective \(options.objective.rawValue)"
+            } ?? String(options.trials),
             "engine": options.engine.rawValue,
             "buffered": String(options.buffered),
             "target": options.target.rawValue,

@@ -1,88 +1,6 @@
 import AsyncIO
 import Foundation
 
-/// Everything a sweep needs besides the sweep space.
-public struct SweepOptions: Sendable, Equatable {
-    /// Folders under test; every configuration runs one task per folder (× tasks per folder).
-    public var nvmeDirs: [String]
-    /// The sweep-config file (nil: DeepSpeed 0.19's 64-point default grid).
-    public var sweepConfig: String?
-    /// Run the read sweep.
-    public var read = true
-    /// Run the write sweep.
-    public var write = true
-    /// Bytes per task per loop (ds_nvme_tune's default 400M).
-    public var ioSize = 400 << 20
-    /// Drop the page cache before every configuration.
-    public var flushPageCache = false
-    /// The log root.
-    public var logDir = "_aio_bench_logs"
-    /// Measured loops per trial (ds_nvme_tune's default 1).
-    public var loops = 1
-    /// Untimed loops before each trial (ds_io's default 1).
-    public var warmupLoops = 1
-    /// Trials per configuration, run round-robin over the configurations.
-    public var trials = 3
-    /// Engine for configurations that do not name one.
-    public var engine: EngineKind = .auto
-    /// Engine options for every configuration (the `sim` engine's device model among them).
-    public var engineOptions = EngineOptions()
-    /// Start afresh even if the log folder holds a different sweep.
-    public var force = false
-    /// Use the page cache instead of O_DIRECT.
-    public var buffered = false
-    /// Whose I/O path the sweep measures (`tune` measures DeepSpeed's by default).
-    public var target: MeasurementTarget = .native
-    /// How write trials treat their file (ds_io's overwrite in place by default).
-    public var writeMode: WriteMode = .overwrite
-
-    /// Creates options for the given folders with ds_nvme_tune's defaults.
-    public init(nvmeDirs: [String]) { self.nvmeDirs = nvmeDirs }
-}
-
-/// What a sweep reports as it goes.
-public enum SweepEvent: Sendable {
-    /// One line of information (page cache method, resume, engine).
-    case note(String)
-    /// A configuration is about to run: index (1-based) of total, operation, log name, trial.
-    case starting(index: Int, total: Int, operation: IOOperation, name: String, trial: Int, trials: Int)
-    /// A configuration finished a trial with this E2E speed (GiB/s) or failed.
-    case finished(index: Int, total: Int, operation: IOOperation, name: String, trial: Int, gibps: Double?,
-                  error: String?, etaSeconds: Double?, best: [IOOperation: (name: String, gibps: Double)])
-}
-
-/// The outcome of a sweep.
-public struct SweepSummary: Sendable {
-    /// Configuration runs (trials) done now.
-    var runsDone: Int
-    /// Logs that were already complete and skipped.
-    var skipped: Int
-    /// Logs of failed configurations with their error.
-    var failed: [(name: String, error: String)]
-    /// Wall seconds of the whole sweep.
-    var wallSeconds: Double
-    /// Seconds spent inside timed and warm-up loops (the I/O itself).
-    var ioSeconds: Double
-    /// Seconds spent removing old write files between loops (device work on `discard` mounts).
-    var removalSeconds: Double
-    /// The log folder.
-    var logDir: String
-    /// Whether the sweep stopped early on a device error (ENOSPC, EIO, ...).
-    var aborted: String?
-    /// Logs (configuration × operation) the sweep covers, done now or before.
-    var logs: Int = 0
-
-    /// Per configuration run, the seconds outside the I/O loops and file removal (tool overhead), in ms.
-    var overheadPerRunMillis: Double {
-        runsDone > 0 ? max(0, wallSeconds - ioSeconds - removalSeconds) / Double(runsDone) * 1000 : 0
-    }
-
-    /// Per configuration run, the seconds spent removing old write files, in ms.
-    var removalPerRunMillis: Double {
-        runsDone > 0 ? removalSeconds / Double(runsDone) * 1000 : 0
-    }
-}
-
 /// Runs a sweep in-process: the cartesian product of the sweep space, read sweep then write
 /// sweep, `trials` rounds over all configurations, one log per configuration and operation with
 /// DeepSpeed's names. Resumes an interrupted sweep and refuses to mix with a different one.
@@ -143,27 +61,46 @@ public final class SweepRunner {
 
     // MARK: running
 
-    private struct Job {
+    struct Job {
         var operation: IOOperation
         var configuration: SweepConfiguration
+        /// The configuration's index in the sweep space (read and write share it).
+        var configIndex: Int
         var name: String
         var path: String
         var trials: [LogTrial]
         var engine: String?
         var error: String?
+        /// Racing: the round after which the configuration left the race.
+        var leftAfter: Int?
+        /// Racing: the verdict at the end (leader, equivalent, undecided).
+        var verdict: String?
     }
 
-    /// Runs (or resumes) the sweep.
+    /// What one sweep run keeps track of besides the jobs.
+    private struct Tally {
+        var ioSeconds = 0.0
+        var removalSeconds = 0.0
+        var runsDone = 0
+        var runIndex = 0
+        var totalRuns = 0
+        var aborted: String?
+        var fallbackNotes: Set<String> = []
+        var best: [IOOperation: (name: String, gibps: Double)] = [:]
+    }
+
+    /// Runs (or resumes) the sweep: a fixed number of rounds (`--trials`), or a race.
     public func run() throws(BenchError) -> SweepSummary {
         let wallStart = monotonicNanos()
         // From the start: SIGINT/SIGTERM then removes test files and half-written logs and exits
         // with 128 + the signal number, even before the first configuration runs.
         ScratchFiles.shared.installSignalHandlers()
         try prepareLogDir()
+        let configurations = space.configurations
         var jobs: [Job] = []
         var skipped = 0
         for op in [IOOperation.read, .write] where op == .read ? options.read : options.write {
-            for config in space.configurations {
+            for (index, config) in configurations.enumerated() {
                 let name = space.logFileName(for: config, operation: op)
                 let path = (logFolder(op) as NSString).appendingPathComponent(name)
                 var trials: [LogTrial] = []
@@ -175,93 +112,160 @@ public final class SweepRunner {
                         engine = log.engine
                     }
                 }
-                if trials.count >= options.trials {
+                if options.race == nil && trials.count >= options.trials {
                     skipped += 1
                     continue
                 }
-                jobs.append(Job(operation: op, configuration: config, name: name, path: path, trials: trials,
-                                engine: engine))
+                if options.race != nil && !trials.isEmpty { skipped += 1 }
+                jobs.append(Job(operation: op, configuration: config, configIndex: index, name: name, path: path,
+                                trials: trials, engine: engine))
             }
         }
         if skipped > 0 {
-            onEvent(.note("resuming: \(skipped) configuration log(s) in \(options.logDir) are complete and kept"))
+            onEvent(.note("resuming: \(skipped) configuration log(s) in \(options.logDir) are kept"))
         }
         var runners: [Int: BenchRunner] = [:]
         defer { for r in runners.values { r.cleanup() } }
         let flushMethod = options.flushPageCache ? PageCacheFlush.available : nil
         if let flushMethod { onEvent(.note("page cache: dropped before each configuration via \(flushMethod)")) }
 
-        var ioSeconds = 0.0
-        var fallbackNotes: Set<String> = []
-        var removalSeconds = 0.0
-        var runsDone = 0
-        var best: [IOOperation: (name: String, gibps: Double)] = [:]
-        let totalRuns = jobs.reduce(0) { $0 + options.trials - $1.trials.count }
-        var runIndex = 0
-        var aborted: String?
+        var tally = Tally()
+        let fixedRuns = 3 * jobs.count
+        let budget = options.budgetRuns ?? fixedRuns
+        var spent = jobs.reduce(0) { $0 + $1.trials.count }
+        tally.totalRuns = options.race == nil ? jobs.reduce(0) { $0 + options.trials - $1.trials.count }
+            : max(0, min(budget, jobs.count * options.maxTrials) - spent)
+        var alive = Set(configurations.indices)
+        var stopReason: String?
+        var standing: Race.Standing?
+        var roundsRun = 0
         let loopStart = monotonicNanos()
-        roundLoop: for round in 1...options.trials {
-            for j in jobs.indices where jobs[j].trials.count < round && jobs[j].error == nil {
-                runIndex += 1
-                let job = jobs[j]
-                onEvent(.starting(index: runIndex, total: totalRuns, operation: job.operation, name: job.name,
-                                  trial: job.trials.count + 1, trials: options.trials))
-                let runner: BenchRunner
-                if let existing = runners[job.configuration.tasksPerFolder] {
-                    runner = existing
-                } else {
-                    runner = try makeRunner(job.configuration)
-                    runners[job.configuration.tasksPerFolder] = runner
+        let lastRound = options.race == nil ? options.trials : options.maxTrials
+        roundLoop: for round in 1...lastRound {
+            var members = jobs.indices.filter { j in
+                alive.contains(jobs[j].configIndex) && jobs[j].trials.count < round && jobs[j].error == nil
+            }
+            if options.race != nil {
+                if spent + members.count > budget {
+                    stopReason = "the run budget (\(budget) runs) leaves too few for round \(round)"
+                    break
                 }
-                flushMethod?.drop(files: runnerFiles(runner))
-                let op: IOOperation = job.operation == .read ? .read : .write
-                var speed: Double?
-                var failure: String?
-                do {
-                    let result = try runner.run(op, config: handleConfig(for: job.configuration), recordLatency: false)
-                    ioSeconds += result.ioSeconds
-                    removalSeconds += result.removalSeconds
-                    jobs[j].trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
-                                                   taskLatency: result.taskLatency, e2eLatency: result.e2eLatency))
-                    jobs[j].engine = result.config.engine.rawValue
-                    if !result.engineFallbacks.isEmpty {
-                        let text = "engine \(result.config.engine.rawValue) (skipped "
-                            + result.engineFallbacks.joined(separator: "; ") + ")"
-                        if fallbackNotes.insert(text).inserted { onEvent(.note(text)) }
-                    }
-                    speed = result.e2eSpeed
-                    if speed! > (best[job.operation]?.gibps ?? -1) { best[job.operation] = (job.name, speed!) }
-                } catch {
-                    failure = error.description
-                    jobs[j].error = failure
-                    if error.isDeviceFailure {
-                        aborted = error.description
-                    }
+                if let seconds = options.budgetSeconds, Double(monotonicNanos() - wallStart) / 1e9 >= seconds {
+                    stopReason = "the time budget (\(SweepEvent.duration(seconds))) is spent"
+                    break
                 }
-                runsDone += 1
-                let text = LogWriter.format(
-                    operation: job.operation, configuration: job.configuration, engine: jobs[j].engine,
-                    ioSize: options.ioSize, trials: jobs[j].trials,
-                    notes: logNotes(job.operation, trials: jobs[j].trials.count), error: jobs[j].error)
-                try LogWriter.write(text, toFile: job.path)
-                let elapsed = Double(monotonicNanos() - loopStart) / 1e9
-                let eta = runIndex < totalRuns ? elapsed / Double(runIndex) * Double(totalRuns - runIndex) : 0
-                onEvent(.finished(index: runIndex, total: totalRuns, operation: job.operation, name: job.name,
-                                  trial: jobs[j].trials.count, gibps: speed, error: failure, etaSeconds: eta,
-                                  best: best))
-                if aborted != nil { break roundLoop }
+                var generator = SplitMixRandom(seed: UInt64(round))
+                members.shuffle(using: &generator)
+            }
+            roundsRun = round
+            for j in members {
+                try runTrial(&jobs[j], runners: &runners, flush: flushMethod, tally: &tally, loopStart: loopStart)
+                spent += 1
+                if tally.aborted != nil { break roundLoop }
+            }
+            guard let race = options.race, round >= 2 else { continue }
+            for j in jobs.indices where jobs[j].error != nil { alive.remove(jobs[j].configIndex) }
+            guard !alive.isEmpty else { break }
+            let now = race.standing(scores: raceScores(jobs, count: configurations.count), alive: alive)
+            for j in jobs.indices where alive.contains(jobs[j].configIndex) && !now.alive.contains(jobs[j].configIndex) {
+                jobs[j].leftAfter = round
+                try writeLog(jobs[j])
+            }
+            alive = now.alive
+            standing = now
+            if now.isDecided {
+                stopReason = now.alive.count == 1 ? "one configuration is left"
+                    : "the \(now.alive.count) left are equivalent within \(Int((race.tolerance * 100).rounded())) %"
+                break
+            }
+            if round == lastRound { stopReason = "--max_trials \(lastRound) reached" }
+        }
+        if let standing, tally.aborted == nil {
+            for j in jobs.indices where jobs[j].error == nil {
+                let verdict = Race.verdict(jobs[j].configIndex, in: standing)
+                if verdict != jobs[j].verdict {
+                    jobs[j].verdict = verdict
+                    try writeLog(jobs[j])
+                }
             }
         }
         let failed = jobs.compactMap { job in job.error.map { (job.name, $0) } }
-        return SweepSummary(runsDone: runsDone, skipped: skipped, failed: failed,
-                            wallSeconds: Double(monotonicNanos() - wallStart) / 1e9, ioSeconds: ioSeconds,
-                            removalSeconds: removalSeconds,
-                            logDir: options.logDir, aborted: aborted, logs: jobs.count)
+        var summary = SweepSummary(runsDone: tally.runsDone, skipped: skipped, failed: failed,
+                                   wallSeconds: Double(monotonicNanos() - wallStart) / 1e9, ioSeconds: tally.ioSeconds,
+                                   removalSeconds: tally.removalSeconds,
+                                   logDir: options.logDir, aborted: tally.aborted, logs: jobs.count)
+        if let race = options.race, tally.aborted == nil {
+            summary.race = RaceSummary(race: race, rounds: roundsRun, configurations: configurations.count,
+                                       standing: standing, names: configurations.map(\.description),
+                                       runs: spent, fixedRuns: fixedRuns, stopReason: stopReason ?? "done")
+        }
+        return summary
     }
 
-    /// The `note:` lines of a log: trials done, the target, and the write mode of write logs.
-    private func logNotes(_ operation: IOOperation, trials: Int) -> [String] {
-        var notes = ["trials \(trials) of \(options.trials)", "target: \(options.target.summary)"]
+    /// Runs one trial of `job` and writes its log.
+    private func runTrial(_ job: inout Job, runners: inout [Int: BenchRunner], flush: PageCacheFlush?,
+                          tally: inout Tally, loopStart: UInt64) throws(BenchError) {
+        tally.runIndex += 1
+        onEvent(.starting(index: tally.runIndex, total: max(tally.totalRuns, tally.runIndex), operation: job.operation,
+                          name: job.name, trial: job.trials.count + 1, trials: options.race == nil
+                            ? options.trials : options.maxTrials))
+        let runner: BenchRunner
+        if let existing = runners[job.configuration.tasksPerFolder] {
+            runner = existing
+        } else {
+            runner = try makeRunner(job.configuration)
+            runners[job.configuration.tasksPerFolder] = runner
+        }
+        flush?.drop(files: runnerFiles(runner))
+        var speed: Double?
+        var failure: String?
+        do {
+            let result = try runner.run(job.operation, config: handleConfig(for: job.configuration),
+                                        recordLatency: false)
+            tally.ioSeconds += result.ioSeconds
+            tally.removalSeconds += result.removalSeconds
+            job.trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
+                                       taskLatency: result.taskLatency, e2eLatency: result.e2eLatency))
+            job.engine = result.config.engine.rawValue
+            if !result.engineFallbacks.isEmpty {
+                let text = "engine \(result.config.engine.rawValue) (skipped "
+                    + result.engineFallbacks.joined(separator: "; ") + ")"
+                if tally.fallbackNotes.insert(text).inserted { onEvent(.note(text)) }
+            }
+            speed = result.e2eSpeed
+            if result.e2eSpeed > (tally.best[job.operation]?.gibps ?? -1) {
+                tally.best[job.operation] = (job.name, result.e2eSpeed)
+            }
+        } catch {
+            failure = error.description
+            job.error = failure
+            if error.isDeviceFailure { tally.aborted = error.description }
+        }
+        tally.runsDone += 1
+        try writeLog(job)
+        let elapsed = Double(monotonicNanos() - loopStart) / 1e9
+        let remaining = max(0, tally.totalRuns - tally.runIndex)
+        let eta = elapsed / Double(tally.runIndex) * Double(remaining)
+        onEvent(.finished(index: tally.runIndex, total: max(tally.totalRuns, tally.runIndex), operation: job.operation,
+                          name: job.name, trial: job.trials.count, gibps: speed, error: failure, etaSeconds: eta,
+                          best: tally.best))
+    }
+
+    private func writeLog(_ job: Job) throws(BenchError) {
+        let text = LogWriter.format(
+            operation: job.operation, configuration: job.configuration, engine: job.engine,
+            ioSize: options.ioSize, trials: job.trials,
+            notes: logNotes(job.operation, trials: job.trials.count, leftAfter: job.leftAfter) + [job.verdict].compactMap { $0 },
+            error: job.error)
+        try LogWriter.write(text, toFile: job.path)
+    }
+
+    /// The `note:` lines of a log: trials done (and when the configuration left the race), the target,
+    /// and the write mode of write logs.
+    private func logNotes(_ operation: IOOperation, trials: Int, leftAfter: Int?) -> [String] {
+        var notes = [options.race == nil ? "trials \(trials) of \(options.trials)" : "trials \(trials) (racing)",
+                     "target: \(options.target.summary)"]
+        if let leftAfter { notes.append("\(Race.leftNotePrefix) \(leftAfter)") }
         if operation == .write { notes.append("write mode: \(options.writeMode.summary)") }
         return notes
     }
