@@ -158,6 +158,11 @@ struct SweepRaceTests {
         #expect(folder.records.contains { $0.log.notes.contains(Race.leaderNote) })
         let result = try ParamGenerator.generate(folder)
         #expect(result.best.configuration.blockSize == 256 << 10 && result.best.configuration.queueDepth == 8)
+        // The report greys the configurations that left the race, one cell per operation each.
+        let left = folder.records.filter { $0.log.notes.contains { $0.hasPrefix(Race.leftNotePrefix) } }.count
+        #expect(left > 0, "a 1.5× faster configuration at 1 % noise sends others out")
+        let html = ReportBuilder.build(folder: folder, machine: [], device: nil).html
+        #expect(html.components(separatedBy: " data-left=\"").count - 1 == left)
     }
 
     @Test("a run budget stops the race and says so; the same command then resumes it to a decision")

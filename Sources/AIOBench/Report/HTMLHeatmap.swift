@@ -94,13 +94,18 @@ extension HTMLReport {
         tip += row.trials.count > 1
             ? " of \(row.trials.count) trials (min \(format(low)), max \(format(high)))" : " (1 trial)"
         if isBest { tip += "; best \(row.operation.rawValue)" }
+        if let round = row.leftRaceAfter { tip += "; left the race after round \(round) (slower than the leader)" }
         if over { tip += "; ABOVE THE DEVICE CEILING: likely page cache or a sparse/short file" }
         let (background, foreground) = scale.colors(median)
         var html = "<td class=\"\(isBest ? "cell best" : "cell")\" \(attributes) data-gibps=\"\(median)\""
         if over { html += " data-over=\"true\"" }
+        if let round = row.leftRaceAfter { html += " data-left=\"\(round)\"" }
         html += " style=\"background:\(background);color:\(foreground)\" title=\"\(escape(tip))\">"
         html += "<span class=\"v\">\(over ? "&#9888;" : "")\(format(median))</span>"
-        if row.trials.count > 1 { html += "<span class=\"r\">\(format(low))&ndash;\(format(high))</span>" }
+        if row.trials.count > 1 {
+            html += "<span class=\"r\">\(format(low))&ndash;\(format(high))</span>"
+                + "<span class=\"n\">\(row.trials.count) trials</span>"
+        }
         return html + "</td>"
     }
 

@@ -164,6 +164,8 @@ enum HTMLReport {
         td.cell.best{box-shadow:inset 0 0 0 3px #111,inset 0 0 0 5px #fff}
         td.cell[data-error]{background:repeating-linear-gradient(45deg,#eee,#eee 6px,#ddd 6px,#ddd 12px);color:#933}
         td.cell[data-over]{outline:2px dashed #c00;outline-offset:-2px}
+        td.cell[data-left]{filter:grayscale(1);opacity:.45}
+        td.cell .n{display:block;font-size:9.5px;opacity:.7;line-height:1.1}
         td.none{color:#aaa;background:#f1f2f4}
         .scroll{overflow-x:auto}
         table.top{border-collapse:collapse;font-variant-numeric:tabular-nums}

@@ -127,11 +127,16 @@ public enum ReportBuilder {
                 error = "no result: the log has no \"E2E \(record.operation.title) Speed\" line"
                     + " (unfinished or failed run)"
             }
-            return ReportRow(
+            var row = ReportRow(
                 operation: record.operation == .read ? .read : .write, blockSize: configuration.blockSize,
                 queueDepth: configuration.queueDepth, singleSubmit: configuration.singleSubmit,
-                overlapEvents: configuration.overlapEvents, intraOpParallelism: configuration.intraOpParallelism, trials: samples,
-                error: error)
+                overlapEvents: configuration.overlapEvents, intraOpParallelism: configuration.intraOpParallelism,
+                trials: samples, error: error)
+            row.leftRaceAfter = record.log.notes.lazy.compactMap { note -> Int? in
+                guard note.hasPrefix(Race.leftNotePrefix) else { return nil }
+                return Int(note.dropFirst(Race.leftNotePrefix.count).trimmingCharacters(in: .whitespaces))
+            }.first
+            return row
         }
     }
 

@@ -12,6 +12,8 @@ public struct ReportRow: Sendable, Equatable, Hashable {
     var trials: [Double]
     /// Why the configuration failed, or nil.
     var error: String?
+    /// Racing: the round after which the configuration left the race (shown greyed), or nil.
+    var leftRaceAfter: Int?
 
     /// Creates a row.
     init(
