@@ -119,28 +119,16 @@ struct SweepArguments: ParsableArguments {
         o.loops = loops
         o.warmupLoops = warmupLoops
         if let trials {
-            o.trials = trials
-            o.race = nil
+            o.trials = trials  // a fixed schedule: options race only when asked to
         } else {
-            guard confidence > 0.5, confidence < 1 else {
-                throw BenchError.usage("--confidence \(confidence) must be above 0.5 and below 1 (0.95 is 95 %)")
-            }
-            guard tolerance >= 0, tolerance < 0.5 else {
-                throw BenchError.usage("--tolerance \(tolerance) must be at least 0 and below 0.5 (0.03 is 3 %)")
-            }
-            guard maxTrials >= 2, maxTrials <= 1000 else {
-                throw BenchError.usage("--max_trials \(maxTrials) must be between 2 and 1000")
-            }
-            o.race = Race(confidence: confidence, tolerance: tolerance)
-            o.maxTrials = maxTrials
-            o.budgetSeconds = try budget.map { text throws(BenchError) in try SweepOptions.parseDuration(text) }
+            try o.useRace(confidence: confidence, tolerance: tolerance, maxTrials: maxTrials, budget: budget,
+                          objective: objective)
         }
         o.engine = engine
         o.engineOptions.simulation = try SimulationModelFile.forEngine(engine, model: simModel)
         o.force = force
         o.buffered = buffered
         o.target = target ?? defaultTarget
-        o.objective = objective
         o.writeMode = freshFileEachLoop ? .freshFileEachLoop : .overwrite
         return o
     }
@@ -155,13 +143,10 @@ struct SweepArguments: ParsableArguments {
         if !quiet { progress.line(options.headerLine(configurations: runner.space.count)) }
         let summary = try runner.run()
         progress.finish()
-        if !quiet {
-            progress.line(summary.line)
-            for line in summary.raceLines { progress.line(line) }
-        }
-        for warning in summary.failureWarnings { warn(warning) }
-        if let error = summary.abortError(logDir: options.logDir) { throw error }
-        if let error = summary.allFailedError { throw error }
+        let outcome = summary.outcome
+        if !quiet { for line in outcome.lines { progress.line(line) } }
+        for warning in outcome.warnings { warn(warning) }
+        if let error = outcome.error { throw error }
         return summary
     }
 }

@@ -115,7 +115,7 @@ extension BenchPlan {
 
     /// The configuration the plan runs: `config` with the target's engine (see
     /// `MeasurementTarget.engine(asked:)`) and `direct` unless the plan is buffered.
-    public func resolve(_ config: HandleConfig) throws(BenchError) -> HandleConfig {
+    func resolve(_ config: HandleConfig) throws(BenchError) -> HandleConfig {
         var resolved = config.with(direct: !buffered)
         resolved.engine = try target.engine(asked: config.engine)
         return resolved

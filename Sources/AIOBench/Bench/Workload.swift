@@ -13,7 +13,7 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
     ///
     /// - Throws: `BenchError.usage` when `deepspeed` is asked to run another engine than kernel AIO
     ///   (the simulated and null engines stand in for any engine and are allowed).
-    public func engine(asked: EngineKind, flag: String = "--engine") throws(BenchError) -> EngineKind {
+    func engine(asked: EngineKind, flag: String = "--engine") throws(BenchError) -> EngineKind {
         guard self == .deepspeed else { return asked }
         switch asked {
         case .auto, .aio: return .aio
@@ -25,10 +25,10 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
     }
 
     /// Whether task buffers ask for transparent huge pages.
-    public var hugePages: Bool { self == .native }
+    var hugePages: Bool { self == .native }
 
     /// One line for summaries and logs.
-    public var summary: String {
+    var summary: String {
         switch self {
         case .deepspeed:
             "deepspeed (what DeepSpeed's runtime does: kernel AIO, 4 KiB-page pinned buffers, ds_io's write mode)"
@@ -48,7 +48,7 @@ public enum WriteMode: String, Sendable, Codable, CaseIterable {
     case freshFileEachLoop = "fresh_file_each_loop"
 
     /// One line for summaries and logs.
-    public var summary: String {
+    var summary: String {
         switch self {
         case .overwrite: "overwrite in place (ds_io: the file is removed once, before the first loop)"
         case .freshFileEachLoop: "fresh file each loop (removed and created again: allocating writes)"

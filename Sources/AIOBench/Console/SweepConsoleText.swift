@@ -45,7 +45,7 @@ extension SweepOptions {
 
 extension SweepSummary {
     /// The line `sweep` shows at the end: runs, time spent where, and logs kept from before.
-    public var line: String {
+    var line: String {
         String(format: "sweep: %d run(s) in %.1f s (I/O %.1f s, removing old write files %.1f s; "
                + "tool overhead %.1f ms per run)",
                runsDone, wallSeconds, ioSeconds, removalSeconds, overheadPerRunMillis)
@@ -54,16 +54,16 @@ extension SweepSummary {
 
     /// One warning per failed configuration, except the failure that stopped the sweep (that one is
     /// `abortError(logDir:)`, and is not said twice).
-    public var failureWarnings: [String] {
+    var failureWarnings: [String] {
         failed.filter { $0.error != aborted }.map { "configuration \($0.name) failed: \($0.error)" }
     }
 
     /// How the race went (nothing for a fixed schedule).
-    public var raceLines: [String] { race?.lines ?? [] }
+    var raceLines: [String] { race?.lines ?? [] }
 
     /// The error of a sweep in which every configuration failed (each is listed by
     /// `failureWarnings`); nil when at least one has a result.
-    public var allFailedError: BenchError? {
+    var allFailedError: BenchError? {
         guard logs > 0, failed.count == logs, aborted == nil else { return nil }
         return .runtime("every configuration failed (\(logs) of \(logs)): no result to report; "
             + "the failures are listed above and in the logs in \(logDir)")
@@ -71,10 +71,17 @@ extension SweepSummary {
 
     /// The error of a sweep that stopped early (ENOSPC, EIO, ...), saying that the logs in `logDir`
     /// are kept and the same command resumes; nil when the sweep ran to the end.
-    public func abortError(logDir: String) -> BenchError? {
+    func abortError(logDir: String) -> BenchError? {
         aborted.map { aborted in
             .runtime("sweep stopped: \(aborted); logs of finished configurations are kept "
                 + "in \(logDir); fix the cause and run the same command again to resume")
         }
+    }
+
+    /// What the command shows when the sweep is over: the lines for stderr (the summary and the race),
+    /// one warning per failed configuration, and the error that ends the command — a device error
+    /// that stopped the sweep, or every configuration failed — or nil.
+    public var outcome: (lines: [String], warnings: [String], error: BenchError?) {
+        ([line] + raceLines, failureWarnings, abortError(logDir: logDir) ?? allFailedError)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// or on `PATH`; when it is missing the check is skipped with one note, never failed.
 public struct DeepSpeedCrossCheck: Sendable {
     /// The program's name.
-    public static let program = "ds_io"
+    static let program = "ds_io"
     /// The note printed when ds_io cannot be found.
     public static let notFoundLine = "cross-check: DeepSpeed's ds_io is not on PATH (give --deepspeed PATH_TO_ds_io; "
         + "../shared/bench/install-deepspeed.sh installs it); skipped"
@@ -24,7 +24,7 @@ public struct DeepSpeedCrossCheck: Sendable {
         var ratio: Double { deepSpeedGiBps > 0 ? aioBenchGiBps / deepSpeedGiBps : 0 }
 
         /// `cross-check read: aio-bench 1.234 GiB/s, ds_io 1.200 GiB/s, ratio 1.028 (DeepSpeed)`.
-        public var line: String {
+        var line: String {
             String(format: "cross-check %@: aio-bench %.3f GiB/s, ds_io %.3f GiB/s, ratio %.3f (DeepSpeed)",
                    operation.rawValue, aioBenchGiBps, deepSpeedGiBps, ratio)
         }
@@ -79,7 +79,7 @@ public struct DeepSpeedCrossCheck: Sendable {
     ///
     /// - Throws: `BenchError.runtime` when ds_io cannot start, fails, times out or prints no E2E line,
     ///   naming its last line.
-    public func compare(_ operation: IOOperation, config: HandleConfig, folder: String, ioSize: Int, loops: Int,
+    func compare(_ operation: IOOperation, config: HandleConfig, folder: String, ioSize: Int, loops: Int,
                         aioBenchGiBps: Double, timeout: Duration = .seconds(900)) throws(BenchError) -> Comparison {
         let dataFile = "\(folder)/_aio_\(operation.rawValue)_\(ioSize).pt.0"
         ScratchFiles.shared.add(file: dataFile)

@@ -14,9 +14,9 @@ import Foundation
 /// equivalent when the whole interval lies within ±log(1 − tolerance) (two one-sided tests).
 public struct Race: Sendable, Equatable {
     /// The confidence of each decision (0.95).
-    public var confidence: Double
+    var confidence: Double
     /// The practical-equivalence margin as a fraction of the leader's speed (0.03).
-    public var tolerance: Double
+    var tolerance: Double
 
     /// Creates a race with its decision rule.
     public init(confidence: Double = 0.95, tolerance: Double = 0.03) {
@@ -25,26 +25,26 @@ public struct Race: Sendable, Equatable {
     }
 
     /// Where the race stands after some rounds.
-    public struct Standing: Sendable, Equatable {
+    struct Standing: Sendable, Equatable {
         /// The configuration with the highest mean score (an index into the scores given).
-        public var leader: Int
+        var leader: Int
         /// Configurations still in the race (the leader among them).
-        public var alive: Set<Int>
+        var alive: Set<Int>
         /// Configurations shown equivalent to the leader within the margin (the leader among them).
-        public var equivalent: Set<Int>
+        var equivalent: Set<Int>
         /// Each configuration's mean score (log of its speed) over the rounds it ran.
-        public var means: [Double]
+        var means: [Double]
         /// The half-width of the leader's confidence interval as a fraction of its speed (nil before 2 rounds).
-        public var leaderHalfWidth: Double?
+        var leaderHalfWidth: Double?
 
         /// Whether the race has decided: one configuration left, or all left equivalent to the leader.
-        public var isDecided: Bool { alive.count == 1 || alive == equivalent }
+        var isDecided: Bool { alive.count == 1 || alive == equivalent }
     }
 
     /// The standing after the rounds in `scores` (`scores[c][r]` is configuration `c`'s log score of
     /// round `r`; configurations that left the race earlier have fewer rounds and stay out).
     /// `alive` are the configurations still racing before this evaluation.
-    public func standing(scores: [[Double]], alive: Set<Int>) -> Standing {
+    func standing(scores: [[Double]], alive: Set<Int>) -> Standing {
         let means = scores.map { $0.isEmpty ? -Double.infinity : $0.reduce(0, +) / Double($0.count) }
         let leader = alive.max { means[$0] < means[$1] || (means[$0] == means[$1] && $0 > $1) } ?? 0
         let rounds = alive.map { scores[$0].count }.min() ?? 0

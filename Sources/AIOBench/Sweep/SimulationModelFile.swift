@@ -28,7 +28,7 @@ public enum SimulationModelFile {
     }
 
     /// Reads and checks the model in `path` (`-` is standard input).
-    public static func load(_ path: String) throws(BenchError) -> SimulatedDevice {
+    static func load(_ path: String) throws(BenchError) -> SimulatedDevice {
         let source = "--sim_model \(path)"
         let bytes: [UInt8]
         do {

@@ -25,15 +25,15 @@ public struct SweepOptions: Sendable, Equatable {
     public var trials = 3
     /// Adaptive trials: the race's decision rule (what `sweep` and `tune` use unless `--trials N`);
     /// nil runs the fixed `trials` schedule.
-    public var race: Race?
+    var race: Race?
     /// Racing: the most trials one configuration gets (`--max_trials`).
-    public var maxTrials = 10
+    var maxTrials = 10
     /// Racing: the most runs the whole race may spend; nil is what a fixed 3-trial sweep spends.
-    public var budgetRuns: Int?
+    var budgetRuns: Int?
     /// Racing: the most wall seconds the race may spend (`--budget`); nil for no limit.
-    public var budgetSeconds: Double?
+    var budgetSeconds: Double?
     /// Racing: the score that races (`time` and `sum` race read and write together).
-    public var objective: TuningObjective = .time
+    var objective: TuningObjective = .time
     /// Engine for configurations that do not name one.
     public var engine: EngineKind = .auto
     /// Engine options for every configuration (the `sim` engine's device model among them).
@@ -50,7 +50,7 @@ public struct SweepOptions: Sendable, Equatable {
     /// Parses a duration: `90`, `90s`, `20m`, `1h`, `1.5h`.
     ///
     /// - Throws: `BenchError.usage` naming `--budget` and what is allowed.
-    public static func parseDuration(_ text: String) throws(BenchError) -> Double {
+    static func parseDuration(_ text: String) throws(BenchError) -> Double {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
         var number = Substring(text.lowercased())
         var unit = 1.0
@@ -62,6 +62,27 @@ public struct SweepOptions: Sendable, Equatable {
             throw .usage("--budget '\(text)' is not a duration: use seconds, or a number with s, m or h (90s, 20m, 1h)")
         }
         return value * unit
+    }
+
+    /// Races instead of the fixed schedule, with the decision rule and limits given (see `Race`).
+    ///
+    /// - Throws: `BenchError.usage` naming `--confidence`, `--tolerance`, `--max_trials` or `--budget`
+    ///   when a value is outside what is allowed.
+    public mutating func useRace(confidence: Double, tolerance: Double, maxTrials: Int, budget: String?,
+                                 objective: TuningObjective) throws(BenchError) {
+        guard confidence > 0.5, confidence < 1 else {
+            throw .usage("--confidence \(confidence) must be above 0.5 and below 1 (0.95 is 95 %)")
+        }
+        guard tolerance >= 0, tolerance < 0.5 else {
+            throw .usage("--tolerance \(tolerance) must be at least 0 and below 0.5 (0.03 is 3 %)")
+        }
+        guard maxTrials >= 2, maxTrials <= 1000 else {
+            throw .usage("--max_trials \(maxTrials) must be between 2 and 1000")
+        }
+        race = Race(confidence: confidence, tolerance: tolerance)
+        self.maxTrials = maxTrials
+        budgetSeconds = try budget.map { text throws(BenchError) in try SweepOptions.parseDuration(text) }
+        self.objective = objective
     }
 
     /// Creates options for the given folders with ds_nvme_tune's defaults.

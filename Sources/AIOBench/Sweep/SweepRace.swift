@@ -3,13 +3,13 @@ import Foundation
 
 extension Race {
     /// The `note:` of a log whose configuration left the race: `left the race after round 2`.
-    public static let leftNotePrefix = "left the race after round"
+    static let leftNotePrefix = "left the race after round"
     /// The `note:` of the race's leader at its end.
-    public static let leaderNote = "race: the leader"
+    static let leaderNote = "race: the leader"
     /// The `note:` of a configuration shown equivalent to the leader (the cheapest of these wins).
-    public static let equivalentNote = "race: equivalent to the leader within the margin"
+    static let equivalentNote = "race: equivalent to the leader within the margin"
     /// The `note:` of a configuration neither out of the race nor shown equivalent.
-    public static let undecidedNote = "race: could not be told apart from the leader"
+    static let undecidedNote = "race: could not be told apart from the leader"
 
     /// The verdict note of configuration `index` in a final standing (nil for one out of the race).
     static func verdict(_ index: Int, in standing: Standing) -> String? {
@@ -20,7 +20,7 @@ extension Race {
 }
 
 /// How a sweep's race went: rounds, who left, what is known of the winner, what it cost.
-public struct RaceSummary: Sendable {
+struct RaceSummary: Sendable {
     /// The decision rule.
     var race: Race
     /// Rounds run.
@@ -51,7 +51,7 @@ public struct RaceSummary: Sendable {
     }
 
     /// The lines `sweep` and `tune` print.
-    public var lines: [String] {
+    var lines: [String] {
         let percent = Int((race.confidence * 100).rounded())
         let left = configurations - (standing?.alive.count ?? configurations)
         var lines = ["race: \(configurations) configurations, \(rounds) round\(rounds == 1 ? "" : "s"), "
