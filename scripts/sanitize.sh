@@ -16,6 +16,10 @@ link=()
 case $kind in
   thread)
     scratch=.build-tsan
+    # TSan's lock-order (deadlock) detector failed an internal CHECK in DD::MutexAfterLock once the suite
+    # had created and destroyed many handles' worker mutexes, then hung while printing the failure
+    # (seen on a fresh clone, Swift 6.3.1): races are still detected, lock-order inversions are not.
+    export TSAN_OPTIONS="detect_deadlocks=0${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
     ;;
   address)
     scratch=.build-asan
