@@ -1,4 +1,5 @@
 @testable import AIOBench
+import AsyncIO
 import Foundation
 import Testing
 

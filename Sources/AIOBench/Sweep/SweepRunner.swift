@@ -154,7 +154,8 @@ public final class SweepRunner {
                     stopReason = "the time budget (\(SweepEvent.duration(seconds))) is spent"
                     break
                 }
-                var generator = SplitMixRandom(seed: UInt64(round))
+                // Seeded by the round, so a resumed race runs its rounds in the same order.
+                var generator = SplitMix64(seed: UInt64(round))
                 members.shuffle(using: &generator)
             }
             roundsRun = round

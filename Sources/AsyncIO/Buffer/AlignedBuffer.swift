@@ -172,10 +172,7 @@ public final class AlignedBuffer: @unchecked Sendable {
         var start = blockWords
         var block: UInt64 = 1
         while start < words {
-            var key = seed &+ block &* 0x9E37_79B9_7F4A_7C15
-            key = (key ^ (key >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            key = (key ^ (key >> 27)) &* 0x94D0_49BB_1331_11EB
-            key ^= key >> 31
+            let key = SplitMix64.mix(seed &+ block &* 0x9E37_79B9_7F4A_7C15)
             let n = min(blockWords, words - start)
             let destination = p + start
             for i in 0..<n { destination[i] = p[i] ^ key }

@@ -123,7 +123,7 @@ final class SimulationNoise: Sendable {
     static let shared = SimulationNoise()
 
     private struct State {
-        var generator: UInt64
+        var generator: SplitMix64
         var start: UInt64
         var factors: [Int: Double] = [:]
     }
@@ -138,17 +138,10 @@ final class SimulationNoise: Sendable {
     /// normal from the seed's generator; the same for every slice of that operation.
     func factor(_ model: SimulatedDevice, operation id: Int) -> Double {
         states.withLock { states in
-            var state = states[model.seed] ?? State(generator: model.seed, start: monotonicNanos())
+            var state = states[model.seed] ?? State(generator: SplitMix64(seed: model.seed), start: monotonicNanos())
             if let known = state.factors[id] { return known }
-            func next() -> Double {
-                state.generator &+= 0x9E37_79B9_7F4A_7C15
-                var x = state.generator
-                x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-                x ^= x >> 31
-                return (Double(x >> 11) + 0.5) / Double(1 << 53)
-            }
-            let z = (-2 * log(next())).squareRoot() * cos(2 * Double.pi * next())
+            let u = state.generator.nextUnitInterval(), v = state.generator.nextUnitInterval()
+            let z = (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
             let minutes = Double(monotonicNanos() &- state.start) / 60e9
             let value = max(0.05, 1 + model.noise * z) * pow(1 + model.drift, minutes)
             if state.factors.count > 4096 { state.factors.removeAll() }
