@@ -119,7 +119,9 @@ public struct SimulatedDevice: Sendable, Hashable {
 
 /// The noise and drift of each model seed, shared by every handle of the process so that a
 /// sequence of operations draws one deterministic sequence of factors.
-final class SimulationNoise: Sendable {
+// @unchecked: `states` is read and written only under `lock` (a pthread mutex, which ThreadSanitizer
+// sees; it does not see the futex path of Synchronization's `Mutex`).
+final class SimulationNoise: @unchecked Sendable {
     static let shared = SimulationNoise()
 
     private struct State {
@@ -128,7 +130,8 @@ final class SimulationNoise: Sendable {
         var factors: [Int: Double] = [:]
     }
 
-    private let states = Mutex<[UInt64: State]>([:])
+    private let lock = ConditionLock()
+    private var states: [UInt64: State] = [:]
     private let operations = Atomic<Int>(0)
 
     /// A new operation number (operations of all handles share one counter).
@@ -137,7 +140,7 @@ final class SimulationNoise: Sendable {
     /// The factor of operation `id` under `model`: `(1 + noise × z) × (1 + drift)^minutes`, z standard
     /// normal from the seed's generator; the same for every slice of that operation.
     func factor(_ model: SimulatedDevice, operation id: Int) -> Double {
-        states.withLock { states in
+        lock.withLock {
             var state = states[model.seed] ?? State(generator: SplitMix64(seed: model.seed), start: monotonicNanos())
             if let known = state.factors[id] { return known }
             let u = state.generator.nextUnitInterval(), v = state.generator.nextUnitInterval()
