@@ -45,15 +45,15 @@ struct SweepArguments: ParsableArguments {
             help: ArgumentHelp("Racing: the confidence of each decision (default 0.95). A configuration leaves when "
                 + "a paired t-interval on log speeds (noise pooled over all racers, rounds paired so drift "
                 + "cancels) shows it slower than the leader by more than --tolerance."))
-    var confidence = 0.95
+    var confidence: Double?
 
     @Option(name: .customLong("tolerance"),
             help: "Racing: the practical-equivalence margin, a fraction of the leader's speed (default 0.03).")
-    var tolerance = 0.03
+    var tolerance: Double?
 
     @Option(name: [.customLong("max_trials"), .customLong("max-trials")],
             help: "Racing: the most trials of one configuration (default 10).")
-    var maxTrials = 10
+    var maxTrials: Int?
 
     @Option(name: .customLong("budget"),
             help: "Racing: stop after this much time (90s, 20m, 1h); by default after a fixed 3-trial sweep's runs.")
@@ -119,10 +119,16 @@ struct SweepArguments: ParsableArguments {
         o.loops = loops
         o.warmupLoops = warmupLoops
         if let trials {
+            let racing = [("--confidence", confidence != nil), ("--tolerance", tolerance != nil),
+                          ("--max_trials", maxTrials != nil), ("--budget", budget != nil)].filter(\.1).map(\.0)
+            if let flag = racing.first {
+                throw BenchError.usage("\(flag) steers the race, and --trials \(trials) asks for a fixed schedule "
+                    + "instead: drop one of them")
+            }
             o.trials = trials  // a fixed schedule: options race only when asked to
         } else {
-            try o.useRace(confidence: confidence, tolerance: tolerance, maxTrials: maxTrials, budget: budget,
-                          objective: objective)
+            try o.useRace(confidence: confidence ?? 0.95, tolerance: tolerance ?? 0.03, maxTrials: maxTrials ?? 10,
+                          budget: budget, objective: objective)
         }
         o.engine = engine
         o.engineOptions.simulation = try SimulationModelFile.forEngine(engine, model: simModel)

@@ -119,3 +119,24 @@ struct SimulatedCLITests {
         #expect(missing.status == 64 && missing.stderr.contains("--sim_model"), "\(missing)")
     }
 }
+
+/// The race's flags: bad values and flags that contradict a fixed schedule are one usage line.
+@Suite("aio-bench sweep: racing flags")
+struct RacingFlagTests {
+    @Test("each bad racing flag is one line and exit 64", arguments: [
+        (["--confidence", "2"], "--confidence 2.0"),
+        (["--tolerance", "0.9"], "--tolerance 0.9"),
+        (["--max_trials", "1"], "--max_trials 1"),
+        (["--budget", "5q"], "--budget '5q'"),
+        (["--trials", "2", "--budget", "1m"], "--budget steers the race"),
+        (["--trials", "2", "--confidence", "0.9"], "--confidence steers the race"),
+    ])
+    func badRacingFlags(_ flags: [String], _ named: String) throws {
+        let scratch = try ScratchFolder("raceflags")
+        defer { scratch.remove() }
+        let r = try CLI.run(["sweep", "--nvme_dir", scratch.path, "--log_dir", scratch.path + "/logs"] + flags)
+        #expect(r.status == 64 && r.stderrLines.count == 1, "\(r)")
+        #expect(r.stderr.contains(named), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/logs"))
+    }
+}
