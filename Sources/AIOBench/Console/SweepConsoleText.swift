@@ -36,8 +36,10 @@ extension SweepEvent {
 extension SweepOptions {
     /// The line `sweep` shows before it starts: configurations, operations, trials, size, folders, logs.
     public func headerLine(configurations: Int) -> String {
-        "sweep: \(configurations) configurations × \(read && write ? 2 : 1) "
-            + "operation(s) × \(trials) trial(s), io_size \(ByteSize.compact(ioSize)) per task, "
+        let budget = budgetRuns.map { "\($0) runs" } ?? "a fixed 3-trial sweep's runs"
+        let schedule = race == nil ? "\(trials) trial(s)" : "racing (at most \(maxTrials) trials each, \(budget) in all)"
+        return "sweep: \(configurations) configurations × \(read && write ? 2 : 1) "
+            + "operation(s) × \(schedule), io_size \(ByteSize.compact(ioSize)) per task, "
             + "folders \(nvmeDirs.joined(separator: ", ")), logs in \(logDir); target \(target.summary)"
             + (write ? "; writes: \(writeMode.summary)" : "")
     }
