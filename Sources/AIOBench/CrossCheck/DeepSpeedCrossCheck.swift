@@ -63,13 +63,17 @@ public struct DeepSpeedCrossCheck: Sendable {
         return args
     }
 
-    /// The environment ds_io needs from its virtual environment: the op it built under
-    /// `<venv>/torch_extensions` when ds_io lives in `<venv>/bin`.
+    /// The environment ds_io needs from its virtual environment when it lives in `<venv>/bin`: that
+    /// folder first on `PATH` (DeepSpeed starts `ninja` from there to load its ops) and the ops it built
+    /// under `<venv>/torch_extensions`.
     private var environment: [String: String] {
         guard executable.hasSuffix("/bin/\(Self.program)") else { return [:] }
-        let venv = String(executable.dropLast("/bin/\(Self.program)".count))
+        let bin = String(executable.dropLast("/\(Self.program)".count))
+        let venv = String(bin.dropLast("/bin".count))
+        var environment = ["PATH": bin + ":" + (SystemInfo.environment("PATH") ?? SystemInfo.defaultSearchPath)]
         let extensions = venv + "/torch_extensions"
-        return FileSystem.isAccessible(extensions) ? ["TORCH_EXTENSIONS_DIR": extensions] : [:]
+        if FileSystem.isAccessible(extensions) { environment["TORCH_EXTENSIONS_DIR"] = extensions }
+        return environment
     }
 
     /// Runs ds_io for `operation` and compares its E2E speed with `aioBenchGiBps`. ds_io's data files
@@ -81,9 +85,19 @@ public struct DeepSpeedCrossCheck: Sendable {
     ///   naming its last line.
     func compare(_ operation: IOOperation, config: HandleConfig, folder: String, ioSize: Int, loops: Int,
                         aioBenchGiBps: Double, timeout: Duration = .seconds(900)) throws(BenchError) -> Comparison {
-        let dataFile = "\(folder)/_aio_\(operation.rawValue)_\(ioSize).pt.0"
-        ScratchFiles.shared.add(file: dataFile)
-        defer { ScratchFiles.shared.remove(file: dataFile) }
+        // ds_io names its data files `_aio_<op>_<size>.pt.<task>` (0.19.8 adds `_<loop>`): remove the
+        // ones this run made, and only those.
+        let prefix = "_aio_\(operation.rawValue)_\(ioSize).pt."
+        let before = Set(((try? FileSystem.contentsOfDirectory(folder)) ?? []).filter { $0.hasPrefix(prefix) })
+        for name in ["0", "0_0"] where !before.contains(prefix + name) {
+            ScratchFiles.shared.add(file: "\(folder)/\(prefix)\(name)")
+        }
+        defer {
+            for name in ((try? FileSystem.contentsOfDirectory(folder)) ?? []) where name.hasPrefix(prefix)
+                && !before.contains(name) {
+                ScratchFiles.shared.remove(file: "\(folder)/\(name)")
+            }
+        }
         let run: ChildProcess.Output
         do {
             run = try ChildProcess.run(
