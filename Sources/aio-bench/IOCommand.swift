@@ -64,10 +64,7 @@ struct IOCommand: ParsableCommand {
                 + "buffers, ds_io's write mode); native: swift-aio's fastest path (io_uring, huge pages)."))
     var target: MeasurementTarget = .native
 
-    @Flag(name: [.customLong("fresh_file_each_loop"), .customLong("fresh-file-each-loop")],
-          help: ArgumentHelp("Writes: remove and create the file before every loop (allocating writes) "
-            + "instead of ds_io's overwrite in place."))
-    var freshFileEachLoop = false
+    @OptionGroup var writeModeFlag: WriteModeFlag
 
     @Flag(name: .customLong("slow_bounce_buffer"), help: .hidden)
     var slowBounceBuffer = false
@@ -104,7 +101,7 @@ struct IOCommand: ParsableCommand {
         plan.buffered = buffered
         plan.keepFiles = keepFiles
         plan.target = target
-        plan.writeMode = freshFileEachLoop ? .freshFileEachLoop : .overwrite
+        plan.writeMode = writeModeFlag.writeMode
         let torchFlags: [(TorchOnlyFlag, Bool)] = [
             (.slowBounceBuffer, slowBounceBuffer), (.torchLegacySave, torchLegacySave),
             (.useAcceleratorPinMemory, useAcceleratorPinMemory), (.fastIOSize, fastIOSize != nil),

@@ -25,14 +25,7 @@ struct KnobOptions: ParsableArguments {
             parsing: .unconditional, help: "Workers per task.")
     var ioParallel = 1
 
-    @Option(name: .customLong("engine"),
-            help: .abstract("One of \(EngineName.accepted).", default: EngineKind.auto),
-            transform: EngineKind.parser)
-    var engine = EngineKind.auto
-
-    @Option(name: [.customLong("sim_model"), .customLong("sim-model")],
-            help: "--engine sim: the device model (JSON; see the README).")
-    var simModel: String?
+    @OptionGroup var engineChoice: EngineChoice
 
     @Flag(name: .customLong("sqpoll"), help: "io_uring: kernel thread polls the submission queue.")
     var sqpoll = false
@@ -53,9 +46,9 @@ struct KnobOptions: ParsableArguments {
         var config = HandleConfig(
             blockSize: blockSize.bytes, queueDepth: queueDepth,
             singleSubmit: singleSubmit, overlapEvents: !sequentialRequests, intraOpParallelism: ioParallel,
-            engine: engine,
+            engine: engineChoice.engine,
             engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles))
-        config.engineOptions.simulation = try SimulationModelFile.forEngine(engine, model: simModel)
+        config.engineOptions.simulation = try engineChoice.simulation()
         return config
     }
 }

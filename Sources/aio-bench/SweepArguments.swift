@@ -59,24 +59,14 @@ struct SweepArguments: ParsableArguments {
             help: "Racing: stop after this much time (90s, 20m, 1h); by default after a fixed 3-trial sweep's runs.")
     var budget: String?
 
-    @Option(name: .customLong("engine"),
-            help: .abstract("One of \(EngineName.accepted).", default: EngineKind.auto),
-            transform: EngineKind.parser)
-    var engine = EngineKind.auto
-
-    @Option(name: [.customLong("sim_model"), .customLong("sim-model")],
-            help: "--engine sim: the device model (JSON; see the README).")
-    var simModel: String?
+    @OptionGroup var engineChoice: EngineChoice
 
     @Option(name: .customLong("target"),
             help: ArgumentHelp("deepspeed: measure what DeepSpeed's runtime does (kernel AIO, 4 KiB-page pinned "
                 + "buffers, ds_io's write mode; tune's default); native: swift-aio's fastest path (sweep's default)."))
     var target: MeasurementTarget?
 
-    @Flag(name: [.customLong("fresh_file_each_loop"), .customLong("fresh-file-each-loop")],
-          help: ArgumentHelp("Writes: remove and create the file before every loop (allocating writes) "
-            + "instead of ds_io's overwrite in place."))
-    var freshFileEachLoop = false
+    @OptionGroup var writeModeFlag: WriteModeFlag
 
     @Flag(name: .customLong("force"), help: "Start afresh even if the log folder holds a different sweep.")
     var force = false
@@ -130,12 +120,12 @@ struct SweepArguments: ParsableArguments {
             try o.useRace(confidence: confidence ?? 0.95, tolerance: tolerance ?? 0.03, maxTrials: maxTrials ?? 10,
                           budget: budget, objective: objective)
         }
-        o.engine = engine
-        o.engineOptions.simulation = try SimulationModelFile.forEngine(engine, model: simModel)
+        o.engine = engineChoice.engine
+        o.engineOptions.simulation = try engineChoice.simulation()
         o.force = force
         o.buffered = buffered
         o.target = target ?? defaultTarget
-        o.writeMode = freshFileEachLoop ? .freshFileEachLoop : .overwrite
+        o.writeMode = writeModeFlag.writeMode
         return o
     }
 

@@ -124,6 +124,9 @@ struct SweepSpaceTests {
         #expect(parsed.intraOpParallelism == [1, 2])
         #expect(parsed.tasksPerFolder == [1, 2])
         #expect(parsed.engines == [.uring, .aio])
+        // Every spelling of the engine table is taken; `auto` leaves the engine to the sweep.
+        let aliases = try SweepSpace(json: Data(#"{"engine": ["libaio", "iouring", "psync", "auto"]}"#.utf8))
+        #expect(aliases.engines == [.aio, .uring, .posix, nil])
         #expect(parsed.folderCount == 2)
         #expect(parsed.count == 3 * 2 * 2 * 1 * 2 * 2 * 2)
         let configurations = parsed.configurations

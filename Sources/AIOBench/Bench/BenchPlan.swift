@@ -79,10 +79,7 @@ public struct BenchPlan: Sendable, Equatable {
         guard ioSize > 0 else { throw .usage("--io_size must be greater than 0") }
         guard loops >= 1 else { throw .usage("--loops \(loops) must be at least 1") }
         guard warmupLoops >= 0 else { throw .usage("--warmup_loops \(warmupLoops) must be 0 or more") }
-        if target == .deepspeed, writeMode != .overwrite {
-            throw .usage("--fresh_file_each_loop contradicts --target deepspeed, which measures ds_io's write mode "
-                + "(overwrite in place): drop one of them")
-        }
+        try target.check(writeMode)
         guard tasksPerFolder >= 1, tasksPerFolder <= 256 else {
             throw .usage("--multi_process \(tasksPerFolder) must be between 1 and 256")
         }

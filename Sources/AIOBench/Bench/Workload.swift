@@ -24,6 +24,16 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Checks that `writeMode` is one this target measures (`deepspeed` measures ds_io's only).
+    ///
+    /// - Throws: `BenchError.usage` naming both flags.
+    public func check(_ writeMode: WriteMode) throws(BenchError) {
+        if self == .deepspeed, writeMode != .overwrite {
+            throw .usage("--fresh_file_each_loop contradicts --target deepspeed, which measures ds_io's write mode "
+                + "(overwrite in place): drop one of them")
+        }
+    }
+
     /// Whether task buffers ask for transparent huge pages.
     var hugePages: Bool { self == .native }
 

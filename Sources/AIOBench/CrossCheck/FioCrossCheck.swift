@@ -62,9 +62,7 @@ public struct FioCrossCheck: Sendable {
         let asked = config.engine ?? options.engine
         let engine = FioEquivalent.Engine(resolving: (try? options.target.engine(asked: asked)) ?? asked)
         var jobs: [Job] = []
-        let medians = [(IOOperation.read, result.best.readMedian), (.write, result.best.writeMedian)]
-        for (operation, ours) in medians {
-            guard let ours, operation == .read ? options.read : options.write else { continue }
+        for (operation, ours) in TuneFollowUp.medians(result, options) {
             var fio = FioEquivalent(
                 directory: options.nvmeDirs[0], operation: operation,
                 ioSize: options.ioSize / config.intraOpParallelism * config.intraOpParallelism, blockSize: config.blockSize,

@@ -14,10 +14,7 @@ public enum TuneFollowUp {
 
     /// The configuration the sweep ran for the recommendation (the sweep's engine unless it named one).
     static func handleConfig(_ result: TuningResult, _ options: SweepOptions) -> HandleConfig {
-        var config = result.best.configuration.knobs
-        if result.best.configuration.engine == nil { config.engine = options.engine }
-        config.engineOptions = options.engineOptions
-        return config
+        options.handleConfig(for: result.best.configuration)
     }
 
     /// Measures the recommendation once with `--target native` on the first folder and returns the

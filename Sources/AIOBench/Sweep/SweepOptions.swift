@@ -64,6 +64,15 @@ public struct SweepOptions: Sendable, Equatable {
         return value * unit
     }
 
+    /// The handle configuration a sweep point runs with: its knobs, the sweep's engine unless it names
+    /// one, and the sweep's engine options.
+    func handleConfig(for configuration: SweepConfiguration) -> HandleConfig {
+        var knobs = configuration.knobs
+        if configuration.engine == nil { knobs.engine = engine }
+        knobs.engineOptions = engineOptions
+        return knobs
+    }
+
     /// Races instead of the fixed schedule, with the decision rule and limits given (see `Race`).
     ///
     /// - Throws: `BenchError.usage` naming `--confidence`, `--tolerance`, `--max_trials` or `--budget`

@@ -31,10 +31,7 @@ public final class SweepRunner {
         self.space = try base.withFolderCount(options.nvmeDirs.count)
         _ = try options.target.engine(asked: options.engine)
         for case let engine? in space.engines { _ = try options.target.engine(asked: engine, flag: "sweep config engine") }
-        if options.target == .deepspeed, options.writeMode != .overwrite {
-            throw .usage("--fresh_file_each_loop contradicts --target deepspeed, which measures ds_io's write mode "
-                + "(overwrite in place): drop one of them")
-        }
+        try options.target.check(options.writeMode)
         self.options = options
         self.onEvent = onEvent
     }
@@ -289,11 +286,5 @@ public final class SweepRunner {
         (0..<runner.plan.taskCount).map { runner.dataFile(task: $0, operation: .read) }
     }
 
-    /// The handle configuration of a sweep point: its knobs, and the sweep's engine unless it names one.
-    private func handleConfig(for config: SweepConfiguration) -> HandleConfig {
-        var knobs = config.knobs
-        if config.engine == nil { knobs.engine = options.engine }
-        knobs.engineOptions = options.engineOptions
-        return knobs
-    }
+    private func handleConfig(for config: SweepConfiguration) -> HandleConfig { options.handleConfig(for: config) }
 }
