@@ -30,6 +30,9 @@ public struct BenchResult: Sendable, Codable, Equatable {
     var hugePageBytes: Int
     /// Total bytes of the task buffers.
     var bufferBytes: Int
+    /// Average bytes per physically contiguous run of the task buffers' pages (nil where the kernel
+    /// hides frame numbers: not root). Over 4 KiB pages it decides how far requests merge.
+    var physicalRunBytes: Int? = nil
     /// Per task, the measured seconds of each loop's operation.
     var taskLoopSeconds: [[Double]]
     /// Task latency: max over tasks of summed operation time (seconds).
@@ -90,7 +93,8 @@ public struct BenchResult: Sendable, Codable, Equatable {
         let huge = hugePageBytes > 0
             ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"
             : "no huge pages"
-        lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)")
+        let runs = physicalRunBytes.map { "; physically contiguous in runs of \(ByteSize.human($0)) on average" } ?? ""
+        lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)\(runs)")
         lines.append(String(format: "speed: %.3f GiB/s (%.3f GB/s), %.0f IOPS", gib, gb, iops))
         if !latencyMicros.isEmpty {
             let keys = ["p50", "p90", "p99", "p99.9", "max"]

@@ -84,13 +84,22 @@ public final class BenchRunner {
 
     /// Bytes of the task buffers backed by huge pages, read from /proc once after allocation.
     private var hugePageBytes = 0
+    /// Average bytes per physically contiguous run of the task buffers (see `PhysicalLayout`).
+    private var physicalRunBytes: Int?
 
     /// Allocates (and page-locks) the task buffers once; every run, trial and configuration of this
     /// runner reuses them. They are not filled here: a read overwrites them anyway, and a write fills
     /// them once (`fillForWriting`).
     private func allocate() throws(BenchError) {
         guard buffers.isEmpty else { return }
-        defer { hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes } }
+        defer {
+            hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes }
+            let layouts = buffers.compactMap(\.physicalLayout)
+            let runs = layouts.reduce(0) { $0 + $1.runs }
+            if layouts.count == buffers.count, runs > 0 {
+                physicalRunBytes = layouts.reduce(0) { $0 + $1.pages } * AlignedBuffer.pageSize / runs
+            }
+        }
         for _ in 0..<plan.taskCount {
             do {
                 let buffer = try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory,
@@ -291,6 +300,7 @@ public final class BenchRunner {
             pageLocked: buffers.allSatisfy(\.isLocked),
             hugePageBytes: hugePageBytes,
             bufferBytes: buffers.reduce(0) { $0 + $1.count },
+            physicalRunBytes: physicalRunBytes,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,

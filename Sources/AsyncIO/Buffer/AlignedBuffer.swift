@@ -24,7 +24,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     public let hugePagesAdvised: Bool
 
     let base: UnsafeMutableRawPointer
-    private let allocated: Int
+    let allocated: Int
     /// Whether the memory is a mapping of its own (`mmap`) rather than from the allocator.
     private let isOwnMapping: Bool
 
@@ -78,8 +78,9 @@ public final class AlignedBuffer: @unchecked Sendable {
         if wantHuge {
             advised = madvise(raw, rounded, CAsyncIO_MADV_HUGEPAGE) == 0
         }
-        // Fault every page in now so the first timed transfer does not pay for it.
-        memset(raw, 0, rounded)
+        // Every page is faulted in now, so the first timed transfer does not pay for it: `mlock`
+        // does that in the kernel, in one pass (as DeepSpeed's pinned tensors are made); only
+        // unlocked memory is touched from here.
         var locked = false
         var failure: String?
         if lock {
@@ -91,6 +92,7 @@ public final class AlignedBuffer: @unchecked Sendable {
                     + "memlock limit \(AlignedBuffer.memlockLimitDescription)): using unlocked memory"
             }
         }
+        if !locked { memset(raw, 0, rounded) }
         self.base = raw
         self.count = count
         self.allocated = rounded
