@@ -17,8 +17,9 @@ struct RaceTests {
 
     /// Races `truth` (read and write speed per configuration; index order is cost order) under the
     /// `time` objective with per-operation noise `noise` and a per-round drift common to all.
+    /// With `factors` (each configuration's knob levels), round 1 already decides (screening).
     static func race(_ truth: [Double], noise: Double, seed: UInt64, drift: Double = 0,
-                     rule: Race = Race()) -> Outcome {
+                     rule: Race = Race(), factors: [[Int]]? = nil) -> Outcome {
         var rng = SplitMix64(seed: seed)
         func normal() -> Double {
             let u = (Double(rng.next() >> 11) + 0.5) / Double(1 << 53), v = (Double(rng.next() >> 11) + 0.5) / Double(1 << 53)
@@ -39,11 +40,14 @@ struct RaceTests {
                 scores[c].append(log(1 / (1 / read + 1 / write)))
                 spent += 2
             }
-            guard round >= 2 else { continue }
-            let now = rule.standing(scores: scores, alive: alive)
+            guard round >= 2 || factors != nil else { continue }
+            let now = rule.standing(scores: scores, alive: alive, factors: factors)
             alive = now.alive
             standing = now
             if now.isDecided { break }
+            // As the sweep does: stop when no undecided configuration could be decided in what is left.
+            let affordable = (budget - spent) / (alive.count * 2)
+            if round >= 3, !rule.canStillDecide(now, within: round + min(10 - round, affordable)) { break }
         }
         guard let standing else { return Outcome(pick: -1, runs: spent, standing: nil) }
         let pick = standing.equivalent.count > 1 ? standing.equivalent.min()! : standing.leader

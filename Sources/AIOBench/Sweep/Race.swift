@@ -36,6 +36,9 @@ public struct Race: Sendable, Equatable {
         var means: [Double]
         /// The half-width of the leader's confidence interval as a fraction of its speed (nil before 2 rounds).
         var leaderHalfWidth: Double?
+        /// The Student-t bound on a difference of two single runs (t·σ·√2, in log speed): after n
+        /// rounds a difference is known to within this over √n. Nil when nothing could be estimated.
+        var decisionScale: Double? = nil
 
         /// Whether the race has decided: one configuration left, or all left equivalent to the leader.
         var isDecided: Bool { alive.count == 1 || alive == equivalent }
@@ -44,10 +47,17 @@ public struct Race: Sendable, Equatable {
     /// The standing after the rounds in `scores` (`scores[c][r]` is configuration `c`'s log score of
     /// round `r`; configurations that left the race earlier have fewer rounds and stay out).
     /// `alive` are the configurations still racing before this evaluation.
-    func standing(scores: [[Double]], alive: Set<Int>) -> Standing {
+    ///
+    /// `factors[c]` (optional) gives configuration `c`'s level of each swept knob; with them, round 1
+    /// already decides (see `screening`).
+    func standing(scores: [[Double]], alive: Set<Int>, factors: [[Int]]? = nil) -> Standing {
         let means = scores.map { $0.isEmpty ? -Double.infinity : $0.reduce(0, +) / Double($0.count) }
         let leader = alive.max { means[$0] < means[$1] || (means[$0] == means[$1] && $0 > $1) } ?? 0
         let rounds = alive.map { scores[$0].count }.min() ?? 0
+        if alive.count > 1, rounds == 1, let factors,
+           let screened = screening(scores: scores, alive: alive, factors: factors, leader: leader, means: means) {
+            return screened
+        }
         guard alive.count > 1, rounds >= 2 else {
             return Standing(leader: leader, alive: alive, equivalent: alive.count == 1 ? alive : [leader],
                             means: means, leaderHalfWidth: nil)
@@ -82,7 +92,24 @@ public struct Race: Sendable, Equatable {
         }
         let halfWidth = exp(t * sigma / n.squareRoot()) - 1
         return Standing(leader: leader, alive: stillAlive, equivalent: equivalent, means: means,
-                        leaderHalfWidth: halfWidth)
+                        leaderHalfWidth: halfWidth, decisionScale: t * sigma * 2.0.squareRoot())
+    }
+
+    /// Whether some configuration still undecided (neither out nor shown equivalent) could be decided
+    /// by `totalRounds` rounds, if its difference from the leader and the noise stay as they are now:
+    /// leaving needs t·σ·√(2/n) below |difference| − margin, equivalence below margin − |difference|.
+    /// When none could, more rounds would spend the budget and still end undecided.
+    func canStillDecide(_ standing: Standing, within totalRounds: Int) -> Bool {
+        guard !standing.isDecided else { return false }
+        guard let scale = standing.decisionScale, scale > 0 else { return true }
+        let margin = -log(1 - tolerance)
+        for c in standing.alive.subtracting(standing.equivalent) {
+            let gap = abs(abs(standing.means[c] - standing.means[standing.leader]) - margin)
+            guard gap > 0 else { continue }
+            let needed = (scale / gap) * (scale / gap)
+            if needed <= Double(totalRounds) { return true }
+        }
+        return false
     }
 
     /// The one-sided Student-t quantile (Cornish–Fisher expansion of the normal quantile; within 1 %

@@ -161,10 +161,11 @@ public final class SweepRunner {
                 spent += 1
                 if tally.aborted != nil { break roundLoop }
             }
-            guard let race = options.race, round >= 2 else { continue }
+            guard let race = options.race else { continue }
             for j in jobs.indices where jobs[j].error != nil { alive.remove(jobs[j].configIndex) }
             guard !alive.isEmpty else { break }
-            let now = race.standing(scores: raceScores(jobs, count: configurations.count), alive: alive)
+            let now = race.standing(scores: raceScores(jobs, count: configurations.count), alive: alive,
+                                    factors: Race.factorLevels(configurations.map(\.knobs)))
             for j in jobs.indices where alive.contains(jobs[j].configIndex) && !now.alive.contains(jobs[j].configIndex) {
                 jobs[j].leftAfter = round
                 try writeLog(jobs[j])
@@ -176,7 +177,18 @@ public final class SweepRunner {
                     : "the \(now.alive.count) left are equivalent within \(Int((race.tolerance * 100).rounded())) %"
                 break
             }
-            if round == lastRound { stopReason = "--max_trials \(lastRound) reached" }
+            if round == lastRound {
+                stopReason = "--max_trials \(lastRound) reached"
+                break
+            }
+            let racing = jobs.indices.filter { alive.contains(jobs[$0].configIndex) && jobs[$0].error == nil }.count
+            let affordable = racing == 0 ? 0 : (budget - spent) / racing
+            // Every configuration still racing gets the fixed schedule's 3 trials; beyond that, a
+            // round is run only while it could still decide something.
+            if round >= 3, !race.canStillDecide(now, within: round + min(lastRound - round, affordable)) {
+                stopReason = "the \(now.alive.count) left could not be told apart within the budget at today's noise"
+                break
+            }
         }
         if let standing, tally.aborted == nil {
             for j in jobs.indices where jobs[j].error == nil {
