@@ -34,7 +34,7 @@ public final class BenchRunner {
         if let sub = operation == .read ? plan.readSubfolder : plan.writeSubfolder {
             folder = (folder as NSString).appendingPathComponent(sub)
         }
-        var name = "_aio_\(operation.rawValue)_\(plan.ioSize).pt.\(task)"
+        var name = "_aio_\(operation.rawValue)_\(plan.ioSize).pt.\(plan.firstTask + task)"
         if let loop, plan.differentFileEachIteration { name += "_\(loop)" }
         return (folder as NSString).appendingPathComponent(name)
     }
@@ -106,6 +106,10 @@ public final class BenchRunner {
     /// Called before each loop's I/O, after its files were prepared: the loop number (warm-up first)
     /// and the data files. For tests of the write modes.
     var loopWillStart: (@Sendable (_ loop: Int, _ paths: [String]) -> Void)?
+
+    /// Called before each loop's I/O, warm-up included: where the ranks of a job meet
+    /// (`ClusterCoordinator.checkpoint`), so their loops start together. Its error ends the run.
+    var beforeLoop: (() throws(BenchError) -> Void)?
 
     /// Write files this runner has removed once already (ds_io's overwrite mode removes each once).
     private var writeFilesStarted: Set<String> = []
@@ -245,6 +249,12 @@ public final class BenchRunner {
                     track(p)
                 }
                 removalNanos += monotonicNanos() - removalStart
+            }
+            do {
+                try beforeLoop?()
+            } catch {
+                if operation == .write { for p in paths { ScratchFiles.shared.remove(file: p) } }
+                throw error
             }
             loopWillStart?(loop, paths)
             let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }
