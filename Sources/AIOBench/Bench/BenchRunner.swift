@@ -124,7 +124,12 @@ public final class BenchRunner {
         let wanted: BufferContents = simulated ? .simulatedPattern : .random
         guard contents != wanted else { return }
         for (task, buffer) in buffers.enumerated() {
-            if simulated { buffer.fillPattern() } else { buffer.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9) }
+            // Seeded by the job-wide task number: ranks sharing a folder write different data.
+            if simulated {
+                buffer.fillPattern()
+            } else {
+                buffer.fillRandom(seed: UInt64(plan.firstTask + task + 1) &* 0x9E37_79B9)
+            }
         }
         contents = wanted
     }
@@ -180,7 +185,7 @@ public final class BenchRunner {
                 var offset = 0
                 while offset < plan.ioSize {
                     let count = min(staging.count, plan.ioSize - offset)
-                    staging.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9 &+ UInt64(offset))
+                    staging.fillRandom(seed: UInt64(plan.firstTask + task + 1) &* 0x9E37_79B9 &+ UInt64(offset))
                     // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
                     try ScratchFiles.shared.creating { () throws(AsyncIOError) in
                         try writer.pwrite(staging, to: path, offset: Int64(offset), count: count,

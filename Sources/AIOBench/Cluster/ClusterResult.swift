@@ -66,8 +66,10 @@ public struct ClusterResult: Sendable, Equatable {
         lines.append("ranks: \(ranks.count) on \(hosts.count) host\(hosts.count == 1 ? "" : "s"); the job's speed is "
             + "the bytes of all ranks over the slowest rank's latency (DeepSpeed's E2E over tasks)")
         let speeds = ranks.map(\.result.e2eSpeed)
-        let slowest = speeds.indices.min { speeds[$0] < speeds[$1] }
-        let fastest = speeds.indices.max { speeds[$0] < speeds[$1] }
+        // The slowest rank is the one whose latency is the job's; the fastest, the one done first.
+        let latencies = ranks.map(\.result.e2eLatency)
+        let slowest = latencies.indices.max { latencies[$0] < latencies[$1] }
+        let fastest = latencies.indices.min { latencies[$0] < latencies[$1] }
         let width = max(4, ranks.map { ConsoleText.oneLine($0.host).count }.max() ?? 4)
         let pad = { (text: String, to: Int) in text + String(repeating: " ", count: max(0, to - text.count)) }
         lines.append("  rank  \(pad("host", width))  tasks      GiB/s  E2E latency")
