@@ -90,4 +90,5 @@ final class ThreadRank: Collective {
         job.exchange(rank: rank, Array(String(value).utf8)).compactMap { Int(String(decoding: $0, as: UTF8.self)) }
             .max() ?? value
     }
+    func abort(status: Int32) -> Never { fatalError("rank \(rank) aborted the job with status \(status)") }
 }

@@ -80,13 +80,8 @@ struct RankReport: Codable, Equatable {
     var message: String?
     /// Whether the failure was a usage mistake (exit 64).
     var usage = false
-    /// The system error behind a runtime failure: kind, operation, path, errno, offset, message.
-    var causeKind: String?
-    var causeOperation: String?
-    var causePath: String?
-    var causeErrno: Int32?
-    var causeOffset: Int64?
-    var causeMessage: String?
+    /// The system error behind a runtime failure (kind, operation, path, error number, offset).
+    var cause: AsyncIOError?
 
     init(rank: Int, host: String, failure: BenchError?) {
         self.rank = rank
@@ -94,14 +89,7 @@ struct RankReport: Codable, Equatable {
         guard let failure else { return }
         message = failure.description
         if case .usage = failure { usage = true }
-        if let cause = failure.cause {
-            causeKind = cause.kind.rawValue
-            causeOperation = cause.operation
-            causePath = cause.path
-            causeErrno = cause.errno
-            causeOffset = cause.offset
-            causeMessage = cause.message
-        }
+        cause = failure.cause
     }
 
     init?(decoding bytes: [UInt8]) {
@@ -115,10 +103,6 @@ struct RankReport: Codable, Equatable {
     var namedError: BenchError {
         let text = "rank \(rank) (\(ConsoleText.oneLine(host))): \(message ?? "failed")"
         if usage { return .usage(text) }
-        let cause = causeOperation.map { operation in
-            AsyncIOError(AsyncIOError.Kind(rawValue: causeKind ?? "") ?? .system, operation: operation,
-                         path: causePath, errno: causeErrno, offset: causeOffset, message: causeMessage)
-        }
         return .runtime(text, cause: cause)
     }
 }

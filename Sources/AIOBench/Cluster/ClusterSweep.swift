@@ -67,7 +67,10 @@ public final class ClusterSweep {
         while true {
             let bytes = coordinator.collective.broadcast([], from: 0)
             guard let command = try? JSONDecoder().decode(Command.self, from: Data(bytes)) else {
-                throw .runtime("rank 0 sent a command this rank cannot read (different aio-bench versions?)")
+                // Rank 0 waits in the trial it sent (different aio-bench versions?): no meeting can tell it,
+                // so end the job, after removing this rank's files.
+                for r in runners.values { r.cleanup() }
+                coordinator.collective.abort(status: 1)
             }
             switch command {
             case .trial(let operation, let index):

@@ -1,3 +1,5 @@
+import AsyncIO
+
 /// The ranks of one job that measures together (one rank per process, on one node or many), as the
 /// coordination of `io`, `sweep` and `tune` needs them.
 ///
@@ -23,6 +25,9 @@ public protocol Collective: AnyObject {
     func allGather(_ bytes: [UInt8]) -> [[UInt8]]
     /// Returns the largest `value` of all ranks, on every rank.
     func allReduceMax(_ value: Int) -> Int
+    /// Ends every rank of the job with `status`: for a failure the other ranks cannot learn at a meeting.
+    /// Call it only after this rank removed its files.
+    func abort(status: Int32) -> Never
 }
 
 /// A job of one rank: every call returns at once with this rank's own values.
@@ -45,4 +50,6 @@ public final class SingleRank: Collective {
     public func allGather(_ bytes: [UInt8]) -> [[UInt8]] { [bytes] }
     /// Returns `value`.
     public func allReduceMax(_ value: Int) -> Int { value }
+    /// Ends the process with `status`.
+    public func abort(status: Int32) -> Never { SystemInfo.exitImmediately(status) }
 }
