@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -8,6 +8,11 @@ let package = Package(
         .library(name: "AsyncIO", targets: ["AsyncIO"]),
         .library(name: "AIOBench", targets: ["AIOBench"]),
         .executable(name: "aio-bench", targets: ["aio-bench"]),
+    ],
+    // Opt-in features: `swift build -c release --traits MPI`. A default build needs nothing more.
+    traits: [
+        .trait(name: "MPI",
+               description: "--mpi on io, sweep and tune over Open MPI (needs libopenmpi-dev, pkg-config ompi-c)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,12 +33,21 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Open MPI's C API (trait MPI only): a module map over a header of `static inline` wrappers for what
+        // Swift cannot import (MPI_COMM_WORLD, MPI_BYTE, MPI_MAX are macros over opaque globals in Open MPI).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        // The ranks of an MPI job as AIOBench's `Collective` (trait MPI only): the one target that touches MPI.
+        // Its source is all under `#if MPI`, and CMPI is a dependency only with the trait, so a default build
+        // compiles it empty and asks pkg-config for nothing.
+        .target(name: "AIOCluster",
+                dependencies: ["AIOBench", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         // The command-line tool: parses flags and delegates to AIOBench.
         .executableTarget(
             name: "aio-bench",
             dependencies: [
                 "AIOBench",
                 "AsyncIO",
+                .target(name: "AIOCluster", condition: .when(traits: ["MPI"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,9 +5,9 @@ import Glibc
 /// Every failure that reaches a caller names the operation (`open`, `io_submit`, `read`, ...),
 /// the path when there is one, the file offset when the failure belongs to a request, and
 /// `errno` when the kernel reported one. `description` renders all of it on one line.
-public struct AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct AsyncIOError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     /// What kind of failure this is.
-    public enum Kind: String, Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, Codable {
         /// The kernel refused a call; `errno` says why.
         case system
         /// A value passed in is outside what is allowed; `message` says which and what is.

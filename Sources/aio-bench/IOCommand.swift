@@ -87,7 +87,28 @@ struct IOCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "Print one JSON document instead of text.")
     var json = false
 
+    @Flag(name: .customLong("mpi"),
+          help: "Run as one rank of an MPI job (mpirun, srun): every rank a task; rank 0 prints the job's result.")
+    var mpi = false
+
     func run() throws {
+        if mpi { return try runAcrossRanks() }
+        let (plan, config) = try prepare(warnings: true)
+        try plan.checkBeforeRun(config: config)
+        let runner = try BenchRunner(plan: plan)
+        let result = try runner.runOnce(read ? .read : .write, config: config)
+        if json {
+            say(result.json)
+            return
+        }
+        for w in runner.warnings { warn(w) }
+        for line in result.summaryLines { say(line) }
+        for line in result.deepSpeedLines { say(line) }
+        try result.checkValidated()
+    }
+
+    /// The plan and configuration the flags give; `warnings` prints the notes on DeepSpeed-only flags.
+    func prepare(warnings: Bool) throws -> (BenchPlan, HandleConfig) {
         if gpu { try GPUSupport.refuse("--gpu") }
         if useGds { try GPUSupport.refuse("--use_gds") }
         var plan = BenchPlan(targets: try BenchTarget.targets(folder: folder, mapping: folderToDeviceMapping),
@@ -106,18 +127,7 @@ struct IOCommand: ParsableCommand {
             (.slowBounceBuffer, slowBounceBuffer), (.torchLegacySave, torchLegacySave),
             (.useAcceleratorPinMemory, useAcceleratorPinMemory), (.fastIOSize, fastIOSize != nil),
         ]
-        for (flag, given) in torchFlags where given { warn(flag.note) }
-        let config = try knobs.make()
-        try plan.checkBeforeRun(config: config)
-        let runner = try BenchRunner(plan: plan)
-        let result = try runner.runOnce(read ? .read : .write, config: config)
-        if json {
-            say(result.json)
-            return
-        }
-        for w in runner.warnings { warn(w) }
-        for line in result.summaryLines { say(line) }
-        for line in result.deepSpeedLines { say(line) }
-        try result.checkValidated()
+        for (flag, given) in torchFlags where given && warnings { warn(flag.note) }
+        return (plan, try knobs.make())
     }
 }

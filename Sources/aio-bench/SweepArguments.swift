@@ -80,6 +80,10 @@ struct SweepArguments: ParsableArguments {
     @Flag(name: .customLong("quiet"), help: "Print only the result.")
     var quiet = false
 
+    @Flag(name: .customLong("mpi"),
+          help: "Run as one rank of an MPI job (mpirun, srun): every configuration on all ranks at once; rank 0 logs.")
+    var mpi = false
+
     @Flag(name: .customLong("gpu"), help: "DeepSpeed: GPU buffers (needs CUDA; not supported here).")
     var gpu = false
 
@@ -138,11 +142,16 @@ struct SweepArguments: ParsableArguments {
         try options.checkDirectIO()
         if !quiet { progress.line(options.headerLine(configurations: runner.space.count)) }
         let summary = try runner.run()
+        try conclude(summary, progress: progress)
+        return summary
+    }
+
+    /// Prints the sweep's outcome lines and warnings; throws its error when configurations failed.
+    func conclude(_ summary: SweepSummary, progress: Progress) throws {
         progress.finish()
         let outcome = summary.outcome
         if !quiet { for line in outcome.lines { progress.line(line) } }
         for warning in outcome.warnings { warn(warning) }
         if let error = outcome.error { throw error }
-        return summary
     }
 }

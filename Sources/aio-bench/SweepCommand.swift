@@ -9,6 +9,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var sweep: SweepArguments
 
     func run() throws {
+        if sweep.mpi { return try sweep.runAcrossRanks(defaultDirs: []) }
         _ = try sweep.runSweep(defaultDirs: [])
     }
 }

@@ -34,11 +34,33 @@ struct TuneCommand: ParsableCommand {
     var deepspeed: String?
 
     func run() throws {
+        if sweep.mpi {
+            if crossCheck {
+                throw BenchError.usage("--cross-check runs fio and ds_io on one node: drop it, or --mpi")
+            }
+            return try sweep.runAcrossRanks(defaultDirs: ["."], defaultTarget: .deepspeed, objective: objective,
+                                            leaderCheck: checkOutputs) { options in
+                try conclude(options: options, deepSpeedCheck: nil, acrossRanks: true)
+            }
+        }
+        let deepSpeedCheck = try checkOutputs()
+        let options = try sweep.options(defaultDirs: ["."], defaultTarget: .deepspeed, objective: objective)
+        _ = try sweep.runSweep(defaultDirs: ["."], defaultTarget: .deepspeed, objective: objective)
+        try conclude(options: options, deepSpeedCheck: deepSpeedCheck, acrossRanks: false)
+    }
+
+    /// Checks the files tune writes before the sweep starts; returns the ds_io to cross-check with.
+    @discardableResult
+    func checkOutputs() throws -> DeepSpeedCrossCheck? {
         if !noReport { try OutputPath.checkWritable(report, flag: "--report") }
         let deepSpeedCheck = crossCheck ? try DeepSpeedCrossCheck(explicit: deepspeed) : nil
         if let output { try OutputPath.checkWritable(output, flag: "--output") }
-        let options = try sweep.options(defaultDirs: ["."], defaultTarget: .deepspeed, objective: objective)
-        _ = try sweep.runSweep(defaultDirs: ["."], defaultTarget: .deepspeed, objective: objective)
+        return deepSpeedCheck
+    }
+
+    /// After the sweep: the recommendation, the report and the follow-ups. Across ranks the native
+    /// follow-up is left out (it would measure rank 0's node alone).
+    func conclude(options: SweepOptions, deepSpeedCheck: DeepSpeedCrossCheck?, acrossRanks: Bool) throws {
         let folder = try LogParser.parseFolder(sweep.logDir)
         let result = try ParamGenerator.generate(folder, objective: objective)
         let device = StorageDevice.inspect(folder: options.nvmeDirs[0])
@@ -56,7 +78,7 @@ struct TuneCommand: ParsableCommand {
                 say(line)
             }
         }
-        if let line = try TuneFollowUp.nativeLine(result: result, options: options) { say(line) }
+        if !acrossRanks, let line = try TuneFollowUp.nativeLine(result: result, options: options) { say(line) }
         if crossCheck {
             if let check = FioCrossCheck(result: result, options: options) {
                 for job in check.jobs { say(try check.run(job).line) }

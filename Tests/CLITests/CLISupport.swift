@@ -147,9 +147,10 @@ final class RunningCLI: @unchecked Sendable {
     ///   - prefix: an argv prefix to start the tool through (`setpriv`, `prlimit`, ...).
     ///   - environment: variables to set on top of this process's environment.
     ///   - currentDirectory: the child's working folder.
+    ///   - executable: another build of the tool (the MPI one) instead of the one next to the tests.
     static func start(_ args: [RawArgument], prefix: [String] = [], environment: [String: String] = [:],
-                      currentDirectory: String? = nil) throws -> RunningCLI {
-        let tool = try CLI.binary().path
+                      currentDirectory: String? = nil, executable: String? = nil) throws -> RunningCLI {
+        let tool = try executable ?? CLI.binary().path
         var argv: [RawArgument] = prefix.map { RawArgument($0) } + [RawArgument(tool)] + args
         var program = prefix.first ?? tool
         if let currentDirectory, SpawnExtras.addChdir == nil {

@@ -63,6 +63,9 @@ public struct BenchPlan: Sendable, Equatable {
     public var target: MeasurementTarget = .native
     /// How write loops treat their file (ds_io's overwrite by default).
     public var writeMode: WriteMode = .overwrite
+    /// The job-wide number of the plan's first task, in data file names: 0 on one node; across ranks,
+    /// rank × tasks per rank, so ranks sharing a folder never share a file.
+    var firstTask = 0
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {

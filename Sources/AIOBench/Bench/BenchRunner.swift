@@ -34,7 +34,7 @@ public final class BenchRunner {
         if let sub = operation == .read ? plan.readSubfolder : plan.writeSubfolder {
             folder = (folder as NSString).appendingPathComponent(sub)
         }
-        var name = "_aio_\(operation.rawValue)_\(plan.ioSize).pt.\(task)"
+        var name = "_aio_\(operation.rawValue)_\(plan.ioSize).pt.\(plan.firstTask + task)"
         if let loop, plan.differentFileEachIteration { name += "_\(loop)" }
         return (folder as NSString).appendingPathComponent(name)
     }
@@ -116,6 +116,10 @@ public final class BenchRunner {
     /// and the data files. For tests of the write modes.
     var loopWillStart: (@Sendable (_ loop: Int, _ paths: [String]) -> Void)?
 
+    /// Called before each loop's I/O, warm-up included: where the ranks of a job meet
+    /// (`ClusterCoordinator.checkpoint`), so their loops start together. Its error ends the run.
+    var beforeLoop: (() throws(BenchError) -> Void)?
+
     /// Write files this runner has removed once already (ds_io's overwrite mode removes each once).
     private var writeFilesStarted: Set<String> = []
 
@@ -129,7 +133,12 @@ public final class BenchRunner {
         let wanted: BufferContents = simulated ? .simulatedPattern : .random
         guard contents != wanted else { return }
         for (task, buffer) in buffers.enumerated() {
-            if simulated { buffer.fillPattern() } else { buffer.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9) }
+            // Seeded by the job-wide task number: ranks sharing a folder write different data.
+            if simulated {
+                buffer.fillPattern()
+            } else {
+                buffer.fillRandom(seed: UInt64(plan.firstTask + task + 1) &* 0x9E37_79B9)
+            }
         }
         contents = wanted
     }
@@ -185,7 +194,7 @@ public final class BenchRunner {
                 var offset = 0
                 while offset < plan.ioSize {
                     let count = min(staging.count, plan.ioSize - offset)
-                    staging.fillRandom(seed: UInt64(task + 1) &* 0x9E37_79B9 &+ UInt64(offset))
+                    staging.fillRandom(seed: UInt64(plan.firstTask + task + 1) &* 0x9E37_79B9 &+ UInt64(offset))
                     // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
                     try ScratchFiles.shared.creating { () throws(AsyncIOError) in
                         try writer.pwrite(staging, to: path, offset: Int64(offset), count: count,
@@ -254,6 +263,12 @@ public final class BenchRunner {
                     track(p)
                 }
                 removalNanos += monotonicNanos() - removalStart
+            }
+            do {
+                try beforeLoop?()
+            } catch {
+                if operation == .write { for p in paths { ScratchFiles.shared.remove(file: p) } }
+                throw error
             }
             loopWillStart?(loop, paths)
             let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }

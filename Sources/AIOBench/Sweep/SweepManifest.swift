@@ -7,7 +7,7 @@ extension SweepRunner {
 
     /// The manifest of this sweep: what must match for old logs to count.
     var manifest: [String: String] {
-        [
+        var manifest = [
             "tool": "aio-bench",
             "version": AIOBenchVersion.current,
             "io_size": String(options.ioSize),
@@ -24,6 +24,13 @@ extension SweepRunner {
             "folders": options.nvmeDirs.joined(separator: "\n"),
             "sweep_space": space.configurations.map(\.description).joined(separator: "\n"),
         ]
+        // Across ranks: how many (a resume must have as many) and on which hosts (recorded, not compared:
+        // a resumed job may get other nodes).
+        if let cluster {
+            manifest["ranks"] = String(cluster.hosts.count)
+            manifest["hosts"] = cluster.hosts.joined(separator: "\n")
+        }
+        return manifest
     }
 
     private func manifestJSON() -> String {
@@ -32,6 +39,10 @@ extension SweepRunner {
         object["folders"] = options.nvmeDirs
         object["sweep_space"] = space.configurations.map(\.description)
         object["configurations"] = space.count
+        if let cluster {
+            object["ranks"] = cluster.hosts.count
+            object["hosts"] = cluster.hosts
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
@@ -56,7 +67,7 @@ extension SweepRunner {
     private func difference(from old: [String: String]) -> String? {
         let mine = manifest
         for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "target", "write_mode", "folders",
-                    "sweep_space"] {
+                    "sweep_space", "ranks"] {
             let a = old[key] ?? "(none)"
             let b = mine[key] ?? "(none)"
             if a != b {

@@ -10,6 +10,8 @@ public final class SweepRunner {
     /// The sweep space (folder count applied).
     public let space: SweepSpace
     let onEvent: @Sendable (SweepEvent) -> Void
+    /// The job's ranks when the sweep runs across them (`ClusterSweep`); nil on one node.
+    var cluster: ClusterSweep?
 
     /// Checks the options and reads the sweep config; throws one usage line on a bad value.
     public init(options: SweepOptions, onEvent: @escaping @Sendable (SweepEvent) -> Void = { _ in })
@@ -219,19 +221,19 @@ public final class SweepRunner {
         onEvent(.starting(index: tally.runIndex, total: max(tally.totalRuns, tally.runIndex), operation: job.operation,
                           name: job.name, trial: job.trials.count + 1, trials: options.race == nil
                             ? options.trials : options.maxTrials))
-        let runner: BenchRunner
-        if let existing = runners[job.configuration.tasksPerFolder] {
-            runner = existing
-        } else {
-            runner = try makeRunner(job.configuration)
-            runners[job.configuration.tasksPerFolder] = runner
-        }
-        flush?.drop(files: runnerFiles(runner))
         var speed: Double?
         var failure: String?
         do {
-            let result = try runner.run(job.operation, config: handleConfig(for: job.configuration),
-                                        recordLatency: false)
+            func measure() throws(BenchError) -> BenchResult {
+                try measureTrial(job.operation, job.configuration, runners: &runners, flush: flush)
+            }
+            // Across ranks, every rank runs the trial and the result is the job's.
+            let result: BenchResult
+            if let cluster {
+                result = try cluster.trial(job.operation, configuration: job.configIndex, measure)
+            } else {
+                result = try measure()
+            }
             tally.ioSeconds += result.ioSeconds
             tally.removalSeconds += result.removalSeconds
             job.trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
@@ -277,7 +279,23 @@ public final class SweepRunner {
                      "target: \(options.target.summary)"]
         if let leftAfter { notes.append("\(Race.leftNotePrefix) \(leftAfter)") }
         if operation == .write { notes.append("write mode: \(options.writeMode.summary)") }
+        if let cluster { notes.append(cluster.logNote) }
         return notes
+    }
+
+    /// Runs one trial of `configuration` with the runner for its task count (made on first use), after
+    /// dropping the page cache when asked.
+    func measureTrial(_ operation: IOOperation, _ configuration: SweepConfiguration, runners: inout [Int: BenchRunner],
+                      flush: PageCacheFlush?) throws(BenchError) -> BenchResult {
+        let runner: BenchRunner
+        if let existing = runners[configuration.tasksPerFolder] {
+            runner = existing
+        } else {
+            runner = try makeRunner(configuration)
+            runners[configuration.tasksPerFolder] = runner
+        }
+        flush?.drop(files: runnerFiles(runner))
+        return try runner.run(operation, config: handleConfig(for: configuration), recordLatency: false)
     }
 
     private func makeRunner(_ config: SweepConfiguration) throws(BenchError) -> BenchRunner {
@@ -291,7 +309,10 @@ public final class SweepRunner {
         plan.writeMode = options.writeMode
         plan.readSubfolder = IOOperation.read.ioFolderName
         plan.writeSubfolder = IOOperation.write.ioFolderName
-        return try BenchRunner(plan: plan)
+        if let cluster { plan.firstTask = cluster.coordinator.rank * plan.taskCount }
+        let runner = try BenchRunner(plan: plan)
+        cluster?.prepare(runner)
+        return runner
     }
 
     private func runnerFiles(_ runner: BenchRunner) -> [String] {
