@@ -14,14 +14,15 @@ struct PhysicalLayoutTests {
         #expect(layout.averageRunBytes == layout.pages * AlignedBuffer.pageSize / layout.runs)
     }
 
-    @Test("a huge page is one physically contiguous run",
+    @Test("a 2 MiB buffer is 512 pages, in one run when the kernel gave it a huge page",
           .enabled(if: geteuid() == 0, "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN"),
           .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
                    "transparent huge pages are off"))
     func hugePageIsOneRun() throws {
         let buffer = try AlignedBuffer(count: 2 << 20, lock: true, hugePages: true)
-        // The kernel may refuse a huge page (no free 2 MiB block); then there is nothing to check.
-        try #require(buffer.hugePageBytes == 2 << 20, "the kernel gave no huge page this time")
-        #expect(buffer.physicalLayout == PhysicalLayout(pages: 512, runs: 1))
+        let layout = try #require(buffer.physicalLayout)
+        #expect(layout.pages == 512)
+        // The kernel may give 4 KiB pages instead (no free 2 MiB block); a huge page it gave is one run.
+        if buffer.hugePageBytes == 2 << 20 { #expect(layout.runs == 1) }
     }
 }
