@@ -224,8 +224,11 @@ public final class SweepRunner {
         var speed: Double?
         var failure: String?
         do {
+            let trialKey = "\(job.name)#\(job.trials.count + 1)"
             func measure() throws(BenchError) -> BenchResult {
-                try measureTrial(job.operation, job.configuration, runners: &runners, flush: flush)
+                // A simulated device's noise follows the trial, so a resumed race meets the same.
+                if options.engine == .sim { SimulatedDevice.beginNoiseStream(Self.stableHash(trialKey)) }
+                return try measureTrial(job.operation, job.configuration, runners: &runners, flush: flush)
             }
             // Across ranks, every rank runs the trial and the result is the job's.
             let result: BenchResult
@@ -285,6 +288,11 @@ public final class SweepRunner {
 
     /// Runs one trial of `configuration` with the runner for its task count (made on first use), after
     /// dropping the page cache when asked.
+    /// FNV-1a of `text`: the same in every process (Swift's `hashValue` is seeded per process).
+    static func stableHash(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
     func measureTrial(_ operation: IOOperation, _ configuration: SweepConfiguration, runners: inout [Int: BenchRunner],
                       flush: PageCacheFlush?) throws(BenchError) -> BenchResult {
         let runner: BenchRunner

@@ -126,31 +126,58 @@ final class SimulationNoise: @unchecked Sendable {
 
     private struct State {
         var generator: SplitMix64
-        var start: UInt64
         var factors: [Int: Double] = [:]
     }
 
+    // Guarded by `lock`.
     private let lock = ConditionLock()
     private var states: [UInt64: State] = [:]
+    /// When each model (by seed) was first used: drift runs on from there, across streams.
+    private var starts: [UInt64: UInt64] = [:]
+    /// The current noise stream (0: the process's one stream).
+    private var stream: UInt64 = 0
     private let operations = Atomic<Int>(0)
 
     /// A new operation number (operations of all handles share one counter).
     func nextOperation() -> Int { operations.add(1, ordering: .relaxed).newValue }
 
+    /// Starts noise stream `key`: the operations from now on draw their noise from a generator seeded
+    /// by the model's seed and `key`, in the order they start.
+    func begin(stream key: UInt64) {
+        lock.withLock {
+            stream = key
+            states.removeAll()
+        }
+    }
+
     /// The factor of operation `id` under `model`: `(1 + noise × z) × (1 + drift)^minutes`, z standard
     /// normal from the seed's generator; the same for every slice of that operation.
     func factor(_ model: SimulatedDevice, operation id: Int) -> Double {
         lock.withLock {
-            var state = states[model.seed] ?? State(generator: SplitMix64(seed: model.seed), start: monotonicNanos())
+            let seed = stream == 0 ? model.seed : model.seed ^ SplitMix64.mix(stream)
+            var state = states[model.seed] ?? State(generator: SplitMix64(seed: seed))
             if let known = state.factors[id] { return known }
             let u = state.generator.nextUnitInterval(), v = state.generator.nextUnitInterval()
             let z = (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
-            let minutes = Double(monotonicNanos() &- state.start) / 60e9
+            let start = starts[model.seed] ?? monotonicNanos()
+            starts[model.seed] = start
+            let minutes = Double(monotonicNanos() &- start) / 60e9
             let value = max(0.05, 1 + model.noise * z) * pow(1 + model.drift, minutes)
             if state.factors.count > 4096 { state.factors.removeAll() }
             state.factors[id] = value
             states[model.seed] = state
             return value
         }
+    }
+}
+
+extension SimulatedDevice {
+    /// Starts a new noise stream for every simulated device in the process: the operations that
+    /// start from now on draw their noise in order from a generator seeded by the model's seed and
+    /// `key` (drift keeps running). A sweep begins one per trial, keyed by the trial's name, so a
+    /// trial run again after an interruption meets the same noise and a resumed race decides as an
+    /// uninterrupted one. Without it, all operations share the seed's one stream.
+    public static func beginNoiseStream(_ key: UInt64) {
+        SimulationNoise.shared.begin(stream: key == 0 ? 1 : key)
     }
 }
