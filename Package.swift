@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         // Property-based tests of the parsers (AIOBenchTests only).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // `swift package generate-documentation --target AsyncIO` (the DocC catalog in Sources/AsyncIO).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Kernel UAPI structs, raw syscall wrappers and ring-index atomics. No logic.
