@@ -63,6 +63,9 @@ public struct BenchPlan: Sendable, Equatable {
     public var target: MeasurementTarget = .native
     /// How write loops treat their file (ds_io's overwrite by default).
     public var writeMode: WriteMode = .overwrite
+    /// Stripe one task over the targets' folders in chunks of this many bytes (`--stripe`); nil runs
+    /// one task per folder (see `Bench/StripePlan.swift`).
+    public var stripeSize: Int?
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {
@@ -70,8 +73,8 @@ public struct BenchPlan: Sendable, Equatable {
         self.ioSize = ioSize
     }
 
-    /// Number of tasks.
-    var taskCount: Int { targets.count * tasksPerFolder }
+    /// Number of tasks (one when striped over the folders).
+    var taskCount: Int { stripeSize == nil ? targets.count * tasksPerFolder : 1 }
 
     /// Checks folders and counts; throws one usage line naming the value and what is allowed.
     func validated() throws(BenchError) {
@@ -83,6 +86,7 @@ public struct BenchPlan: Sendable, Equatable {
         guard tasksPerFolder >= 1, tasksPerFolder <= 256 else {
             throw .usage("--multi_process \(tasksPerFolder) must be between 1 and 256")
         }
+        if stripeSize != nil { return try checkStripe() }
         for target in targets { try BenchPlan.checkFolder(target.folder, flag: "folder") }
     }
 
@@ -138,5 +142,6 @@ extension BenchPlan {
         } catch {
             throw BenchError(error)
         }
+        if stripeSize != nil { try checkStripe(config) }
     }
 }

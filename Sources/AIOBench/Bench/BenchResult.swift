@@ -52,6 +52,8 @@ public struct BenchResult: Sendable, Codable, Equatable {
     var ioSeconds: Double = 0
     /// Wall seconds spent removing the previous loop's write files (device work with `discard`).
     var removalSeconds: Double = 0
+    /// Per-folder figures of a run striped over the folders (`--stripe`); nil otherwise.
+    var stripe: StripeFigures?
 
     /// Total bytes moved in the measured loops.
     var totalBytes: Int { ioSize * tasks * loops }
@@ -92,6 +94,7 @@ public struct BenchResult: Sendable, Codable, Equatable {
             : "no huge pages"
         lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)")
         lines.append(String(format: "speed: %.3f GiB/s (%.3f GB/s), %.0f IOPS", gib, gb, iops))
+        if let stripe { lines += stripe.summaryLines }
         if !latencyMicros.isEmpty {
             let keys = ["p50", "p90", "p99", "p99.9", "max"]
             let parts = keys.compactMap { k in latencyMicros[k].map { "\(k) \(BenchResult.formatMicros($0))" } }
