@@ -174,4 +174,20 @@ struct StripeTests {
             #expect(Int(at) == transfer.members[member].bytes)
         }
     }
+
+    @Test("the README's striping example works")
+    func readmeExample() async throws {
+        let folders = (0..<2).map { ScratchFolder("stripe-readme\($0)") }
+        let buffer = try randomBuffer(8 << 20, seed: 11)
+        let expected = buffer.bytes()
+        let layout = try StripeLayout(folders: folders.map(\.path), stripeSize: 1 << 20)
+        let striped = try StripedHandle(layout, config: HandleConfig(queueDepth: 32))
+        try await striped.write(buffer, to: "state")
+        #expect(FileManager.default.fileExists(atPath: folders[1].path + "/state.1-of-2.stripe-1048576.size-8388608"))
+        buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        let transfer = try await striped.read(buffer, from: "state")
+        #expect(transfer.members.map(\.bytes) == [4 << 20, 4 << 20])
+        #expect(transfer.members.allSatisfy { $0.gibPerSecond > 0 })
+        #expect(buffer.bytes() == expected)
+    }
 }
