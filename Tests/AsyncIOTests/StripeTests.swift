@@ -20,7 +20,8 @@ struct StripeTests {
         init(seed: UInt64) {
             var rng = SplitMix64(seed: seed)
             members = Int.random(in: 1...4, using: &rng)
-            stripe = [4096, 8192, 65536, 1 << 20, 4096 * Int.random(in: 1...96, using: &rng)].randomElement(using: &rng)!
+            let odd = 4096 * Int.random(in: 1...96, using: &rng)
+            stripe = [4096, 8192, 65536, 1 << 20, odd].randomElement(using: &rng)!
             // Whole stripes times the members, plus a random tail: a last partial chunk, and members
             // with one chunk fewer (or none) than others.
             let chunks = Int.random(in: 0...(3 * members + 2), using: &rng)

@@ -149,8 +149,8 @@ extension BenchRunner {
                 memberSizes[member] += chunkBytes
                 chunkStart += chunkBytes
             }
-            for (member, path) in paths.enumerated() where try FileSystem.status(of: path).size != Int64(memberSizes[member]) {
-                return false
+            for (member, path) in paths.enumerated() {
+                if try FileSystem.status(of: path).size != Int64(memberSizes[member]) { return false }
             }
         } catch {
             throw .runtime("validate: \(error.description)", cause: error)

@@ -150,8 +150,8 @@ public final class StripedHandle: @unchecked Sendable {
         var files: [IOFile] = []
         for (member, path) in paths.enumerated() {
             let file = try open(path, .read)
-            try StripeMembers.checkSize(of: file, member: member, expected: layout.memberBytes(member, totalBytes: total),
-                                        totalBytes: total)
+            try StripeMembers.checkSize(of: file, member: member,
+                                        expected: layout.memberBytes(member, totalBytes: total), totalBytes: total)
             files.append(file)
         }
         guard wanted <= total else {
@@ -232,7 +232,9 @@ public final class StripedHandle: @unchecked Sendable {
                 for _ in 0..<count {
                     var queue = try makeQueue(kind: kind, depth: config.queueDepth, options: config.engineOptions,
                                               config: config)
-                    if let plan = config.faults { queue = FaultInjectingQueue(inner: queue, plan: plan, counter: faults) }
+                    if let plan = config.faults {
+                        queue = FaultInjectingQueue(inner: queue, plan: plan, counter: faults)
+                    }
                     queues.append(queue)
                 }
                 return (kind, config.engineOptions.recorder?.wrap(queues) ?? queues, fallbacks)
