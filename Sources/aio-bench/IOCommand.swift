@@ -18,6 +18,15 @@ struct IOCommand: ParsableCommand {
             parsing: .upToNextOption, help: "DIR:ID pairs; one task per pair.")
     var folderToDeviceMapping: [String] = []
 
+    @Option(name: .customLong("stripe"), parsing: .upToNextOption,
+            help: "Folders (one per drive) to stripe one task over, RAID-0 style, instead of --folder.")
+    var stripe: [String] = []
+
+    @Option(name: [.customLong("stripe_size"), .customLong("stripe-size")], parsing: .unconditional,
+            help: "Bytes per stripe chunk with --stripe, a multiple of --block_size (default 1M).",
+            transform: ByteCount.parser("--stripe_size"))
+    var stripeSize: ByteCount?
+
     @Option(name: [.customLong("io_size"), .customLong("io-size")],
             parsing: .unconditional, help: "Bytes per task per loop (K/M/G suffixes).",
             transform: ByteCount.parser("--io_size"))
@@ -111,8 +120,10 @@ struct IOCommand: ParsableCommand {
     func prepare(warnings: Bool) throws -> (BenchPlan, HandleConfig) {
         if gpu { try GPUSupport.refuse("--gpu") }
         if useGds { try GPUSupport.refuse("--use_gds") }
-        var plan = BenchPlan(targets: try BenchTarget.targets(folder: folder, mapping: folderToDeviceMapping),
+        var plan = BenchPlan(targets: try BenchTarget.targets(folder: folder, mapping: folderToDeviceMapping,
+                                                              stripe: stripe),
                              ioSize: ioSize.bytes)
+        plan.stripeSize = try BenchPlan.stripeSize(stripeSize?.bytes, folders: stripe)
         plan.tasksPerFolder = multiProcess
         plan.loops = loops
         plan.warmupLoops = warmupLoops

@@ -66,6 +66,9 @@ public struct BenchPlan: Sendable, Equatable {
     /// The job-wide number of the plan's first task, in data file names: 0 on one node; across ranks,
     /// rank × tasks per rank, so ranks sharing a folder never share a file.
     var firstTask = 0
+    /// Stripe one task over the targets' folders in chunks of this many bytes (`--stripe`); nil runs
+    /// one task per folder (see `Bench/StripePlan.swift`).
+    public var stripeSize: Int?
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {
@@ -73,8 +76,8 @@ public struct BenchPlan: Sendable, Equatable {
         self.ioSize = ioSize
     }
 
-    /// Number of tasks.
-    var taskCount: Int { targets.count * tasksPerFolder }
+    /// Number of tasks (one when striped over the folders).
+    var taskCount: Int { stripeSize == nil ? targets.count * tasksPerFolder : 1 }
 
     /// Checks folders and counts; throws one usage line naming the value and what is allowed.
     func validated() throws(BenchError) {
@@ -86,6 +89,7 @@ public struct BenchPlan: Sendable, Equatable {
         guard tasksPerFolder >= 1, tasksPerFolder <= 256 else {
             throw .usage("--multi_process \(tasksPerFolder) must be between 1 and 256")
         }
+        if stripeSize != nil { return try checkStripe() }
         for target in targets { try BenchPlan.checkFolder(target.folder, flag: "folder") }
     }
 
@@ -141,5 +145,6 @@ extension BenchPlan {
         } catch {
             throw BenchError(error)
         }
+        if stripeSize != nil { try checkStripe(config) }
     }
 }

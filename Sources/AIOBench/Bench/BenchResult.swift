@@ -55,6 +55,8 @@ public struct BenchResult: Sendable, Codable, Equatable {
     var ioSeconds: Double = 0
     /// Wall seconds spent removing the previous loop's write files (device work with `discard`).
     var removalSeconds: Double = 0
+    /// Per-folder figures of a run striped over the folders (`--stripe`); nil otherwise.
+    var stripe: StripeFigures?
 
     /// Total bytes moved in the measured loops.
     var totalBytes: Int { ioSize * tasks * loops }
@@ -96,6 +98,7 @@ public struct BenchResult: Sendable, Codable, Equatable {
         let runs = physicalRunBytes.map { "; physically contiguous in runs of \(ByteSize.human($0)) on average" } ?? ""
         lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)\(runs)")
         lines.append(String(format: "speed: %.3f GiB/s (%.3f GB/s), %.0f IOPS", gib, gb, iops))
+        if let stripe { lines += stripe.summaryLines }
         if !latencyMicros.isEmpty {
             let keys = ["p50", "p90", "p99", "p99.9", "max"]
             let parts = keys.compactMap { k in latencyMicros[k].map { "\(k) \(BenchResult.formatMicros($0))" } }

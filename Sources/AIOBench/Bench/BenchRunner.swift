@@ -83,14 +83,14 @@ public final class BenchRunner {
     }
 
     /// Bytes of the task buffers backed by huge pages, read from /proc once after allocation.
-    private var hugePageBytes = 0
+    var hugePageBytes = 0
     /// Average bytes per physically contiguous run of the task buffers (see `PhysicalLayout`).
-    private var physicalRunBytes: Int?
+    var physicalRunBytes: Int?
 
     /// Allocates (and page-locks) the task buffers once; every run, trial and configuration of this
     /// runner reuses them. They are not filled here: a read overwrites them anyway, and a write fills
     /// them once (`fillForWriting`).
-    private func allocate() throws(BenchError) {
+    func allocate() throws(BenchError) {
         guard buffers.isEmpty else { return }
         defer {
             hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes }
@@ -125,11 +125,11 @@ public final class BenchRunner {
 
     /// What the task buffers hold: nothing yet, their random write data, or the simulated
     /// device's pattern (what its reads return, so a simulated write-then-read compares equal).
-    private enum BufferContents { case unfilled, random, simulatedPattern }
-    private var contents = BufferContents.unfilled
+    enum BufferContents { case unfilled, random, simulatedPattern }
+    var contents = BufferContents.unfilled
 
     /// Fills the task buffers for writing, once: seeded pseudo-random data, or the pattern for `sim`.
-    private func fillForWriting(simulated: Bool) {
+    func fillForWriting(simulated: Bool) {
         let wanted: BufferContents = simulated ? .simulatedPattern : .random
         guard contents != wanted else { return }
         for (task, buffer) in buffers.enumerated() {
@@ -143,7 +143,7 @@ public final class BenchRunner {
         contents = wanted
     }
 
-    private func track(_ file: String) {
+    func track(_ file: String) {
         if createdFiles.insert(file).inserted { ScratchFiles.shared.add(file: file) }
     }
 
@@ -218,6 +218,7 @@ public final class BenchRunner {
     ///   - recordLatency: keep per-request latency percentiles (costs a clock read per request).
     func run(_ operation: IOOperation, config asked: HandleConfig, recordLatency: Bool = true)
         throws(BenchError) -> BenchResult {
+        if plan.stripeSize != nil { return try runStriped(operation, config: asked, recordLatency: recordLatency) }
         try plan.validate(asked)
         let config = try plan.resolve(asked)
         try prepareFolders()
@@ -295,14 +296,7 @@ public final class BenchRunner {
         if plan.validate {
             validated = config.engine == .sim ? validateSimulated() : try validate(operation)
         }
-        let merged = histograms.merged()
-        var percentiles: [String: Double] = [:]
-        if merged.totalCount > 0 {
-            for (key, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9)] {
-                percentiles[key] = Double(merged.valueAtPercentile(p)) / 1000
-            }
-            percentiles["max"] = Double(merged.max) / 1000
-        }
+        let percentiles = histograms.percentilesMicros()
         let measuredLoops = plan.loops + (plan.includeWarmupTime ? plan.warmupLoops : 0)
         let writeMode: WriteMode? = operation == .write ? plan.writeMode : nil
         let cpuUser: Double = cpuEnd.user - cpuStart.user
@@ -324,7 +318,7 @@ public final class BenchRunner {
     }
 
     /// Why this run's figures may measure memory rather than storage.
-    private func measurementNotes(_ operation: IOOperation) -> [String] {
+    func measurementNotes(_ operation: IOOperation) -> [String] {
         var notes: [String] = []
         for folder in Set(plan.targets.map(\.folder)).sorted()
         where (try? FileSystem.fileSystemStats(of: folder))?.isMemoryBacked == true {

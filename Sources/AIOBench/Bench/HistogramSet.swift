@@ -29,4 +29,17 @@ final class HistogramSet: @unchecked Sendable {
         for slot in slots.dropFirst() { all.add(slot.histogram) }
         return all
     }
+
+    /// Request latency percentiles of every slot together, in microseconds: p50, p90, p99, p99.9 and max
+    /// (empty when nothing was recorded).
+    func percentilesMicros() -> [String: Double] {
+        let all = merged()
+        guard all.totalCount > 0 else { return [:] }
+        var percentiles: [String: Double] = [:]
+        for (key, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9)] {
+            percentiles[key] = Double(all.valueAtPercentile(p)) / 1000
+        }
+        percentiles["max"] = Double(all.max) / 1000
+        return percentiles
+    }
 }

@@ -1,0 +1,116 @@
+/// One worker's share of one member of a striped operation: a contiguous range of the member's file,
+/// whose bytes lie in the buffer one stripe chunk at a time.
+struct StripeJob {
+    /// The member file's range (`fileOffset`, `length`); `memory` is the start of the whole buffer.
+    var slice: Slice
+    /// Bytes of the buffer from `slice.memory` (the memory requests may touch).
+    var bufferBytes: Int
+    /// Which member the file is.
+    var member: Int
+    /// The set's geometry, which maps a member's file offset to its place in the buffer.
+    var layout: StripeLayout
+    /// Per-request timing, if asked for.
+    var latency: LatencySink?
+    /// The operation to report to.
+    var ticket: StripeTicket
+}
+
+/// Runs striped jobs on one worker's queue with the handle's discipline.
+///
+/// The scheduling is the one of `SliceRunner` (queue depth, overlap or sequential batches, single or
+/// batch submit, checked completions, short transfers continued, an unaligned tail through the page
+/// cache after the direct requests): it uses the same `SchedulerState`, filling its slots with
+/// `refill(_:striped:member:)`, which cuts requests at stripe-chunk boundaries because a member's
+/// file range is contiguous but its memory is not. So one worker keeps `queueDepth` requests in
+/// flight across chunks, whatever the stripe size.
+final class StripeMemberRunner {
+    let queue: IOQueue
+    let blockSize: Int
+    let depth: Int
+    let singleSubmit: Bool
+    let overlap: Bool
+    let workerIndex: Int
+    let requestCounter: RequestCounter
+    /// The scheduler's state between jobs (swapped into a local while a job runs, as `SliceRunner` does).
+    private var saved: SchedulerState
+
+    init(queue: IOQueue, config: HandleConfig, workerIndex: Int, requestCounter: RequestCounter) {
+        self.queue = queue
+        blockSize = config.blockSize
+        depth = min(config.queueDepth, queue.capacity)
+        singleSubmit = config.singleSubmit
+        overlap = config.overlapEvents
+        self.workerIndex = workerIndex
+        self.requestCounter = requestCounter
+        saved = SchedulerState(depth: depth)
+    }
+
+    /// Transfers the job's whole range or throws the first failure.
+    func run(_ job: StripeJob) throws(AsyncIOError) {
+        let slice = job.slice
+        queue.begin(slice)
+        queue.prepare(memory: UnsafeMutableRawBufferPointer(start: slice.memory, count: job.bufferBytes),
+                      fds: [slice.file.directFD, slice.file.bufferedFD])
+        var st = SchedulerState(depth: 0)
+        swap(&st, &saved)
+        defer {
+            st.drain(queue)
+            requestCounter.add(st.submitted)
+            st.submitted = 0
+            swap(&st, &saved)
+        }
+        let context = SchedulerState.Context(
+            slice: slice, queue: queue, blockSize: blockSize, singleSubmit: singleSubmit, latency: job.latency,
+            workerIndex: workerIndex)
+        // Requests through the page cache wait until no direct request is in flight (see SliceRunner.run).
+        var bufferedPhase = false
+        while st.next < slice.length || st.inFlight > 0 || !st.pending.isEmpty || !st.deferred.isEmpty {
+            if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
+                swap(&st.pending, &st.deferred)
+                bufferedPhase = true
+            } else if !bufferedPhase && (overlap || (st.inFlight == 0 && st.pending.isEmpty)) {
+                st.refill(context, striped: job.layout, member: job.member)
+            }
+            try st.flush(context)
+            if st.inFlight == 0 && st.pending.isEmpty {
+                bufferedPhase = false
+                continue
+            }
+            try st.reapAndCheck(context)
+        }
+        st.next = 0
+    }
+}
+
+extension SchedulerState {
+    /// Fills free slots with the next requests of a member range: like `refill(_:)`, but a request never
+    /// crosses the end of a stripe chunk, and its memory is the chunk's place in the buffer
+    /// (`StripeLayout.bufferOffset`) rather than the next bytes after the previous request.
+    mutating func refill(_ c: Context, striped layout: StripeLayout, member: Int) {
+        let file = c.slice.file
+        let align = file.isDirect ? file.offsetAlignment : 1
+        let memAlign = file.isDirect ? file.memoryAlignment : 1
+        var chunk = min(c.blockSize, SliceRunner.maxRequestBytes)
+        if align > 1 { chunk = max(align, chunk / align * align) }
+        while !freeSlots.isEmpty && next < c.slice.length {
+            let position = Int(c.slice.fileOffset) + next
+            let toChunkEnd = layout.stripeSize - position % layout.stripeSize
+            var length = min(chunk, c.slice.length - next, toChunkEnd)
+            if align > 1, length % align != 0, length > align {
+                length = length / align * align
+            }
+            let slot = freeSlots.removeLast()
+            let address = c.slice.memory + layout.bufferOffset(member: member, position: position)
+            let aligned = file.isDirect && position % align == 0 && length % align == 0
+                && Int(bitPattern: address) % memAlign == 0
+            slots[slot] = Slot(fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,
+                               remaining: length, offset: Int64(position))
+            if aligned || !file.isDirect {
+                pending.append(slot)
+            } else {
+                deferred.append(slot)
+            }
+            next += length
+        }
+    }
+}

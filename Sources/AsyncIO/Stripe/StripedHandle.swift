@@ -1,0 +1,248 @@
+/// Reads and writes one buffer striped over several files on different drives: RAID-0 in user space.
+///
+/// The buffer is cut into `stripeSize` chunks dealt round-robin over the layout's folders (see
+/// `StripeLayout`). Each member is served by its own `intraOpParallelism` worker threads, each with its
+/// own kernel queue of `queueDepth` requests, so the members' drives work at the same time and each
+/// worker keeps its queue full across chunk boundaries.
+///
+/// ```swift
+/// let layout = try StripeLayout(folders: ["/mnt/nvme0", "/mnt/nvme1"], stripeSize: 1 << 20)
+/// let handle = try StripedHandle(layout, config: HandleConfig(queueDepth: 32))
+/// let buffer = try AlignedBuffer(count: 1 << 30)
+/// try handle.write(buffer, to: "checkpoint")       // checkpoint.0-of-2.stripe-1048576.size-1073741824, ...
+/// try handle.read(buffer, from: "checkpoint")      // refused if the folders hold another set
+/// let transfer = try await handle.read(buffer, from: "checkpoint")
+/// print(transfer.members.map(\.gibPerSecond))
+/// ```
+///
+/// A write replaces the set: it removes any member file of an earlier set of the same name in these
+/// folders (another size, member count or stripe size). A read checks every member's name and size
+/// against the layout first.
+// @unchecked: configuration, layout and workers are `let`s; the workers guard their own state.
+public final class StripedHandle: @unchecked Sendable {
+    /// The folders and the stripe size.
+    public let layout: StripeLayout
+    /// The configuration each member is served with (`engine` resolved to a concrete one).
+    public let config: HandleConfig
+    /// Why `.auto` skipped better engines, one line each (empty when nothing was skipped).
+    public let engineFallbacks: [String]
+
+    /// `intraOpParallelism` workers per member, member by member.
+    private let workers: [StripeWorker]
+    private let requestCounter: RequestCounter
+
+    /// One line on the path the engine takes (registered buffers, ...), from the first worker.
+    public var enginePath: String { workers[0].pathDescription }
+    /// Requests handed to the kernel so far over every finished job (the count behind IOPS figures).
+    public var requestsSubmitted: Int { requestCounter.total }
+
+    /// Creates a handle and starts `intraOpParallelism` workers for each member.
+    ///
+    /// - Throws: `AsyncIOError` for a bad knob, more than `HandleConfig.maxParallelism` workers in all,
+    ///   or when the engine cannot be created (with `.auto`, the next engine is tried instead).
+    public init(_ layout: StripeLayout, config: HandleConfig = HandleConfig()) throws(AsyncIOError) {
+        try config.validate()
+        let count = layout.memberCount * config.intraOpParallelism
+        guard count <= HandleConfig.maxParallelism else {
+            throw .invalid("configure stripe handle", "\(layout.memberCount) members × intra-op parallelism "
+                + "\(config.intraOpParallelism) is \(count) workers, more than \(HandleConfig.maxParallelism)")
+        }
+        let (kind, queues, fallbacks) = try StripedHandle.makeQueues(count, config)
+        var resolved = config
+        resolved.engine = kind
+        let requests = RequestCounter()
+        var made: [StripeWorker] = []
+        for (index, queue) in queues.enumerated() {
+            do {
+                made.append(try StripeWorker(index: index, queue: queue, config: resolved, requests: requests))
+            } catch {
+                for w in made { w.stop() }
+                throw error
+            }
+        }
+        self.layout = layout
+        self.config = resolved
+        engineFallbacks = fallbacks
+        workers = made
+        requestCounter = requests
+    }
+
+    deinit {
+        for w in workers { w.stop() }
+    }
+
+    // MARK: - Blocking
+
+    /// Writes the first `count` bytes (default: all) of `buffer` as the striped set `name`, replacing
+    /// any earlier set of that name, and returns what each member moved.
+    @discardableResult
+    public func write(_ buffer: AlignedBuffer, to name: String, count: Int? = nil) throws(AsyncIOError)
+        -> StripeTransfer {
+        try startWrite(buffer, to: name, count: count).wait()
+    }
+
+    /// Reads the first `count` bytes (default: the buffer's size) of the striped set `name` into
+    /// `buffer` and returns what each member moved.
+    @discardableResult
+    public func read(_ buffer: AlignedBuffer, from name: String, count: Int? = nil) throws(AsyncIOError)
+        -> StripeTransfer {
+        try startRead(buffer, from: name, count: count).wait()
+    }
+
+    // MARK: - Swift concurrency
+
+    /// Writes like `write(_:to:count:)` without blocking the caller's thread while the data moves (the
+    /// member files are opened on it). A cancelled task still waits for the operation's end.
+    @discardableResult
+    public func write(_ buffer: AlignedBuffer, to name: String, count: Int? = nil) async throws(AsyncIOError)
+        -> StripeTransfer {
+        try await startWrite(buffer, to: name, count: count).completion()
+    }
+
+    /// Reads like `read(_:from:count:)` without blocking the caller's thread while the data moves (the
+    /// member files are opened on it). A cancelled task still waits for the operation's end.
+    @discardableResult
+    public func read(_ buffer: AlignedBuffer, from name: String, count: Int? = nil) async throws(AsyncIOError)
+        -> StripeTransfer {
+        try await startRead(buffer, from: name, count: count).completion()
+    }
+
+    // MARK: - Started operations
+
+    /// Opens the member files of set `name` for writing and starts the transfer; returns at once.
+    ///
+    /// - Parameters:
+    ///   - truncate: drop the members' old contents and reserve their space first (default). With
+    ///     false, member files of the same name and geometry are overwritten in place.
+    ///   - latency: per-request timing; worker numbers run `member * intraOpParallelism + worker`.
+    /// - Throws: `AsyncIOError` for a bad name or count, or when a member cannot be opened.
+    public func startWrite(_ buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = true,
+                           latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+        try StripeLayout.checkName(name)
+        let total = count ?? buffer.count
+        try check(total, buffer, "write stripe set")
+        let paths = layout.memberPaths(name, totalBytes: total)
+        try StripeMembers.removeStale(name, in: layout, keeping: paths)
+        var files: [IOFile] = []
+        for (member, path) in paths.enumerated() {
+            let file = try open(path, .write(truncate: truncate))
+            if truncate && file.isDirect {
+                file.preallocate(offset: 0, length: Int64(layout.memberBytes(member, totalBytes: total)))
+            }
+            files.append(file)
+        }
+        return start(.write, buffer, files, count: total, latency: latency)
+    }
+
+    /// Checks the members of set `name` against the layout, opens them and starts reading the first
+    /// `count` bytes (default: the buffer's size) into `buffer`; returns at once.
+    ///
+    /// - Parameter latency: per-request timing; worker numbers run `member * intraOpParallelism + worker`.
+    /// - Throws: `AsyncIOError` for a bad name or count, a missing member, a member of another set
+    ///   (member count, stripe size, size, order), a member file of the wrong size, or a set smaller
+    ///   than `count`.
+    public func startRead(_ buffer: AlignedBuffer, from name: String, count: Int? = nil,
+                          latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+        try StripeLayout.checkName(name)
+        let wanted = count ?? buffer.count
+        try check(wanted, buffer, "read stripe set")
+        let (paths, total) = try StripeMembers.locate(name, in: layout)
+        var files: [IOFile] = []
+        for (member, path) in paths.enumerated() {
+            let file = try open(path, .read)
+            try StripeMembers.checkSize(of: file, member: member,
+                                        expected: layout.memberBytes(member, totalBytes: total), totalBytes: total)
+            files.append(file)
+        }
+        guard wanted <= total else {
+            throw AsyncIOError(.unexpectedEndOfFile, operation: "read stripe set", path: paths[0],
+                               message: "the set '\(name)' holds \(total) bytes, fewer than the \(wanted) requested")
+        }
+        return start(.read, buffer, files, count: wanted, latency: latency)
+    }
+
+    // MARK: - Internals
+
+    private func check(_ count: Int, _ buffer: AlignedBuffer, _ operation: String) throws(AsyncIOError) {
+        guard count >= 0, count <= buffer.count else {
+            throw .invalid(operation, "byte count \(count) must be between 0 and the buffer size \(buffer.count)")
+        }
+    }
+
+    /// Opens a member file and checks the block and stripe sizes against its direct-I/O alignment.
+    private func open(_ path: String, _ access: FileAccess) throws(AsyncIOError) -> IOFile {
+        let file = try IOFile(path: path, access: access, direct: config.direct)
+        let verb = access == .read ? "read stripe set" : "write stripe set"
+        if file.isDirect {
+            for (what, value) in [("block size", config.blockSize), ("stripe size", layout.stripeSize)]
+            where value % file.offsetAlignment != 0 {
+                throw .invalid(verb, "\(what) \(value) is not a multiple of the direct I/O alignment "
+                    + "\(file.offsetAlignment) of this file system", path: path)
+            }
+        }
+        return file
+    }
+
+    /// Cuts each member's first bytes of `count` into one range per worker (on alignment boundaries;
+    /// the rest goes to the last) and hands them out.
+    private func start(_ operation: IOOperation, _ buffer: AlignedBuffer, _ files: [IOFile], count: Int,
+                       latency: LatencySink?) -> StripeTicket {
+        let parts = config.intraOpParallelism
+        let memberBytes = files.indices.map { layout.memberBytes($0, totalBytes: count) }
+        var jobs: [(worker: Int, slice: Slice, member: Int)] = []
+        for (member, file) in files.enumerated() {
+            let bytes = memberBytes[member]
+            let align = file.isDirect ? max(file.offsetAlignment, AlignedBuffer.pageSize) : 1
+            let base = bytes / parts / align * align
+            var position = 0
+            for part in 0..<parts {
+                let length = part == parts - 1 ? bytes - position : base
+                if length > 0 {
+                    jobs.append((member * parts + part,
+                                 Slice(operation: operation, file: file, memory: buffer.base, length: length,
+                                       fileOffset: Int64(position)),
+                                 member))
+                }
+                position += length
+            }
+        }
+        let ticket = StripeTicket(operation: operation, paths: files.map(\.path), memberBytes: memberBytes,
+                                  jobs: jobs.count, files: files, buffer: buffer)
+        for job in jobs {
+            workers[job.worker].enqueue(StripeJob(slice: job.slice, bufferBytes: buffer.count, member: job.member,
+                                                  layout: layout, latency: latency, ticket: ticket))
+        }
+        return ticket
+    }
+
+    /// `count` queues of the configured engine; with `.auto`, the next engine when one cannot be made.
+    private static func makeQueues(_ count: Int, _ config: HandleConfig) throws(AsyncIOError)
+        -> (EngineKind, [IOQueue], [String]) {
+        let (resolved, skipped) = EngineProbe.resolve(config.engine)
+        var candidates = [resolved]
+        if config.engine == .auto && resolved != .posix {
+            candidates += [EngineKind.aio, .posix].filter { $0 != resolved }
+        }
+        var fallbacks = skipped
+        var lastError: AsyncIOError?
+        let faults = FaultCounter()
+        for kind in candidates {
+            do {
+                var queues: [IOQueue] = []
+                for _ in 0..<count {
+                    var queue = try makeQueue(kind: kind, depth: config.queueDepth, options: config.engineOptions,
+                                              config: config)
+                    if let plan = config.faults {
+                        queue = FaultInjectingQueue(inner: queue, plan: plan, counter: faults)
+                    }
+                    queues.append(queue)
+                }
+                return (kind, config.engineOptions.recorder?.wrap(queues) ?? queues, fallbacks)
+            } catch {
+                fallbacks.append("\(kind.rawValue): \(error.description)")
+                lastError = error
+            }
+        }
+        throw lastError!
+    }
+}
