@@ -43,6 +43,22 @@ struct MPICLITests {
         #expect(listing(data).isEmpty, "data files left: \(listing(data))")
     }
 
+    @Test("2 ranks striping over the same two folders: each rank its own set, data matches, nothing left",
+          arguments: ["write", "read"])
+    func stripedAcrossRanks(operation: String) throws {
+        let scratch = try ScratchFolder("mpi-stripe")
+        defer { scratch.remove() }
+        let a = try scratch.folder("a"), b = try scratch.folder("b")
+        let args = ["io", "--mpi", "--stripe", a, b, "--io_size", "3M", "--loops", "2", "--validate", "--json"]
+            + (operation == "read" ? ["--read"] : [])
+        let r = try CLI.runProgram(MPIJob.argv(ranks: 2, args))
+        #expect(r.status == 0, "\(r)")
+        let job = try JSONDecoder().decode(JobJSON.self, from: Data(r.stdout.utf8))
+        #expect(job.ranks.allSatisfy { $0.result.validated == true }, "\(r)")
+        #expect(job.totalBytes == 2 * (3 << 20) * 2)
+        #expect(listing(a).isEmpty && listing(b).isEmpty, "files left: \(listing(a)) \(listing(b))")
+    }
+
     @Test("io --mpi as text: rank 0 alone prints the table of ranks and DeepSpeed's four lines for the job")
     func ioText() throws {
         let scratch = try ScratchFolder("mpi-text")

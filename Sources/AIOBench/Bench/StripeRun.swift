@@ -2,8 +2,11 @@ import AsyncIO
 import Foundation
 
 extension BenchRunner {
-    /// The striped set's name in each folder (ds_io's file name without the task number).
-    func stripeSetName(_ operation: IOOperation) -> String { "_aio_\(operation.rawValue)_\(plan.ioSize).pt" }
+    /// The striped set's name in each folder: ds_io's file name without the task number on one node;
+    /// across ranks (`--mpi`), ranks other than 0 add theirs, so ranks sharing folders never share a set.
+    func stripeSetName(_ operation: IOOperation) -> String {
+        "_aio_\(operation.rawValue)_\(plan.ioSize).pt" + (plan.firstTask == 0 ? "" : "-task\(plan.firstTask)")
+    }
 
     /// Measures one configuration striped over the plan's folders (`io --stripe`): one task, one buffer,
     /// one `StripedHandle` with `intraOpParallelism` workers per folder; `loops` timed operations after
