@@ -26,7 +26,7 @@ struct ReadmeExampleTests {
         #expect(buffer.bytes() == expected)
 
         buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
-        try await handle.read(buffer, from: path)
+        try await handle.read(into: buffer, from: path)
         #expect(buffer.bytes() == expected)
     }
 }

@@ -332,6 +332,31 @@ final class URingQueue: IOQueue {
         }
     }
 
+    // MARK: cancellation
+
+    /// The user_data of `IORING_OP_ASYNC_CANCEL` entries: never a slot number, so their own
+    /// completions are told apart from those of requests and dropped in `harvest`.
+    private static let cancelMarker = UInt64.max
+
+    /// Queues one `IORING_OP_ASYNC_CANCEL` per tag (as many as the submission ring has room for)
+    /// and submits them. The kernel completes each cancelled request with `-ECANCELED`; one
+    /// already running on the device completes normally. Either way it comes back through `reap`.
+    func cancel(tags: [Int]) {
+        let head = CAsyncIO_load_acquire(sqHead)
+        let space = Int(sqEntries &- (localTail &- head))
+        let n = min(tags.count, space)
+        guard n > 0 else { return }
+        for tag in tags.prefix(n) {
+            CAsyncIO_sqe_prep_cancel(sqes + Int(localTail & sqMask), UInt64(tag), URingQueue.cancelMarker)
+            localTail &+= 1
+        }
+        CAsyncIO_store_release(sqTail, localTail)
+        unsubmitted &+= UInt32(n)
+        // Best effort: a failed enter leaves the entries for the next call, and the requests
+        // complete anyway.
+        try? enter(minComplete: 0, path: "")
+    }
+
     // MARK: completion
 
     private func harvest(into out: inout [IOCompletion]) -> Int {
@@ -340,11 +365,12 @@ final class URingQueue: IOQueue {
         var n = 0
         while head != tail {
             let cqe = cqes[Int(head & cqMask)]
-            out.append(IOCompletion(tag: Int(cqe.user_data), result: Int(cqe.res)))
             head &+= 1
+            if cqe.user_data == URingQueue.cancelMarker { continue }
+            out.append(IOCompletion(tag: Int(cqe.user_data), result: Int(cqe.res)))
             n += 1
         }
-        if n > 0 { CAsyncIO_store_release(cqHead, head) }
+        if head != CAsyncIO_load_relaxed(cqHead) { CAsyncIO_store_release(cqHead, head) }
         return n
     }
 

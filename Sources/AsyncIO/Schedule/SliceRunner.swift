@@ -10,6 +10,8 @@ struct Slice {
     var fileOffset: Int64
     /// The operation this slice belongs to (numbered for the `sim` engine's per-operation noise).
     var operationID = 0
+    /// Set when the operation is cancelled: submit nothing more, cancel what is in flight.
+    var cancel: CancelFlag? = nil
 }
 
 /// Per-request timing, kept when the caller asks for latency figures.
@@ -34,6 +36,11 @@ public struct LatencySink: Sendable {
 /// path and offset; a short transfer is continued from where it stopped (on the ordinary
 /// descriptor when the rest is no longer aligned for direct I/O); a read that meets the end
 /// of the file is an error, never a silent truncation.
+///
+/// Cancellation (`Slice.cancel`) is looked at before every submission: once it is set, nothing
+/// more is submitted, the requests in flight are cancelled where the engine can (`IOQueue.cancel`),
+/// every one of them is reaped (`SchedulerState.drain`), and only then the slice ends with a
+/// `.cancelled` error, so the kernel never touches the slice's memory after `run` returns.
 final class SliceRunner {
     /// The largest request the kernel moves in one call (Linux `MAX_RW_COUNT`).
     static let maxRequestBytes = 0x7fff_f000
@@ -89,6 +96,11 @@ final class SliceRunner {
         // same page in flight at that moment. They wait until no direct request is in flight.
         var bufferedPhase = false
         while st.next < slice.length || st.inFlight > 0 || !st.pending.isEmpty || !st.deferred.isEmpty {
+            if let flag = slice.cancel, flag.isSet {
+                // The deferred `drain` reaps whatever is still in flight before the error leaves.
+                if st.inFlight > 0 { queue.cancel(tags: st.inFlightTags()) }
+                throw .cancelled(slice.operation == .read ? "read" : "write", path: file.path)
+            }
             if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
                 swap(&st.pending, &st.deferred)
                 bufferedPhase = true
@@ -272,6 +284,14 @@ struct SchedulerState {
             slots[slot] = s
             pending.append(slot)
         }
+    }
+
+    /// The tags (slot numbers) of the requests the kernel holds now: slots in use that are neither
+    /// pending nor deferred.
+    func inFlightTags() -> [Int] {
+        var waiting = Set(pending)
+        waiting.formUnion(deferred)
+        return slots.indices.filter { slots[$0].address != nil && !waiting.contains($0) }
     }
 
     /// After a slice (or a failure in one), drain what is still in flight so the queue can be
