@@ -1,0 +1,142 @@
+@_spi(Testing) import AsyncIO
+import Foundation
+import Testing
+
+/// Task cancellation in the middle of a read or a write: the operation stops submitting, the
+/// kernel is done with the buffer before the error comes back, nothing leaks, and the file holds
+/// only whole requests of old or new data.
+@Suite("Cancellation mid-operation", .serialized)
+struct CancellationTests {
+    static let size = 32 << 20
+    static let block = 4096
+
+    /// A handle of small requests (thousands per operation) that records every request.
+    static func handle(_ engine: EngineKind) throws -> (AIOHandle, QueueRecorder) {
+        let recorder = QueueRecorder()
+        var options = EngineOptions()
+        options.recorder = recorder
+        let handle = try AIOHandle(HandleConfig(blockSize: block, queueDepth: 2, intraOpParallelism: 2,
+                                                engine: engine, engineOptions: options))
+        return (handle, recorder)
+    }
+
+    static func requests(_ recorder: QueueRecorder) -> Int { recorder.logs.reduce(0) { $0 + $1.requests.count } }
+
+    /// Waits until at least `count` more requests than `start` reached the queues (or gives up).
+    static func waitForRequests(_ recorder: QueueRecorder, beyond start: Int, _ count: Int) async throws {
+        for _ in 0..<20_000 where requests(recorder) - start < count {
+            try await Task.sleep(for: .microseconds(200))
+        }
+    }
+
+    /// Descriptors of this process open on files under `folder`.
+    static func descriptors(in folder: String) -> Int {
+        SystemInfo.openDescriptorTargets().filter { $0.hasPrefix(folder) }.count
+    }
+
+    @Test("a write cancelled mid-way throws .cancelled, stops early, leaks nothing; old data outside intact",
+          arguments: realEngines)
+    func midWrite(engine: EngineKind) async throws {
+        let dir = ScratchFolder("cancel-w")
+        let path = dir.file("w")
+        let (handle, recorder) = try Self.handle(engine)
+        let old = try randomBuffer(Self.size, seed: 31)
+        try handle.syncPWrite(old, to: path, truncate: true)
+        let new = try randomBuffer(Self.size, seed: 32)
+        let start = Self.requests(recorder)
+        let task = Task { try await handle.write(from: new, to: path) }
+        try await Self.waitForRequests(recorder, beyond: start, 64)
+        task.cancel()
+        let result = await task.result
+        let submitted = Self.requests(recorder) - start
+        guard case .failure(let error) = result else {
+            Issue.record("the write finished before the cancellation reached it (\(submitted) requests)")
+            return
+        }
+        #expect((error as? AsyncIOError)?.kind == .cancelled, "\(error)")
+        #expect(submitted < Self.size / Self.block / 2, "stopped submitting: \(submitted) requests")
+        #expect(!new.isLent, "the buffer's loan ended before the error came back")
+        #expect(Self.descriptors(in: dir.path) == 0)
+
+        // Every block holds the old or the new bytes, never a mix or garbage; no more new blocks
+        // than requests were submitted.
+        let back = try AlignedBuffer(count: Self.size, lock: false)
+        try handle.syncPRead(back, from: path)
+        var newBlocks = 0
+        for offset in stride(from: 0, to: Self.size, by: Self.block) {
+            if sameBlock(back, new, offset, Self.block) {
+                newBlocks += 1
+            } else if !sameBlock(back, old, offset, Self.block) {
+                Issue.record("block at \(offset) holds neither the old nor the new bytes")
+                break
+            }
+        }
+        #expect(newBlocks <= submitted)
+        #expect(newBlocks < Self.size / Self.block)
+        // The handle goes on working.
+        try await handle.write(from: new, to: path)
+        try handle.syncPRead(back, from: path)
+        #expect(back.contentsEqual(new))
+    }
+
+    @Test("a read cancelled mid-way throws .cancelled, stops early, leaks nothing; the buffer is free again",
+          arguments: realEngines)
+    func midRead(engine: EngineKind) async throws {
+        let dir = ScratchFolder("cancel-r")
+        let path = dir.file("r")
+        let (handle, recorder) = try Self.handle(engine)
+        let data = try randomBuffer(Self.size, seed: 33)
+        try handle.syncPWrite(data, to: path, truncate: true)
+        let sink = try AlignedBuffer(count: Self.size, lock: false)
+        let start = Self.requests(recorder)
+        let task = Task { try await handle.read(into: sink, from: path) }
+        try await Self.waitForRequests(recorder, beyond: start, 64)
+        task.cancel()
+        let result = await task.result
+        let submitted = Self.requests(recorder) - start
+        guard case .failure(let error) = result else {
+            Issue.record("the read finished before the cancellation reached it (\(submitted) requests)")
+            return
+        }
+        #expect((error as? AsyncIOError)?.kind == .cancelled, "\(error)")
+        #expect(submitted < Self.size / Self.block / 2, "stopped submitting: \(submitted) requests")
+        #expect(!sink.isLent)
+        #expect(Self.descriptors(in: dir.path) == 0)
+        // Blocks hold the file's bytes or the zeros the buffer started with.
+        let zeros = try AlignedBuffer(count: Self.block, lock: false)
+        for offset in stride(from: 0, to: Self.size, by: Self.block) {
+            let ok = sameBlock(sink, data, offset, Self.block)
+                || sink.contentsEqual(from: offset, to: zeros, length: Self.block)
+            if !ok {
+                Issue.record("block at \(offset) holds neither file data nor zeros")
+                break
+            }
+        }
+        sink.fillRandom(seed: 1)  // no longer lent: changing it is allowed
+    }
+
+    @Test("IOTicket.cancel() from another thread mid-write: the blocking wait() ends with .cancelled",
+          arguments: realEngines)
+    func ticketCancelBlocking(engine: EngineKind) async throws {
+        let dir = ScratchFolder("cancel-t")
+        let (handle, recorder) = try Self.handle(engine)
+        let source = try randomBuffer(Self.size, seed: 34)
+        let start = Self.requests(recorder)
+        let ticket = try handle.submitWrite(from: source, to: dir.file("t"))
+        try await Self.waitForRequests(recorder, beyond: start, 64)
+        ticket.cancel()
+        let error = #expect(throws: AsyncIOError.self) { try ticket.wait() }
+        if error == nil { return }
+        #expect(error?.kind == .cancelled)
+        #expect(error?.description.contains("cancelled") == true)
+        #expect(!source.isLent)
+        #expect(Self.descriptors(in: dir.path) == 0)
+    }
+}
+
+/// Whether `a` and `b` hold the same `length` bytes at `offset`.
+func sameBlock(_ a: AlignedBuffer, _ b: AlignedBuffer, _ offset: Int, _ length: Int) -> Bool {
+    a.withUnsafeBytes { x in
+        b.withUnsafeBytes { y in memcmp(x.baseAddress! + offset, y.baseAddress! + offset, length) == 0 }
+    }
+}
