@@ -12,6 +12,8 @@ public final class BenchRunner {
     /// The plan being measured.
     let plan: BenchPlan
     private(set) var buffers: [AlignedBuffer] = []
+    /// `io --stream`'s ordinary source memory, one array per task (writes only).
+    private var streamSources: [StreamSource] = []
     private var readFilesReady = false
     private var createdFolders: [String] = []
     private var createdFiles: Set<String> = []
@@ -203,13 +205,22 @@ public final class BenchRunner {
         try plan.validate(asked)
         let config = try plan.resolve(asked)
         try prepareFolders()
-        try allocate()
         let direct = config.direct
-        if operation == .read {
-            try prepareReadFiles(direct: direct)
-            contents = .unfilled  // the read overwrites them
+        if plan.streamBufferSize != nil {
+            // Streamed: the bounce buffers are the streams' own; writes come from ordinary arrays.
+            if operation == .read {
+                try prepareReadFiles(direct: direct)
+            } else if streamSources.isEmpty {
+                streamSources = makeStreamSources()
+            }
         } else {
-            fillForWriting(simulated: config.engine == .sim)
+            try allocate()
+            if operation == .read {
+                try prepareReadFiles(direct: direct)
+                contents = .unfilled  // the read overwrites them
+            } else {
+                fillForWriting(simulated: config.engine == .sim)
+            }
         }
         let handles: [AIOHandle]
         do {
@@ -227,6 +238,7 @@ public final class BenchRunner {
         var ioNanos: UInt64 = 0
         var removalNanos: UInt64 = 0
         var requests = 0
+        var checksums = Array(repeating: [UInt64](), count: tasks)
         for loop in 0..<totalLoops {
             let measured = loop >= plan.warmupLoops || plan.includeWarmupTime
             if loop == plan.warmupLoops || (loop == 0 && plan.includeWarmupTime) {
@@ -249,9 +261,17 @@ public final class BenchRunner {
             loopWillStart?(loop, paths)
             let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }
             let loopStart = monotonicNanos()
-            let outcome = runLoop(operation, handles: handles, paths: paths,
+            let outcome: LoopOutcome
+            if let size = plan.streamBufferSize {
+                let streamed = runStreamLoop(operation, handles: handles, paths: paths, bufferSize: size,
+                                             sources: streamSources)
+                outcome = streamed.0
+                for t in 0..<tasks { checksums[t].append(streamed.checksums[t]) }
+            } else {
+                outcome = runLoop(operation, handles: handles, paths: paths,
                                   truncate: plan.writeMode == .freshFileEachLoop,
                                   latency: measured && recordLatency ? histograms : nil)
+            }
             ioNanos += monotonicNanos() - loopStart
             if let error = outcome.error {
                 if operation == .write { for p in paths { ScratchFiles.shared.remove(file: p) } }
@@ -269,7 +289,11 @@ public final class BenchRunner {
         let cpuEnd = SystemInfo.cpuTime()
         var validated: Bool?
         if plan.validate {
-            validated = config.engine == .sim ? validateSimulated() : try validate(operation)
+            if plan.streamBufferSize != nil {
+                validated = try validateStream(operation, sources: streamSources, checksums: checksums)
+            } else {
+                validated = config.engine == .sim ? validateSimulated() : try validate(operation)
+            }
         }
         let merged = histograms.merged()
         var percentiles: [String: Double] = [:]
@@ -288,9 +312,10 @@ public final class BenchRunner {
             config: handles[0].config, target: plan.target, writeMode: writeMode, notes: measurementNotes(operation),
             enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks,
-            pageLocked: buffers.allSatisfy(\.isLocked),
+            pageLocked: plan.streamBufferSize == nil ? buffers.allSatisfy(\.isLocked) : streamBuffersLocked,
             hugePageBytes: hugePageBytes,
-            bufferBytes: buffers.reduce(0) { $0 + $1.count },
+            bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
+                ?? buffers.reduce(0) { $0 + $1.count },
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,
@@ -304,6 +329,13 @@ public final class BenchRunner {
         for folder in Set(plan.targets.map(\.folder)).sorted()
         where (try? FileSystem.fileSystemStats(of: folder))?.isMemoryBacked == true {
             notes.append("'\(folder)' is on a file system in memory (tmpfs or ramfs): this measures memory, not storage")
+        }
+        if let size = plan.streamBufferSize {
+            notes.append("streamed: " + (operation == .write
+                ? "StreamWriter from ordinary memory (unaligned, not page-locked) "
+                : "StreamReader, every chunk checksummed and dropped, ")
+                + "through \(StreamWriter.defaultBufferCount) bounce buffers of \(ByteSize.compact(size)); "
+                + "no per-request latency is recorded")
         }
         if plan.buffered && operation == .read {
             notes.append("buffered read: the page cache may have served it (the file was just written or read): "
