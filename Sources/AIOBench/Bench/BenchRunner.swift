@@ -230,6 +230,14 @@ public final class BenchRunner {
         }
         let tasks = plan.taskCount
         let histograms = HistogramSet(tasks: tasks, workers: config.intraOpParallelism)
+        let rings: [BounceBuffers]
+        do {
+            rings = try plan.streamBufferSize.map { size throws(AsyncIOError) in
+                try (0..<tasks).map { _ throws(AsyncIOError) in try BounceBuffers(size: size) }
+            } ?? []
+        } catch {
+            throw BenchError(error)
+        }
         var taskSeconds = Array(repeating: [Double](), count: tasks)
         var e2eSeconds = Array(repeating: 0.0, count: tasks)
         var taskSum = Array(repeating: 0.0, count: tasks)
@@ -262,8 +270,8 @@ public final class BenchRunner {
             let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }
             let loopStart = monotonicNanos()
             let outcome: LoopOutcome
-            if let size = plan.streamBufferSize {
-                let streamed = runStreamLoop(operation, handles: handles, paths: paths, bufferSize: size,
+            if plan.streamBufferSize != nil {
+                let streamed = runStreamLoop(operation, handles: handles, paths: paths, rings: rings,
                                              sources: streamSources)
                 outcome = streamed.0
                 for t in 0..<tasks { checksums[t].append(streamed.checksums[t]) }
@@ -312,7 +320,7 @@ public final class BenchRunner {
             config: handles[0].config, target: plan.target, writeMode: writeMode, notes: measurementNotes(operation),
             enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks,
-            pageLocked: plan.streamBufferSize == nil ? buffers.allSatisfy(\.isLocked) : streamBuffersLocked,
+            pageLocked: plan.streamBufferSize == nil ? buffers.allSatisfy(\.isLocked) : rings.allSatisfy(\.isLocked),
             hugePageBytes: hugePageBytes,
             bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
                 ?? buffers.reduce(0) { $0 + $1.count },
@@ -334,7 +342,8 @@ public final class BenchRunner {
             notes.append("streamed: " + (operation == .write
                 ? "StreamWriter from ordinary memory (unaligned, not page-locked) "
                 : "StreamReader, every chunk checksummed and dropped, ")
-                + "through \(StreamWriter.defaultBufferCount) bounce buffers of \(ByteSize.compact(size)); "
+                + "through \(StreamWriter.defaultBufferCount) bounce buffers of \(ByteSize.compact(size)) per task "
+                + "(allocated once, before the loops); "
                 + "no per-request latency is recorded")
         }
         if plan.buffered && operation == .read {

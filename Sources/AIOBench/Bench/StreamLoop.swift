@@ -12,15 +12,6 @@ extension BenchRunner {
         var payload: ArraySlice<UInt8> { bytes[1...] }
     }
 
-    /// Whether every task's bounce buffers fit under the memlock limit, so `StreamWriter` and
-    /// `StreamReader` page-lock them (they run unlocked otherwise).
-    var streamBuffersLocked: Bool {
-        let limit = AlignedBuffer.memlockLimitDescription
-        if limit == "unlimited" { return true }
-        let bytes = Int(limit.split(separator: " ").first ?? "") ?? 0
-        return bytes >= plan.taskCount * StreamWriter.defaultBufferCount * (plan.streamBufferSize ?? 0)
-    }
-
     /// One array per task of seeded pseudo-random bytes (made once per runner).
     func makeStreamSources() -> [StreamSource] {
         (0..<plan.taskCount).map { task in
@@ -40,7 +31,7 @@ extension BenchRunner {
     }
 
     /// One streamed loop: every task waits at a barrier, then streams its file.
-    func runStreamLoop(_ operation: IOOperation, handles: [AIOHandle], paths: [String], bufferSize: Int,
+    func runStreamLoop(_ operation: IOOperation, handles: [AIOHandle], paths: [String], rings: [BounceBuffers],
                        sources: [StreamSource]) -> (LoopOutcome, checksums: [UInt64]) {
         let tasks = handles.count
         let results = StreamResults(tasks: tasks)
@@ -52,6 +43,7 @@ extension BenchRunner {
             ready.enter()
             let handle = handles[t]
             let path = paths[t]
+            let ring = rings[t]
             let source = operation == .write ? sources[t] : nil
             let thread = Thread {
                 ready.leave()
@@ -59,8 +51,7 @@ extension BenchRunner {
                 let start = monotonicNanos()
                 do throws(AsyncIOError) {
                     let sum = try BenchRunner.blocking { () async throws(AsyncIOError) -> UInt64 in
-                        try await BenchRunner.stream(operation, handle: handle, path: path, bufferSize: bufferSize,
-                                                     source: source)
+                        try await BenchRunner.stream(operation, handle: handle, path: path, ring: ring, source: source)
                     }
                     results.set(task: t, start: start, end: monotonicNanos(), checksum: sum, error: nil)
                 } catch {
@@ -78,15 +69,16 @@ extension BenchRunner {
         return results.outcome(release: release)
     }
 
-    /// Streams one file: writes `source` through a `StreamWriter`, or reads the file through a
-    /// `StreamReader`; returns the checksum of what was read (0 for a write).
-    static func stream(_ operation: IOOperation, handle: AIOHandle, path: String, bufferSize: Int,
+    /// Streams one file through the task's bounce buffers (allocated once, before the loops, as the
+    /// whole-buffer runs allocate theirs): writes `source` through a `StreamWriter`, or reads the
+    /// file through a `StreamReader`; returns the checksum of what was read (0 for a write).
+    static func stream(_ operation: IOOperation, handle: AIOHandle, path: String, ring: BounceBuffers,
                        source: StreamSource?) async throws(AsyncIOError) -> UInt64 {
         if operation == .write, let source {
             var opened: StreamWriter?
             // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
             try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                opened = try StreamWriter(path: path, handle: handle, bufferSize: bufferSize)
+                opened = try StreamWriter(path: path, handle: handle, buffers: ring)
             }
             guard var writer = opened.take() else { return 0 }
             try await writer.write(source.payload)
@@ -94,7 +86,7 @@ extension BenchRunner {
             return 0
         }
         var sum: UInt64 = 0
-        for try await chunk in try StreamReader(path: path, handle: handle, bufferSize: bufferSize) {
+        for try await chunk in try StreamReader(path: path, handle: handle, buffers: ring) {
             sum = sum &* 1_000_003 &+ chunk.withBytes(BenchRunner.checksum)
         }
         return sum

@@ -79,27 +79,16 @@ final class Worker: @unchecked Sendable {
 
     private func loop() {
         while true {
-            var next: (Slice, PendingOperation)? = lock.withLock {
+            // Wait for work; the runner then takes this task and, while it runs, any queued after it.
+            let more: Bool = lock.withLock {
                 while tasks.isEmpty && !stopping { lock.waitLocked() }
-                if tasks.isEmpty { return nil }
-                return tasks.removeFirst()
+                return !tasks.isEmpty
             }
-            guard let op = next?.1 else { return }
-            var failure: AsyncIOError?
-            if op.cancel.isSet {
-                // Cancelled before this worker reached it: submit nothing.
-                failure = .cancelled(op.operation == .read ? "read" : "write", path: op.path)
-            } else {
-                do {
-                    try runner.run(next!.0, latency: op.latency)
-                } catch {
-                    failure = error
-                }
-            }
-            // Drop the slice (and with it the file) before reporting: once the caller's wait
-            // returns, no worker holds the operation's descriptors any more.
-            next = nil
-            finish(op, failure)
+            guard more else { return }
+            // The runner drops each slice (and with it the file) before reporting it: once the
+            // caller's wait returns, no worker holds the operation's descriptors any more.
+            runner.run(next: { lock.withLock { tasks.isEmpty ? nil : tasks.removeFirst() } },
+                       done: { op, failure in finish(op, failure) })
         }
     }
 }

@@ -31,6 +31,8 @@ public struct StreamReader: AsyncSequence {
     /// Bounce buffers in the ring: the chunk held, plus reads ahead.
     public let bufferCount: Int
     let handle: AIOHandle
+    /// Buffers given by the caller, reused by every iteration (nil: each iteration allocates its own).
+    let ring: BounceBuffers?
 
     /// Describes a streamed read of `path`; the file is opened when iteration starts.
     ///
@@ -41,7 +43,7 @@ public struct StreamReader: AsyncSequence {
     /// - Throws: `AsyncIOError` for a bad size or count.
     public init(path: String, handle: AIOHandle, bufferSize: Int = StreamWriter.defaultBufferSize,
                 bufferCount: Int = StreamWriter.defaultBufferCount) throws(AsyncIOError) {
-        try StreamWriter.checkRing(bufferSize: bufferSize, bufferCount: bufferCount, path: path)
+        try BounceBuffers.check(size: bufferSize, count: bufferCount, path: path)
         guard bufferCount >= 2 else {
             throw .invalid("stream", "a streamed read needs at least 2 bounce buffers, not \(bufferCount)", path: path)
         }
@@ -49,6 +51,22 @@ public struct StreamReader: AsyncSequence {
         self.handle = handle
         self.bufferSize = bufferSize
         self.bufferCount = bufferCount
+        ring = nil
+    }
+
+    /// Describes a streamed read of `path` through `buffers` (at least 2), which each iteration
+    /// holds from its first `next()` to its end; one iteration at a time.
+    ///
+    /// - Throws: `AsyncIOError` when the ring has fewer than 2 buffers.
+    public init(path: String, handle: AIOHandle, buffers: BounceBuffers) throws(AsyncIOError) {
+        guard buffers.count >= 2 else {
+            throw .invalid("stream", "a streamed read needs at least 2 bounce buffers, not \(buffers.count)", path: path)
+        }
+        self.path = path
+        self.handle = handle
+        bufferSize = buffers.size
+        bufferCount = buffers.count
+        ring = buffers
     }
 
     /// Starts an iteration (the file is opened by its first `next()`).
@@ -84,6 +102,8 @@ final class StreamReadState {
     private var held: Int?
     private var started = false
     private var ended = false
+    /// Whether this iteration holds the caller's ring (`StreamReader.ring`).
+    private var holdsRing = false
     /// Counts chunks handed out; a chunk is valid while it still holds the current value.
     private(set) var generation: UInt64 = 0
 
@@ -94,6 +114,7 @@ final class StreamReadState {
         // that no descriptor outlives the iteration.
         for entry in pending { entry.ticket.cancel() }
         for entry in pending { _ = try? entry.ticket.wait() }
+        if holdsRing { reader.ring?.giveBack() }
     }
 
     func next(isolation: isolated (any Actor)?) async throws(AsyncIOError) -> StreamChunk? {
@@ -134,7 +155,13 @@ final class StreamReadState {
         size = try opened.size()
         let needed = Int((size + Int64(reader.bufferSize) - 1) / Int64(reader.bufferSize))
         let count = min(reader.bufferCount, max(needed, 0))
-        buffers = try (0..<count).map { _ throws(AsyncIOError) in try AlignedBuffer(count: reader.bufferSize) }
+        if let ring = reader.ring {
+            ring.take(for: reader.path)
+            holdsRing = true
+            buffers = Array(ring.buffers.prefix(count))
+        } else {
+            buffers = try (0..<count).map { _ throws(AsyncIOError) in try AlignedBuffer(count: reader.bufferSize) }
+        }
         for b in buffers.indices { try readAhead(into: b) }
     }
 
@@ -157,6 +184,10 @@ final class StreamReadState {
         file = nil
         buffers = []
         ended = true
+        if holdsRing {
+            holdsRing = false
+            reader.ring?.giveBack()
+        }
         return error ?? .cancelled("read", path: reader.path)
     }
 }

@@ -42,10 +42,12 @@ public struct StreamWriter: ~Copyable {
     /// Bytes from the start of the stream known to be written to the file (their writes completed).
     public private(set) var committedBytes: Int64 = 0
     /// Whether the bounce buffers are page-locked (`mlock`); they work unlocked too.
-    public let buffersLocked: Bool
+    public var buffersLocked: Bool { ring.isLocked }
 
     private let handle: AIOHandle
     private var file: IOFile?
+    private let ring: BounceBuffers
+    /// The ring's buffers while the stream is open (empty once it is closed).
     private var buffers: [AlignedBuffer]
     /// Writes in flight, oldest first: ticket, bounce buffer, and where the write ends in the file.
     private var inFlight: [(ticket: IOTicket, buffer: Int, end: Int64)] = []
@@ -59,7 +61,7 @@ public struct StreamWriter: ~Copyable {
     private var failure: AsyncIOError?
     private var closed = false
 
-    /// Opens (or creates, mode 0600) `path` for streaming and allocates the bounce buffers.
+    /// Opens (or creates, mode 0600) `path` for streaming and allocates its bounce buffers.
     ///
     /// - Parameters:
     ///   - handle: whose workers write the bounce buffers.
@@ -68,41 +70,39 @@ public struct StreamWriter: ~Copyable {
     /// - Throws: `AsyncIOError` for a bad size or count, or when the file cannot be opened.
     public init(path: String, handle: AIOHandle, bufferSize: Int = StreamWriter.defaultBufferSize,
                 bufferCount: Int = StreamWriter.defaultBufferCount) throws(AsyncIOError) {
-        try StreamWriter.checkRing(bufferSize: bufferSize, bufferCount: bufferCount, path: path)
+        try BounceBuffers.check(size: bufferSize, count: bufferCount, path: path)
+        try self.init(path: path, handle: handle, buffers: try BounceBuffers(size: bufferSize, count: bufferCount))
+    }
+
+    /// Opens (or creates, mode 0600) `path` for streaming through `buffers`, which the writer holds
+    /// until it is finished, failed or dropped (then they can serve the next stream).
+    ///
+    /// - Throws: `AsyncIOError` when the buffer size does not suit the file system's direct-I/O
+    ///   alignment, or the file cannot be opened.
+    public init(path: String, handle: AIOHandle, buffers ring: BounceBuffers) throws(AsyncIOError) {
         let existed = FileSystem.isAccessible(path)
         let file = try IOFile(path: path, access: .write(truncate: false), direct: handle.config.direct)
         // Everything that can throw comes before the first stored property is set (a noncopyable
         // value is either wholly initialised or not at all); a file this call created goes again.
         let size: Int64
-        let ring: [AlignedBuffer]
         do throws(AsyncIOError) {
-            if file.isDirect, bufferSize % file.offsetAlignment != 0 {
-                throw .invalid("stream", "bounce buffer size \(bufferSize) is not a multiple of the direct I/O "
+            if file.isDirect, ring.size % file.offsetAlignment != 0 {
+                throw .invalid("stream", "bounce buffer size \(ring.size) is not a multiple of the direct I/O "
                                + "alignment \(file.offsetAlignment) of this file system", path: path)
             }
             size = try file.size()
-            ring = try (0..<bufferCount).map { _ throws(AsyncIOError) in try AlignedBuffer(count: bufferSize) }
         } catch {
             if !existed { _ = FileSystem.removeFileIfPresent(path) }
             throw error
         }
+        ring.take(for: path)
         self.path = path
-        self.bufferSize = bufferSize
+        bufferSize = ring.size
         self.handle = handle
         self.file = file
         reservedEnd = size
-        buffers = ring
-        buffersLocked = ring.allSatisfy(\.isLocked)
-    }
-
-    /// Refuses a bounce-buffer size or count that cannot work.
-    static func checkRing(bufferSize: Int, bufferCount: Int, path: String) throws(AsyncIOError) {
-        guard bufferSize > 0, bufferSize % 4096 == 0 else {
-            throw .invalid("stream", "bounce buffer size \(bufferSize) must be a positive multiple of 4096", path: path)
-        }
-        guard bufferCount >= 1 else {
-            throw .invalid("stream", "bounce buffer count \(bufferCount) must be at least 1", path: path)
-        }
+        self.ring = ring
+        buffers = ring.buffers
     }
 
     deinit {
@@ -111,6 +111,7 @@ public struct StreamWriter: ~Copyable {
         // deinit); it lasts until the kernel is done with the cancelled writes.
         for entry in inFlight { entry.ticket.cancel() }
         for entry in inFlight { _ = try? entry.ticket.wait() }
+        ring.giveBack()
         // Unlinked while still open: the descriptors close right after, when `file` is released.
         _ = FileSystem.removeFileIfPresent(path)
     }
@@ -167,6 +168,7 @@ public struct StreamWriter: ~Copyable {
         file = nil
         buffers = []
         closed = true
+        ring.giveBack()
         return bufferOffset
     }
 
@@ -248,6 +250,7 @@ public struct StreamWriter: ~Copyable {
             self.file = nil
             buffers = []
             closed = true
+            ring.giveBack()
             failure = error
         } else {
             closeAfterFailure(error)
@@ -261,6 +264,7 @@ public struct StreamWriter: ~Copyable {
         file = nil
         buffers = []
         closed = true
+        ring.giveBack()
         failure = error
         _ = FileSystem.removeFileIfPresent(path)
     }
