@@ -131,3 +131,41 @@ struct StreamRoundTripTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("w")))
     }
 }
+
+/// `BounceBuffers`: one ring serving stream after stream, one stream at a time.
+@Suite("Streaming: reusable bounce buffers")
+struct BounceBufferTests {
+    @Test("one ring serves a writer, a reader and another writer in turn", arguments: realEngines)
+    func reuse(engine: EngineKind) async throws {
+        let dir = ScratchFolder("bounce")
+        let handle = try AIOHandle(HandleConfig(blockSize: 16384, engine: engine))
+        let ring = try BounceBuffers(size: 64 << 10, count: 2)
+        for round in 0..<3 {
+            let data = (0..<(200_000 + round)).map { UInt8(truncatingIfNeeded: $0 &* (round + 3)) }
+            var writer = try StreamWriter(path: dir.file("r\(round)"), handle: handle, buffers: ring)
+            try await writer.write(data)
+            try await writer.finish()
+            var back: [UInt8] = []
+            for try await chunk in try StreamReader(path: dir.file("r\(round)"), handle: handle, buffers: ring) {
+                chunk.withUnsafeBytes { back += $0 }
+            }
+            #expect(back == data, "round \(round)")
+        }
+        let one = try BounceBuffers(size: 4096, count: 1)
+        #expect(throws: AsyncIOError.self) { try StreamReader(path: dir.file("r0"), handle: handle, buffers: one) }
+    }
+
+    @Test("a ring taken by a second stream while the first holds it stops the process")
+    func takenTwice() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let dir = ScratchFolder("bounce-x")
+            let handle = try AIOHandle(HandleConfig(engine: .posix))
+            let ring = try BounceBuffers(size: 4096, count: 2)
+            let first = try StreamWriter(path: dir.file("a"), handle: handle, buffers: ring)
+            let second = try StreamWriter(path: dir.file("b"), handle: handle, buffers: ring)
+            print(first.path, second.path)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("while another stream still uses them"), "\(text)")
+    }
+}
