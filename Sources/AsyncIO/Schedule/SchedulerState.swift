@@ -24,6 +24,8 @@ struct SchedulerState {
 
     let depth: Int
     var lanes: [Lane] = []
+    /// Every lane before this one has been reported (lanes are reported out of order at times).
+    var firstLive = 0
     var slots: [Slot]
     var freeSlots: [Int]
     var pending: [Int] = []
@@ -86,8 +88,7 @@ struct SchedulerState {
             let batch = env.singleSubmit ? 1 : pending.count
             requests.removeAll(keepingCapacity: true)
             // One clock read per submit call: the requests of a batch leave together.
-            let timed = lanes.contains { $0.latency != nil && !$0.reported }
-            let now = timed ? monotonicNanos() : 0
+            let now = isTimed ? monotonicNanos() : 0
             for i in 0..<batch {
                 let slot = pending[i]
                 slots[slot].started = now
@@ -125,8 +126,7 @@ struct SchedulerState {
     mutating func reapAndCheck(_ env: Environment, path: String) throws(AsyncIOError) {
         completions.removeAll(keepingCapacity: true)
         try env.queue.reap(minimum: inFlight > 0 ? 1 : 0, into: &completions, path: path)
-        let timed = lanes.contains { $0.latency != nil && !$0.reported }
-        let now = timed ? monotonicNanos() : 0
+        let now = isTimed ? monotonicNanos() : 0
         // Everything reaped has left the kernel.
         inFlight -= completions.count
         for i in completions.indices {
@@ -207,9 +207,23 @@ struct SchedulerState {
         lanes[l].waiting = 0
     }
 
+    /// Whether a lane still running keeps request latencies.
+    var isTimed: Bool { lanes[firstLive...].contains { $0.latency != nil && !$0.reported } }
+
+    /// Moves `firstLive` past reported lanes; drops them once many have gathered (the slots' owners
+    /// are renumbered), so a worker that never runs dry does not keep a growing list.
+    mutating func advance() {
+        while firstLive < lanes.count && lanes[firstLive].reported { firstLive += 1 }
+        guard firstLive >= 64 else { return }
+        let gone = firstLive
+        lanes.removeFirst(gone)
+        for i in slots.indices where slots[i].address != nil { slots[i].owner -= gone }
+        firstLive = 0
+    }
+
     /// Ends every cancelled lane (`.cancelled`) and asks the queue to cancel its requests in flight.
     mutating func cancelLanes(_ queue: IOQueue) {
-        for l in lanes.indices where lanes[l].failure == nil && !lanes[l].reported {
+        for l in lanes.indices[firstLive...] where lanes[l].failure == nil && !lanes[l].reported {
             guard let slice = lanes[l].slice, let flag = slice.cancel, flag.isSet else { continue }
             fail(l, .cancelled(slice.operation == .read ? "read" : "write", path: slice.file.path))
             let tags = slots.indices.filter { slots[$0].address != nil && slots[$0].owner == l }

@@ -111,6 +111,7 @@ final class SliceRunner {
         swap(&st, &saved)
         defer { swap(&st, &saved) }
         st.lanes.removeAll(keepingCapacity: true)
+        st.firstLive = 0
         guard start(next(), &st) else { return }
         let env = SchedulerState.Environment(queue: queue, blockSize: blockSize, singleSubmit: singleSubmit,
                                              workerIndex: workerIndex)
@@ -123,7 +124,9 @@ final class SliceRunner {
             while true {
                 st.cancelLanes(queue)
                 report(&st, done)
-                guard let current = st.lanes.indices.last(where: { !st.lanes[$0].reported }) else { break }
+                guard let current = st.lanes.indices[st.firstLive...].last(where: { !st.lanes[$0].reported }) else {
+                    break
+                }
                 if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
                     swap(&st.pending, &st.deferred)
                     bufferedPhase = true
@@ -145,7 +148,7 @@ final class SliceRunner {
         } catch {
             // The queue itself failed (a submit or reap call): every slice still running ends with it.
             st.drain(queue)
-            for i in st.lanes.indices where !st.lanes[i].reported {
+            for i in st.lanes.indices[st.firstLive...] where !st.lanes[i].reported {
                 if st.lanes[i].failure == nil { st.lanes[i].failure = error }
                 st.lanes[i].inFlight = 0
                 st.lanes[i].waiting = 0
@@ -154,6 +157,7 @@ final class SliceRunner {
         }
         st.drain(queue)
         st.lanes.removeAll(keepingCapacity: true)
+        st.firstLive = 0
     }
 
     /// Adds a lane for `task` (nil: nothing to add); returns whether one was added.
@@ -174,7 +178,7 @@ final class SliceRunner {
 
     /// Reports every lane the kernel is done with, in order, dropping its slice (and file) first.
     private func report(_ st: inout SchedulerState, _ done: (PendingOperation, AsyncIOError?) -> Void) {
-        for i in st.lanes.indices where !st.lanes[i].reported && st.lanes[i].isDone {
+        for i in st.lanes.indices[st.firstLive...] where !st.lanes[i].reported && st.lanes[i].isDone {
             st.lanes[i].reported = true
             st.lanes[i].slice = nil
             requestCounter?.add(st.lanes[i].submitted)
@@ -182,6 +186,7 @@ final class SliceRunner {
             st.lanes[i].op = nil
             done(op, st.lanes[i].failure)
         }
+        st.advance()
     }
 }
 
