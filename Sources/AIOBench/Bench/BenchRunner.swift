@@ -321,7 +321,7 @@ public final class BenchRunner {
             enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks,
             pageLocked: plan.streamBufferSize == nil ? buffers.allSatisfy(\.isLocked) : rings.allSatisfy(\.isLocked),
-            hugePageBytes: hugePageBytes,
+            hugePageBytes: plan.streamBufferSize == nil ? hugePageBytes : rings.reduce(0) { $0 + $1.hugePageBytes },
             bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
                 ?? buffers.reduce(0) { $0 + $1.count },
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,

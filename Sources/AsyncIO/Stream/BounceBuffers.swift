@@ -16,6 +16,8 @@ public final class BounceBuffers: Sendable {
     public var count: Int { buffers.count }
     /// Whether every buffer is page-locked (`mlock`); they work unlocked too.
     public var isLocked: Bool { buffers.allSatisfy(\.isLocked) }
+    /// Bytes of the ring the kernel backs with huge pages now (see `AlignedBuffer.hugePageBytes`).
+    public var hugePageBytes: Int { buffers.reduce(0) { $0 + $1.hugePageBytes } }
     private let taken = Atomic<Bool>(false)
 
     /// Allocates `count` buffers of `size` bytes (defaults: DeepSpeed's two of 64 MiB).
