@@ -16,6 +16,9 @@ public struct AsyncIOError: Error, Sendable, Equatable, Codable, CustomStringCon
         case unexpectedEndOfFile
         /// The engine or feature is not available on this machine.
         case unsupported
+        /// The operation was cancelled (its task was cancelled, or `IOTicket.cancel()` was
+        /// called) before all of it was transferred. Bytes already transferred stay transferred.
+        case cancelled
     }
 
     /// What kind of failure this is.
@@ -54,6 +57,12 @@ public struct AsyncIOError: Error, Sendable, Equatable, Codable, CustomStringCon
     /// An error for a value outside what is allowed.
     public static func invalid(_ operation: String, _ message: String, path: String? = nil) -> AsyncIOError {
         AsyncIOError(.invalidArgument, operation: operation, path: path, message: message)
+    }
+
+    /// An error for an operation stopped by cancellation.
+    public static func cancelled(_ operation: String, path: String? = nil) -> AsyncIOError {
+        AsyncIOError(.cancelled, operation: operation, path: path,
+                     message: "cancelled; requests already in flight were cancelled or waited for")
     }
 
     /// The symbolic name of an errno value (`ENOSPC`), or `errno N` when unknown.

@@ -84,7 +84,12 @@ struct IOCommand: ParsableCommand {
     @Flag(name: .customLong("use_accelerator_pin_memory"), help: .hidden)
     var useAcceleratorPinMemory = false
 
-    @Option(name: .customLong("fast_io_size"), help: .hidden)
+    @Flag(name: .customLong("stream"),
+          help: "Stream through swift-aio's StreamWriter / StreamReader (bounce buffers of --fast_io_size).")
+    var stream = false
+
+    @Option(name: .customLong("fast_io_size"), parsing: .unconditional,
+            help: "With --stream: bytes per bounce buffer (default 64M, DeepSpeed's io_buffer_size).")
     var fastIOSize: String?
 
     @Flag(name: .customLong("buffered"), help: "Use the page cache instead of O_DIRECT.")
@@ -134,9 +139,14 @@ struct IOCommand: ParsableCommand {
         plan.keepFiles = keepFiles
         plan.target = target
         plan.writeMode = writeModeFlag.writeMode
+        if stream {
+            plan.streamBufferSize = try fastIOSize.map { text throws(BenchError) in
+                try ByteSize.parse(text, name: "--fast_io_size")
+            } ?? StreamWriter.defaultBufferSize
+        }
         let torchFlags: [(TorchOnlyFlag, Bool)] = [
             (.slowBounceBuffer, slowBounceBuffer), (.torchLegacySave, torchLegacySave),
-            (.useAcceleratorPinMemory, useAcceleratorPinMemory), (.fastIOSize, fastIOSize != nil),
+            (.useAcceleratorPinMemory, useAcceleratorPinMemory), (.fastIOSize, fastIOSize != nil && !stream),
         ]
         for (flag, given) in torchFlags where given && warnings { warn(flag.note) }
         return (plan, try knobs.make())

@@ -81,7 +81,7 @@ struct ConformanceTests {
         let handle = try AIOHandle(HandleConfig(engine: engine))
         try handle.write(try randomBuffer(1 << 20, seed: 1), to: path)
         let small = try randomBuffer(5000, seed: 2)
-        try handle.write(small, to: path)
+        try handle.write(small, to: path, truncate: true)
         #expect(plainRead(path) == small.bytes())
     }
 
@@ -120,9 +120,9 @@ struct ConformanceTests {
                 group.addTask {
                     let source = try randomBuffer(200_000 + i, seed: UInt64(i + 10))
                     let path = dir.file("a\(i)")
-                    try await handle.write(source, to: path)
+                    try await handle.write(from: source, to: path)
                     let sink = try AlignedBuffer(count: source.count, lock: false)
-                    try await handle.read(sink, from: path)
+                    try await handle.read(into: sink, from: path)
                     #expect(sink.bytes() == source.bytes())
                 }
             }

@@ -132,8 +132,8 @@ struct LoadTests {
                             let sink = try AlignedBuffer(count: size, lock: false)
                             if (t + round) % 2 == 0 {
                                 // Swift concurrency API.
-                                try await handle.write(source, to: path)
-                                try await handle.read(sink, from: path)
+                                try await handle.write(from: source, to: path)
+                                try await handle.read(into: sink, from: path)
                             } else {
                                 // The blocking API from another task at the same time.
                                 try handle.syncPWrite(source, to: path)

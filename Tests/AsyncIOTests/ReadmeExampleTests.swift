@@ -18,6 +18,15 @@ struct ReadmeExampleTests {
         }
         let expected = buffer.bytes()
 
+        // Swift-first.
+        try await handle.write(from: buffer, to: path, truncate: true)
+        buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        let ticket = try handle.submitRead(into: buffer, from: path)
+        let bytes = try await ticket.value
+        #expect(bytes == expected.count)
+        #expect(buffer.bytes() == expected)
+
+        // DeepSpeed-shaped.
         try handle.syncPWrite(buffer, to: path)
         buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
         try handle.asyncPRead(buffer, from: path)
@@ -25,8 +34,16 @@ struct ReadmeExampleTests {
         #expect(completed == 1)
         #expect(buffer.bytes() == expected)
 
-        buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
-        try await handle.read(buffer, from: path)
-        #expect(buffer.bytes() == expected)
+        // Streaming.
+        let ckpt = dir.file("ckpt.bin")
+        let someArrayOfBytes = expected + [1, 2, 3]
+        var writer = try StreamWriter(path: ckpt, handle: handle, bufferSize: 1 << 20)
+        try await writer.write(someArrayOfBytes)
+        try await writer.finish()
+        var back: [UInt8] = []
+        for try await chunk in try StreamReader(path: ckpt, handle: handle, bufferSize: 1 << 20) {
+            chunk.withUnsafeBytes { back += $0 }
+        }
+        #expect(back == someArrayOfBytes)
     }
 }

@@ -69,6 +69,9 @@ public struct BenchPlan: Sendable, Equatable {
     /// Stripe one task over the targets' folders in chunks of this many bytes (`--stripe`); nil runs
     /// one task per folder (see `Bench/StripePlan.swift`).
     public var stripeSize: Int?
+    /// Stream the data through `StreamWriter` / `StreamReader` with bounce buffers of this many
+    /// bytes (`io --stream [--fast_io_size N]`); nil runs whole-buffer operations.
+    public var streamBufferSize: Int?
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {
@@ -86,6 +89,15 @@ public struct BenchPlan: Sendable, Equatable {
         guard loops >= 1 else { throw .usage("--loops \(loops) must be at least 1") }
         guard warmupLoops >= 0 else { throw .usage("--warmup_loops \(warmupLoops) must be 0 or more") }
         try target.check(writeMode)
+        if let size = streamBufferSize {
+            guard size > 0, size % 4096 == 0 else {
+                throw .usage("--fast_io_size \(size) must be a positive multiple of 4096 (the bounce buffer size of --stream)")
+            }
+            if target == .deepspeed {
+                throw .usage("--stream contradicts --target deepspeed, which measures DeepSpeed's aio_handle path: "
+                    + "drop one of them")
+            }
+        }
         guard tasksPerFolder >= 1, tasksPerFolder <= 256 else {
             throw .usage("--multi_process \(tasksPerFolder) must be between 1 and 256")
         }

@@ -12,6 +12,8 @@ public final class BenchRunner {
     /// The plan being measured.
     let plan: BenchPlan
     private(set) var buffers: [AlignedBuffer] = []
+    /// `io --stream`'s ordinary source memory, one array per task (writes only).
+    private var streamSources: [StreamSource] = []
     private var readFilesReady = false
     private var createdFolders: [String] = []
     private var createdFiles: Set<String> = []
@@ -222,13 +224,22 @@ public final class BenchRunner {
         try plan.validate(asked)
         let config = try plan.resolve(asked)
         try prepareFolders()
-        try allocate()
         let direct = config.direct
-        if operation == .read {
-            try prepareReadFiles(direct: direct)
-            contents = .unfilled  // the read overwrites them
+        if plan.streamBufferSize != nil {
+            // Streamed: the bounce buffers are the streams' own; writes come from ordinary arrays.
+            if operation == .read {
+                try prepareReadFiles(direct: direct)
+            } else if streamSources.isEmpty {
+                streamSources = makeStreamSources()
+            }
         } else {
-            fillForWriting(simulated: config.engine == .sim)
+            try allocate()
+            if operation == .read {
+                try prepareReadFiles(direct: direct)
+                contents = .unfilled  // the read overwrites them
+            } else {
+                fillForWriting(simulated: config.engine == .sim)
+            }
         }
         let handles: [AIOHandle]
         do {
@@ -238,6 +249,14 @@ public final class BenchRunner {
         }
         let tasks = plan.taskCount
         let histograms = HistogramSet(tasks: tasks, workers: config.intraOpParallelism)
+        let rings: [BounceBuffers]
+        do {
+            rings = try plan.streamBufferSize.map { size throws(AsyncIOError) in
+                try (0..<tasks).map { _ throws(AsyncIOError) in try BounceBuffers(size: size) }
+            } ?? []
+        } catch {
+            throw BenchError(error)
+        }
         var taskSeconds = Array(repeating: [Double](), count: tasks)
         var e2eSeconds = Array(repeating: 0.0, count: tasks)
         var taskSum = Array(repeating: 0.0, count: tasks)
@@ -246,6 +265,7 @@ public final class BenchRunner {
         var ioNanos: UInt64 = 0
         var removalNanos: UInt64 = 0
         var requests = 0
+        var checksums = Array(repeating: [UInt64](), count: tasks)
         for loop in 0..<totalLoops {
             let measured = loop >= plan.warmupLoops || plan.includeWarmupTime
             if loop == plan.warmupLoops || (loop == 0 && plan.includeWarmupTime) {
@@ -274,9 +294,17 @@ public final class BenchRunner {
             loopWillStart?(loop, paths)
             let submittedBefore = handles.reduce(0) { $0 + $1.requestsSubmitted }
             let loopStart = monotonicNanos()
-            let outcome = runLoop(operation, handles: handles, paths: paths,
+            let outcome: LoopOutcome
+            if plan.streamBufferSize != nil {
+                let streamed = runStreamLoop(operation, handles: handles, paths: paths, rings: rings,
+                                             sources: streamSources)
+                outcome = streamed.0
+                for t in 0..<tasks { checksums[t].append(streamed.checksums[t]) }
+            } else {
+                outcome = runLoop(operation, handles: handles, paths: paths,
                                   truncate: plan.writeMode == .freshFileEachLoop,
                                   latency: measured && recordLatency ? histograms : nil)
+            }
             ioNanos += monotonicNanos() - loopStart
             if let error = outcome.error {
                 if operation == .write { for p in paths { ScratchFiles.shared.remove(file: p) } }
@@ -294,7 +322,11 @@ public final class BenchRunner {
         let cpuEnd = SystemInfo.cpuTime()
         var validated: Bool?
         if plan.validate {
-            validated = config.engine == .sim ? validateSimulated() : try validate(operation)
+            if plan.streamBufferSize != nil {
+                validated = try validateStream(operation, sources: streamSources, checksums: checksums)
+            } else {
+                validated = config.engine == .sim ? validateSimulated() : try validate(operation)
+            }
         }
         let percentiles = histograms.percentilesMicros()
         let measuredLoops = plan.loops + (plan.includeWarmupTime ? plan.warmupLoops : 0)
@@ -306,10 +338,11 @@ public final class BenchRunner {
             config: handles[0].config, target: plan.target, writeMode: writeMode, notes: measurementNotes(operation),
             enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks,
-            pageLocked: buffers.allSatisfy(\.isLocked),
-            hugePageBytes: hugePageBytes,
-            bufferBytes: buffers.reduce(0) { $0 + $1.count },
-            physicalRunBytes: physicalRunBytes,
+            pageLocked: plan.streamBufferSize == nil ? buffers.allSatisfy(\.isLocked) : rings.allSatisfy(\.isLocked),
+            hugePageBytes: plan.streamBufferSize == nil ? hugePageBytes : rings.reduce(0) { $0 + $1.hugePageBytes },
+            bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
+                ?? buffers.reduce(0) { $0 + $1.count },
+            physicalRunBytes: plan.streamBufferSize == nil ? physicalRunBytes : nil,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,
@@ -323,6 +356,14 @@ public final class BenchRunner {
         for folder in Set(plan.targets.map(\.folder)).sorted()
         where (try? FileSystem.fileSystemStats(of: folder))?.isMemoryBacked == true {
             notes.append("'\(folder)' is on a file system in memory (tmpfs or ramfs): this measures memory, not storage")
+        }
+        if let size = plan.streamBufferSize {
+            notes.append("streamed: " + (operation == .write
+                ? "StreamWriter from ordinary memory (unaligned, not page-locked) "
+                : "StreamReader, every chunk checksummed and dropped, ")
+                + "through \(StreamWriter.defaultBufferCount) bounce buffers of \(ByteSize.compact(size)) per task "
+                + "(allocated once, before the loops); "
+                + "no per-request latency is recorded")
         }
         if plan.buffered && operation == .read {
             notes.append("buffered read: the page cache may have served it (the file was just written or read): "

@@ -7,7 +7,7 @@ public enum TorchOnlyFlag: String, CaseIterable, Sendable {
     case torchLegacySave = "--torch_legacy_save"
     /// `--use_accelerator_pin_memory`: pinned memory allocated through the accelerator (GPU) runtime.
     case useAcceleratorPinMemory = "--use_accelerator_pin_memory"
-    /// `--fast_io_size`: the bounce-buffer size of the torch_fastio engine.
+    /// `--fast_io_size`: the bounce-buffer size of the torch_fastio engine (used by `--stream`).
     case fastIOSize = "--fast_io_size"
 
     /// The note printed when the flag is given.
@@ -23,8 +23,8 @@ public enum TorchOnlyFlag: String, CaseIterable, Sendable {
             "\(rawValue) is ignored: it pins memory through a GPU runtime, and there is none here; "
                 + "aio-bench page-locks its buffers itself"
         case .fastIOSize:
-            "\(rawValue) is ignored: it sizes the bounce buffer of DeepSpeed's torch_fastio engine, "
-                + "which aio-bench does not run"
+            "\(rawValue) is ignored without --stream: it sizes the bounce buffer of DeepSpeed's torch_fastio "
+                + "engine; with --stream it sizes the bounce buffers of swift-aio's streaming writer and reader"
         }
     }
 }

@@ -9,8 +9,27 @@ import Synchronization
 /// request reach the device as one piece instead of 256 pages (virtio takes at most 254
 /// segments). The memory is then locked with `mlock` when the limit allows; when it does not,
 /// the buffer stays unlocked and `lockFailure` says why. Memory is zero-filled and faulted in.
-// @unchecked: the address and sizes are `let`s; the bytes are shared memory by design (the kernel and the
-// workers write into them), and callers own the ordering: an operation completes before its bytes are read.
+///
+/// ## Ownership while an operation is in flight
+///
+/// An operation holds a strong reference to its buffer until the kernel is done with every one of
+/// its requests (also after an error or a cancellation), so a buffer is never freed under the
+/// kernel. While it is lent, touching its bytes from the CPU is refused with a precondition
+/// failure that says so: `withUnsafeMutableBytes`, `fillRandom` and `fillPattern` while any
+/// operation uses it; `withUnsafeBytes` and `contentsEqual` while a read fills it. Await the
+/// operation (`IOTicket.value`, `wait()`) first. `isLent` tells whether it is lent now.
+///
+/// Why a class and a run-time check rather than a `~Copyable` buffer: a noncopyable buffer
+/// consumed by a submission and handed back by its ticket would make the rule a compile-time
+/// one, but DeepSpeed's API (and the benchmark) lends one buffer to several operations at once
+/// (parallel reads of parts of one file into one buffer, several tasks) and shares it between
+/// threads; a `~Copyable` value cannot be lent twice, captured by an escaping closure or stored
+/// in an array of the benchmark's tasks without moving it out. The streaming writer, which owns
+/// its bounce buffers alone, is `~Copyable` instead (see `StreamWriter`).
+// @unchecked: the address and sizes are `let`s and the loan counts are atomics; the bytes are shared
+// memory by design (the kernel and the workers write into them), and the loan counts make the CPU wait
+// for the kernel: a lent buffer's bytes are not handed out (precondition), and an operation returns its
+// loan only after its last request completed, under the handle's lock, before any waiter wakes.
 public final class AlignedBuffer: @unchecked Sendable {
     /// The usable size in bytes.
     public let count: Int
@@ -27,6 +46,10 @@ public final class AlignedBuffer: @unchecked Sendable {
     let allocated: Int
     /// Whether the memory is a mapping of its own (`mmap`) rather than from the allocator.
     private let isOwnMapping: Bool
+    /// In-flight operations that fill this buffer (reads: the kernel writes into it).
+    private let readLoans = Atomic<Int>(0)
+    /// In-flight operations that send this buffer (writes: the kernel reads from it).
+    private let writeLoans = Atomic<Int>(0)
 
     /// Transparent huge pages state from sysfs: `always`, `madvise`, `never`, or nil when absent.
     public static var transparentHugePageMode: String? {
@@ -144,23 +167,77 @@ public final class AlignedBuffer: @unchecked Sendable {
         return min(total, allocated)
     }
 
+    // MARK: - Loans to in-flight operations
+
+    /// Whether an operation in flight uses this buffer now (see "Ownership while an operation is
+    /// in flight").
+    public var isLent: Bool {
+        readLoans.load(ordering: .acquiring) > 0 || writeLoans.load(ordering: .acquiring) > 0
+    }
+
+    /// Lends the buffer to one operation that will `operation` it (a read fills it).
+    func lend(to operation: IOOperation) {
+        if operation == .read {
+            readLoans.add(1, ordering: .acquiringAndReleasing)
+        } else {
+            writeLoans.add(1, ordering: .acquiringAndReleasing)
+        }
+    }
+
+    /// Returns the loan of one operation whose every request has completed.
+    func endLoan(of operation: IOOperation) {
+        if operation == .read {
+            readLoans.subtract(1, ordering: .acquiringAndReleasing)
+        } else {
+            writeLoans.subtract(1, ordering: .acquiringAndReleasing)
+        }
+    }
+
+    /// Stops the process when the CPU would change bytes the kernel may be reading or writing.
+    private func refuseMutationWhileLent(_ what: String) {
+        let reads = readLoans.load(ordering: .acquiring)
+        let writes = writeLoans.load(ordering: .acquiring)
+        precondition(reads == 0 && writes == 0,
+                     "AlignedBuffer.\(what): the buffer is lent to \(reads + writes) operation(s) in flight; the kernel "
+                        + "may be using its bytes: await the operation (IOTicket.value or wait()) before changing them")
+    }
+
+    /// Stops the process when the CPU would read bytes the kernel may be writing.
+    private func refuseReadWhileFilling(_ what: String) {
+        let reads = readLoans.load(ordering: .acquiring)
+        precondition(reads == 0,
+                     "AlignedBuffer.\(what): the buffer is lent to \(reads) read(s) in flight; the kernel may be "
+                        + "writing its bytes: await the operation (IOTicket.value or wait()) before reading them")
+    }
+
+    // MARK: - Access
+
     /// Calls `body` with the buffer's bytes (exactly `count` of them).
+    ///
+    /// - Precondition: no operation in flight uses the buffer (`isLent` is false).
     public func withUnsafeMutableBytes<R, E: Error>(
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R
     ) throws(E) -> R {
-        try body(UnsafeMutableRawBufferPointer(start: base, count: count))
+        refuseMutationWhileLent("withUnsafeMutableBytes")
+        return try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
     /// Calls `body` with the buffer's bytes, read-only.
+    ///
+    /// - Precondition: no read in flight fills the buffer.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try body(UnsafeRawBufferPointer(start: base, count: count))
+        refuseReadWhileFilling("withUnsafeBytes")
+        return try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
     /// Fills the buffer with seeded pseudo-random bytes, fast: the first 64 KiB come from a xorshift
     /// generator, every later 64 KiB block is that block XOR a per-block key (SplitMix64 of the seed
     /// and the block number), a loop the compiler vectorises. No two blocks are equal, so a request
     /// that lands in the wrong place is caught by a comparison; 1 GiB fills at memory speed.
+    ///
+    /// - Precondition: no operation in flight uses the buffer (`isLent` is false).
     public func fillRandom(seed: UInt64) {
+        refuseMutationWhileLent("fillRandom")
         let words = allocated / 8
         let p = base.bindMemory(to: UInt64.self, capacity: words)
         let blockWords = min(words, 8192)
@@ -184,13 +261,21 @@ public final class AlignedBuffer: @unchecked Sendable {
     }
 
     /// Whether the `length` bytes of this buffer from `offset` equal the first `length` of `other`.
+    ///
+    /// - Precondition: no read in flight fills either buffer.
     public func contentsEqual(from offset: Int, to other: AlignedBuffer, length: Int) -> Bool {
+        refuseReadWhileFilling("contentsEqual")
+        other.refuseReadWhileFilling("contentsEqual")
         guard offset >= 0, length >= 0, offset <= count - length, length <= other.count else { return false }
         return memcmp(base + offset, other.base, length) == 0
     }
 
     /// Whether the first `length` bytes equal those of `other`.
+    ///
+    /// - Precondition: no read in flight fills either buffer.
     public func contentsEqual(_ other: AlignedBuffer, length: Int? = nil) -> Bool {
+        refuseReadWhileFilling("contentsEqual")
+        other.refuseReadWhileFilling("contentsEqual")
         let n = length ?? count
         guard n <= count, n <= other.count else { return false }
         return memcmp(base, other.base, n) == 0

@@ -63,6 +63,8 @@ final class FaultInjectingQueue: IOQueue {
         return accepted
     }
 
+    func cancel(tags: [Int]) { inner.cancel(tags: tags) }
+
     func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
         let start = out.count
         try inner.reap(minimum: minimum, into: &out, path: path)

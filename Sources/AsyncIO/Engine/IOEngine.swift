@@ -71,11 +71,17 @@ protocol IOQueue: AnyObject {
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int
     /// Waits for at least `minimum` completions and appends every ready one to `out`.
     func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError)
+    /// Asks the kernel to cancel the in-flight requests with these tags, where the engine can.
+    /// Best effort: every request still completes through `reap` (cancelled ones with a negative
+    /// result such as `-ECANCELED`), so the caller reaps them all before reusing their memory.
+    func cancel(tags: [Int])
 }
 
 extension IOQueue {
     /// Most queues need nothing per slice.
     func begin(_ slice: Slice) {}
+    /// Queues whose requests complete inside `submit` have nothing in flight to cancel.
+    func cancel(tags: [Int]) {}
 }
 
 /// Builds a queue of the given concrete kind with room for `depth` requests.

@@ -42,6 +42,15 @@ final class KernelAIOQueue: IOQueue {
         for i in 0..<depth { pointers[i] = iocbs + i }
     }
 
+    /// `io_cancel` for each tag. Regular files have no cancel method in the kernel, which then
+    /// answers `EINVAL` (or `EAGAIN`): the request runs to its end and is reaped as usual.
+    func cancel(tags: [Int]) {
+        var result = io_event()
+        for tag in tags where tag >= 0 && tag < capacity {
+            _ = CAsyncIO_io_cancel(context, iocbs + tag, &result)
+        }
+    }
+
     deinit {
         _ = CAsyncIO_io_destroy(context)
         iocbs.deallocate()
@@ -57,7 +66,11 @@ final class KernelAIOQueue: IOQueue {
         for i in 0..<n {
             let r = requests[i]
             let opcode = UInt16(r.operation == .read ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE)
-            CAsyncIO_iocb_prep(iocbs + i, opcode, r.fd, r.address, UInt64(r.length), r.offset, UInt64(r.tag))
+            // One iocb per slot (tags are slot numbers below the depth): `io_cancel` finds a
+            // request by the address of its iocb, so no two in-flight requests may share one.
+            let cb = iocbs + r.tag
+            CAsyncIO_iocb_prep(cb, opcode, r.fd, r.address, UInt64(r.length), r.offset, UInt64(r.tag))
+            pointers[i] = cb
         }
         while true {
             let rc = CAsyncIO_io_submit(context, n, pointers)

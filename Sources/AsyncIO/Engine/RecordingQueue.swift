@@ -135,6 +135,8 @@ final class RecordingQueue: IOQueue {
         return accepted
     }
 
+    func cancel(tags: [Int]) { inner.cancel(tags: tags) }
+
     func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
         try inner.reap(minimum: max(0, minimum - held.count), into: &held, path: path)
         let handed = min(held.count, max(minimum, recorder.completionsPerReap ?? held.count))

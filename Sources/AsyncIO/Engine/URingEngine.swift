@@ -13,7 +13,7 @@ final class URingQueue: IOQueue {
     let kind = EngineKind.uring
     let capacity: Int
 
-    private let ringFD: Int32
+    let ringFD: Int32
     private let sqEntries: UInt32
     private let sqMask: UInt32
     private let cqMask: UInt32
@@ -26,7 +26,7 @@ final class URingQueue: IOQueue {
     private let cqes: UnsafeMutablePointer<io_uring_cqe>
     private let mappings: [(UnsafeMutableRawPointer, Int)]
     private let sqpoll: Bool
-    private let options: EngineOptions
+    let options: EngineOptions
     private let cqEntries: Int
     private let requestedDepth: Int
 
@@ -35,17 +35,22 @@ final class URingQueue: IOQueue {
     /// Local copy of the SQ tail (only this thread writes it).
     private var localTail: UInt32
 
-    // Registration state.
-    private var registeredBuffers: [(start: UInt, end: UInt)] = []
+    /// Memory regions (the memory of whole slices) kept registered at once (see `prepare`).
+    static let maxRegions = 4
+
+    // Registration state (see URingRegistration.swift).
+    var registeredBuffers: [(start: UInt, end: UInt)] = []
+    /// The memory ranges `prepare` registered (each split into `registeredBuffers` pieces).
+    var registeredRegions: [(start: UInt, end: UInt)] = []
     /// `AlignedBuffer.freedCount` when the buffers were registered: a range is reused only while
     /// no buffer has been freed since, or a new buffer at a freed one's address would be read
     /// from and written to through the old, still pinned pages.
-    private var registeredAtFreedCount: UInt64 = 0
-    private var buffersRegistered = false
-    private var bufferRegistrationFailed: String?
-    private var filesRegistered = false
-    private var fileRegistrationFailed: String?
-    private var fixedFDs: (Int32, Int32) = (-1, -1)
+    var registeredAtFreedCount: UInt64 = 0
+    var buffersRegistered = false
+    var bufferRegistrationFailed: String?
+    var filesRegistered = false
+    var fileRegistrationFailed: String?
+    var fixedFDs: (Int32, Int32) = (-1, -1)
 
     var pathDescription: String {
         var parts: [String] = []
@@ -175,79 +180,6 @@ final class URingQueue: IOQueue {
         close(ringFD)
     }
 
-    // MARK: registration
-
-    private func registerFileTable() {
-        var table: [Int32] = [-1, -1]
-        let rc = table.withUnsafeMutableBufferPointer {
-            CAsyncIO_io_uring_register(ringFD, UInt32(IORING_REGISTER_FILES), $0.baseAddress, 2)
-        }
-        if rc < 0 {
-            fileRegistrationFailed = AsyncIOError.errnoName(currentErrno())
-        } else {
-            filesRegistered = true
-        }
-    }
-
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
-        guard options.registerResources else { return }
-        // Always refresh the table: descriptor numbers are reused after a file is closed, and
-        // the registered table would still point at the old file.
-        if filesRegistered, fds.count >= 2 {
-            var update = io_uring_files_update()
-            var values: [Int32] = [fds[0], fds[1] == fds[0] ? -1 : fds[1]]
-            let rc = values.withUnsafeMutableBufferPointer { buf -> Int32 in
-                update.offset = 0
-                update.fds = UInt64(UInt(bitPattern: buf.baseAddress))
-                return CAsyncIO_io_uring_register(ringFD, UInt32(IORING_REGISTER_FILES_UPDATE), &update, 2)
-            }
-            fixedFDs = rc >= 0 ? (fds[0], fds[1]) : (-1, -1)
-        }
-        guard bufferRegistrationFailed == nil, let base = memory.baseAddress, memory.count > 0 else { return }
-        let start = UInt(bitPattern: base)
-        let end = start + UInt(memory.count)
-        let freed = AlignedBuffer.freedCount.load(ordering: .sequentiallyConsistent)
-        if buffersRegistered, registeredBuffers.first?.start == start, registeredBuffers.last?.end == end,
-           registeredAtFreedCount == freed { return }
-        if buffersRegistered {
-            _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
-            buffersRegistered = false
-            registeredBuffers = []
-        }
-        // The kernel takes at most 1 GiB per registered buffer: split larger memory.
-        let piece = 1 << 30
-        var vecs: [iovec] = []
-        var ranges: [(start: UInt, end: UInt)] = []
-        var at = 0
-        while at < memory.count {
-            let n = min(piece, memory.count - at)
-            vecs.append(iovec(iov_base: base + at, iov_len: n))
-            ranges.append((start + UInt(at), start + UInt(at + n)))
-            at += n
-        }
-        let rc = vecs.withUnsafeBufferPointer {
-            CAsyncIO_io_uring_register(ringFD, UInt32(IORING_REGISTER_BUFFERS), $0.baseAddress, UInt32($0.count))
-        }
-        if rc < 0 {
-            let code = currentErrno()
-            bufferRegistrationFailed = "\(AsyncIOError.errnoName(code)), memlock limit \(AlignedBuffer.memlockLimitDescription)"
-        } else {
-            buffersRegistered = true
-            registeredBuffers = ranges
-            registeredAtFreedCount = freed
-        }
-    }
-
-    /// Drops the buffer registration; for tests of the fallback path.
-    func forgetRegistration(reason: String) {
-        if buffersRegistered {
-            _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
-        }
-        buffersRegistered = false
-        registeredBuffers = []
-        bufferRegistrationFailed = reason
-    }
-
     // MARK: submission
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
@@ -332,6 +264,31 @@ final class URingQueue: IOQueue {
         }
     }
 
+    // MARK: cancellation
+
+    /// The user_data of `IORING_OP_ASYNC_CANCEL` entries: never a slot number, so their own
+    /// completions are told apart from those of requests and dropped in `harvest`.
+    private static let cancelMarker = UInt64.max
+
+    /// Queues one `IORING_OP_ASYNC_CANCEL` per tag (as many as the submission ring has room for)
+    /// and submits them. The kernel completes each cancelled request with `-ECANCELED`; one
+    /// already running on the device completes normally. Either way it comes back through `reap`.
+    func cancel(tags: [Int]) {
+        let head = CAsyncIO_load_acquire(sqHead)
+        let space = Int(sqEntries &- (localTail &- head))
+        let n = min(tags.count, space)
+        guard n > 0 else { return }
+        for tag in tags.prefix(n) {
+            CAsyncIO_sqe_prep_cancel(sqes + Int(localTail & sqMask), UInt64(tag), URingQueue.cancelMarker)
+            localTail &+= 1
+        }
+        CAsyncIO_store_release(sqTail, localTail)
+        unsubmitted &+= UInt32(n)
+        // Best effort: a failed enter leaves the entries for the next call, and the requests
+        // complete anyway.
+        try? enter(minComplete: 0, path: "")
+    }
+
     // MARK: completion
 
     private func harvest(into out: inout [IOCompletion]) -> Int {
@@ -340,11 +297,12 @@ final class URingQueue: IOQueue {
         var n = 0
         while head != tail {
             let cqe = cqes[Int(head & cqMask)]
-            out.append(IOCompletion(tag: Int(cqe.user_data), result: Int(cqe.res)))
             head &+= 1
+            if cqe.user_data == URingQueue.cancelMarker { continue }
+            out.append(IOCompletion(tag: Int(cqe.user_data), result: Int(cqe.res)))
             n += 1
         }
-        if n > 0 { CAsyncIO_store_release(cqHead, head) }
+        if head != CAsyncIO_load_relaxed(cqHead) { CAsyncIO_store_release(cqHead, head) }
         return n
     }
 

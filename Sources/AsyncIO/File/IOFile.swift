@@ -97,6 +97,13 @@ public final class IOFile: @unchecked Sendable {
         return true
     }
 
+    /// Sets the file's size to `size` bytes, dropping what lies beyond or adding zeros.
+    ///
+    /// The corresponding C function is `ftruncate`.
+    public func setSize(_ size: Int64) throws(AsyncIOError) {
+        _ = try syscallRetrying("ftruncate", path: path) { ftruncate(bufferedFD, off_t(size)) }
+    }
+
     /// Flushes the file's data to the device.
     public func sync() throws(AsyncIOError) {
         _ = try syscallRetrying("fsync", path: path) { fsync(bufferedFD) }

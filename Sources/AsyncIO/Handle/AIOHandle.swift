@@ -4,29 +4,53 @@ import Glibc
 /// files, each operation split over `intraOpParallelism` persistent worker threads that each
 /// own one kernel queue (io_uring ring or AIO context) of `queueDepth` requests.
 ///
+/// Two APIs move the same bytes the same way:
+///
+/// - **Swift-first** (`AIOHandle+Swift.swift`): `read(into:from:offset:count:)` and
+///   `write(from:to:offset:count:truncate:)` are `async`, use all workers, throw `AsyncIOError`
+///   (typed) and honour task cancellation; `submitRead` / `submitWrite` start an operation and
+///   return an `IOTicket` to await, wait for, check or cancel that one operation.
+/// - **DeepSpeed-shaped** (`AIOHandle+DeepSpeed.swift`), for code ported from DeepSpeed's
+///   `aio_handle`: `read` / `write` (blocking, one worker), `pread` / `pwrite` with `async:`,
+///   `syncPRead` / `syncPWrite`, `asyncPRead` / `asyncPWrite` and the handle-wide `wait()`.
+///
 /// ```swift
 /// let handle = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 32, intraOpParallelism: 4))
 /// let buffer = try AlignedBuffer(count: 256 << 20)
-/// try handle.write(buffer, to: "/mnt/nvme/checkpoint.bin")
-/// try handle.asyncPRead(buffer, from: "/mnt/nvme/checkpoint.bin")
-/// let completed = try handle.wait()
+/// try await handle.write(from: buffer, to: "/mnt/nvme/checkpoint.bin", truncate: true)
+/// let ticket = try handle.submitRead(into: buffer, from: "/mnt/nvme/checkpoint.bin")
+/// let bytes = try await ticket.value
 /// ```
 ///
-/// Many operations may be pending at once; `wait()` returns how many asynchronous operations
-/// completed and throws the first error among them. A handle may be shared between threads.
-// @unchecked: configuration and workers are `let`s; mutable state lives in `CompletionState` (under its
-// lock) and in the workers (under theirs).
+/// ## Offsets, counts and truncation (every call, both APIs)
+///
+/// - An operation moves `count` bytes (default: the whole buffer) between the first `count`
+///   bytes of the buffer and the file range `offset ..< offset + count` (default offset 0). Any
+///   count and offset work; what is not aligned for direct I/O goes through an ordinary descriptor.
+/// - A read needs the whole range in the file: a shorter file is an `.unexpectedEndOfFile` error,
+///   never a silent short read.
+/// - A write creates the file when it is missing (mode 0600, never through a symbolic link),
+///   extends it when the range ends past its end, and leaves every byte outside the range as it
+///   was: **no call truncates unless asked** (DeepSpeed opens with `O_WRONLY | O_CREAT`, no
+///   `O_TRUNC`, and so does this handle). With `truncate: true` the file is emptied first
+///   (`O_TRUNC`; bytes before `offset` then read as zeros), so it ends exactly at
+///   `offset + count`, and the range's blocks are reserved before the transfer (`fallocate`).
+/// - The bytes written before an error or a cancellation stay written; the rest of the range is
+///   undefined (the requests in flight may or may not have reached the device).
+///
+/// Many operations may be pending at once. A handle may be shared between threads and tasks;
+/// while an operation is in flight its buffer is lent to it (see `AlignedBuffer.isLent`).
 public final class AIOHandle: @unchecked Sendable {
     /// The configuration the handle was built with (`engine` resolved to a concrete one).
     public let config: HandleConfig
     /// Why `.auto` skipped better engines, one line each (empty when nothing was skipped).
     public let engineFallbacks: [String]
 
-    private let workers: [Worker]
+    let workers: [Worker]
     /// Completion bookkeeping, shared with the workers. The workers hold this, never the handle,
     /// so the handle's last reference is always the caller's and `deinit` (which joins the
     /// workers) never runs on a worker thread.
-    private let state: CompletionState
+    let state: CompletionState
     private let requestCounter: RequestCounter
 
     /// Bytes per request.
@@ -109,136 +133,45 @@ public final class AIOHandle: @unchecked Sendable {
         for w in workers { w.stop() }
     }
 
-    // MARK: - Blocking whole-file operations (no parallelism)
+    // MARK: - Starting an operation (shared by both APIs)
 
-    /// Reads `count` bytes (default: the buffer's size) of `path` from `offset` into `buffer`,
-    /// on one worker, and returns the bytes read.
-    @discardableResult
-    public func read(_ buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil)
-        throws(AsyncIOError) -> Int {
-        let n = count ?? buffer.count
-        let op = try start(.read, buffer, path, offset, n, truncate: false, parallel: false,
-                           isAsync: false, latency: nil)
-        try waitFor(op)
-        return n
-    }
-
-    /// Writes `count` bytes (default: the buffer's size) of `buffer` to `path`, replacing its
-    /// contents, on one worker, and returns the bytes written.
-    @discardableResult
-    public func write(_ buffer: AlignedBuffer, to path: String, count: Int? = nil) throws(AsyncIOError) -> Int {
-        let n = count ?? buffer.count
-        let op = try start(.write, buffer, path, 0, n, truncate: true, parallel: false,
-                           isAsync: false, latency: nil)
-        try waitFor(op)
-        return n
-    }
-
-    // MARK: - Parallel operations
-
-    /// Reads into `buffer` from `path` at `offset` over all workers; returns at once when
-    /// `async` is true (finish with `wait()`), else when the data is in memory.
-    public func pread(_ buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil,
-                      async: Bool, latency: LatencySink? = nil) throws(AsyncIOError) {
-        let op = try start(.read, buffer, path, offset, count ?? buffer.count, truncate: false, parallel: true,
-                           isAsync: async, latency: latency)
-        if !async { try waitFor(op) }
-    }
-
-    /// Writes `buffer` to `path` at `offset` over all workers; returns at once when `async`
-    /// is true (finish with `wait()`). `truncate` (default: when `offset` is 0) drops the old
-    /// contents first, so a smaller write leaves no stale tail.
-    public func pwrite(_ buffer: AlignedBuffer, to path: String, offset: Int64 = 0, count: Int? = nil,
-                       truncate: Bool? = nil, async: Bool, latency: LatencySink? = nil) throws(AsyncIOError) {
-        let op = try start(.write, buffer, path, offset, count ?? buffer.count, truncate: truncate ?? (offset == 0),
-                           parallel: true, isAsync: async, latency: latency)
-        if !async { try waitFor(op) }
-    }
-
-    /// Blocking parallel read (DeepSpeed `sync_pread`).
-    public func syncPRead(_ buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil)
-        throws(AsyncIOError) {
-        try pread(buffer, from: path, offset: offset, count: count, async: false)
-    }
-
-    /// Blocking parallel write (DeepSpeed `sync_pwrite`).
-    public func syncPWrite(_ buffer: AlignedBuffer, to path: String, offset: Int64 = 0, count: Int? = nil)
-        throws(AsyncIOError) {
-        try pwrite(buffer, to: path, offset: offset, count: count, async: false)
-    }
-
-    /// Starts a parallel read and returns at once (DeepSpeed `async_pread`); finish with `wait()`.
-    public func asyncPRead(_ buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil)
-        throws(AsyncIOError) {
-        try pread(buffer, from: path, offset: offset, count: count, async: true)
-    }
-
-    /// Starts a parallel write and returns at once (DeepSpeed `async_pwrite`); finish with `wait()`.
-    public func asyncPWrite(_ buffer: AlignedBuffer, to path: String, offset: Int64 = 0, count: Int? = nil)
-        throws(AsyncIOError) {
-        try pwrite(buffer, to: path, offset: offset, count: count, async: true)
-    }
-
-    /// Waits for every pending asynchronous operation; returns how many completed since the
-    /// last `wait()` and throws the first error among them (the others still completed).
-    @discardableResult
-    public func wait() throws(AsyncIOError) -> Int {
-        try state.waitAll()
-    }
-
-    // MARK: - Swift concurrency
-
-    /// Reads into `buffer` from `path` over all workers without blocking the caller's thread.
-    public func read(_ buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil)
-        async throws {
-        let op = try start(.read, buffer, path, offset, count ?? buffer.count, truncate: false, parallel: true,
-                           isAsync: false, latency: nil)
-        try await awaitOp(op)
-    }
-
-    /// Writes `buffer` to `path` over all workers without blocking the caller's thread.
-    public func write(_ buffer: AlignedBuffer, to path: String, offset: Int64 = 0, count: Int? = nil)
-        async throws {
-        let op = try start(.write, buffer, path, offset, count ?? buffer.count, truncate: offset == 0,
-                           parallel: true, isAsync: false, latency: nil)
-        try await awaitOp(op)
-    }
-
-    private func awaitOp(_ op: PendingOperation) async throws {
-        let lock = state.lock
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let resume: (AsyncIOError?)? = lock.withLock {
-                if op.done { return .some(op.error) }
-                op.continuation = c
-                return nil
-            }
-            if let resume {
-                if let error = resume { c.resume(throwing: error) } else { c.resume() }
-            }
-        }
-    }
-
-    // MARK: - Internals
-
-    private func start(
-        _ operation: IOOperation, _ buffer: AlignedBuffer, _ path: String, _ offset: Int64, _ count: Int,
+    /// Checks the count and offset, opens the file, and starts the operation on the workers.
+    func start(
+        _ operation: IOOperation, _ buffer: AlignedBuffer, _ path: String, _ offset: Int64, _ count: Int?,
         truncate: Bool, parallel: Bool, isAsync: Bool, latency: LatencySink?
     ) throws(AsyncIOError) -> PendingOperation {
+        let n = count ?? buffer.count
+        try checkRange(operation, buffer, path, offset, n)
+        let file = try IOFile(path: path, access: operation == .read ? .read : .write(truncate: truncate),
+                              direct: config.direct)
+        if operation == .write, truncate, file.isDirect {
+            // A fresh file: reserve its extents first (as fio does by default), so no request
+            // has to allocate blocks on the way.
+            file.preallocate(offset: offset, length: Int64(n))
+        }
+        return try start(operation, buffer, file, offset, n, parallel: parallel, isAsync: isAsync, latency: latency)
+    }
+
+    /// Refuses a count outside the buffer and a negative offset.
+    func checkRange(_ operation: IOOperation, _ buffer: AlignedBuffer, _ path: String, _ offset: Int64,
+                    _ count: Int) throws(AsyncIOError) {
         let verb = operation == .read ? "read" : "write"
         guard count >= 0, count <= buffer.count else {
             throw .invalid(verb, "byte count \(count) must be between 0 and the buffer size \(buffer.count)", path: path)
         }
         guard offset >= 0 else { throw .invalid(verb, "file offset \(offset) is negative", path: path) }
-        let file = try IOFile(path: path, access: operation == .read ? .read : .write(truncate: truncate),
-                              direct: config.direct)
+    }
+
+    /// Starts the operation on a file already open (the streaming reader and writer keep theirs).
+    func start(
+        _ operation: IOOperation, _ buffer: AlignedBuffer, _ file: IOFile, _ offset: Int64, _ count: Int,
+        parallel: Bool, isAsync: Bool, latency: LatencySink?
+    ) throws(AsyncIOError) -> PendingOperation {
+        let verb = operation == .read ? "read" : "write"
+        let path = file.path
         if file.isDirect, config.blockSize % file.offsetAlignment != 0 {
             throw .invalid(verb, "block size \(config.blockSize) is not a multiple of the direct I/O alignment "
                            + "\(file.offsetAlignment) of this file system", path: path)
-        }
-        if operation == .write, truncate, file.isDirect {
-            // A fresh file: reserve its extents first (as fio does by default), so no request
-            // has to allocate blocks on the way.
-            file.preallocate(offset: offset, length: Int64(count))
         }
         if operation == .read {
             let size = try file.size()
@@ -254,6 +187,8 @@ public final class AIOHandle: @unchecked Sendable {
         // slice's unaligned tail goes through the page cache; see SliceRunner).
         let align = file.isDirect ? max(file.offsetAlignment, AlignedBuffer.pageSize) : 1
         let base = count / parts / align * align
+        let op = PendingOperation(operation: operation, count: count, slices: 0, isAsync: isAsync, file: file,
+                                  buffer: buffer, latency: latency)
         var slices: [Slice] = []
         var position = 0
         let operationID = config.engine == .sim ? SimulationNoise.shared.nextOperation() : 0
@@ -261,12 +196,14 @@ public final class AIOHandle: @unchecked Sendable {
             let length = i == parts - 1 ? count - position : base
             if length > 0 {
                 slices.append(Slice(operation: operation, file: file, memory: buffer.base + position,
-                                    length: length, fileOffset: offset + Int64(position), operationID: operationID))
+                                    length: length, fileOffset: offset + Int64(position), operationID: operationID,
+                                    cancel: op.cancel))
             }
             position += length
         }
-        let op = PendingOperation(slices: slices.count, isAsync: isAsync, file: file, buffer: buffer,
-                                  latency: latency)
+        op.remaining = slices.count
+        // Lent until the last slice is done (`CompletionState.finished` returns the loan).
+        buffer.lend(to: operation)
         if isAsync { state.asyncStarted() }
         if slices.isEmpty {
             state.finished(op, nil, completesSlice: false)
@@ -277,68 +214,5 @@ public final class AIOHandle: @unchecked Sendable {
             workers[parts == 1 ? 0 : i].enqueue(slice, op)
         }
         return op
-    }
-
-    private func waitFor(_ op: PendingOperation) throws(AsyncIOError) {
-        try state.waitFor(op)
-    }
-}
-
-/// The completion state of one handle's operations: pending and completed asynchronous
-/// operations, the first asynchronous error, and the wake-ups of waiters.
-// @unchecked: every mutable field is guarded by `lock` (see the comment on each).
-final class CompletionState: @unchecked Sendable {
-    let lock = ConditionLock()
-    // Guarded by `lock`.
-    private var asyncPending = 0
-    private var asyncCompleted = 0
-    private var firstAsyncError: AsyncIOError?
-
-    /// Counts an asynchronous operation as pending.
-    func asyncStarted() { lock.withLock { asyncPending += 1 } }
-
-    /// One slice of `op` finished (or, with `completesSlice` false, an operation without slices).
-    func finished(_ op: PendingOperation, _ error: AsyncIOError?, completesSlice: Bool = true) {
-        let continuation: CheckedContinuation<Void, any Error>? = lock.withLock {
-            if completesSlice { op.remaining -= 1 }
-            if let error, op.error == nil { op.error = error }
-            guard op.remaining == 0 else { return nil }
-            op.done = true
-            op.file = nil
-            if op.isAsync {
-                asyncPending -= 1
-                asyncCompleted += 1
-                if let e = op.error, firstAsyncError == nil { firstAsyncError = e }
-            }
-            lock.broadcast()
-            defer { op.continuation = nil }
-            return op.continuation
-        }
-        if let continuation {
-            if let e = op.error { continuation.resume(throwing: e) } else { continuation.resume() }
-        }
-    }
-
-    /// Waits until `op` is done; throws its error.
-    func waitFor(_ op: PendingOperation) throws(AsyncIOError) {
-        let error: AsyncIOError? = lock.withLock {
-            while !op.done { lock.waitLocked() }
-            return op.error
-        }
-        if let error { throw error }
-    }
-
-    /// Waits for every pending asynchronous operation; returns how many completed and resets.
-    func waitAll() throws(AsyncIOError) -> Int {
-        let (count, error): (Int, AsyncIOError?) = lock.withLock {
-            while asyncPending > 0 { lock.waitLocked() }
-            defer {
-                asyncCompleted = 0
-                firstAsyncError = nil
-            }
-            return (asyncCompleted, firstAsyncError)
-        }
-        if let error { throw error }
-        return count
     }
 }

@@ -2,23 +2,37 @@ import Glibc
 import Synchronization
 
 /// One operation in progress: its slices, its first error, who waits for it.
-// @unchecked: its mutable fields are read and written only under the handle's `CompletionState.lock`.
+// @unchecked: its mutable fields are read and written only under the handle's `CompletionState.lock`;
+// the rest are `let`s (the cancel flag is an atomic).
 final class PendingOperation: @unchecked Sendable {
     // Guarded by the handle's lock.
     var remaining: Int
     var error: AsyncIOError?
     var done = false
-    var continuation: CheckedContinuation<Void, any Error>?
+    /// Tasks awaiting the operation (`IOTicket.value`), resumed once it is done.
+    var continuations: [CheckedContinuation<Void, Never>] = []
+    /// Whether it counts in the handle-wide `wait()` (DeepSpeed's asynchronous calls).
     let isAsync: Bool
     /// Holds the file (and so its descriptors) open until every slice is done.
     var file: IOFile?
+    /// The buffer, held (and lent, see `AlignedBuffer.isLent`) until every slice is done.
     let buffer: AlignedBuffer
+    let operation: IOOperation
+    /// Bytes the operation transfers when it succeeds.
+    let count: Int
+    let path: String
     let latency: LatencySink?
+    /// Set by `IOTicket.cancel()` or the awaiting task's cancellation.
+    let cancel = CancelFlag()
 
-    init(slices: Int, isAsync: Bool, file: IOFile, buffer: AlignedBuffer, latency: LatencySink?) {
+    init(operation: IOOperation, count: Int, slices: Int, isAsync: Bool, file: IOFile, buffer: AlignedBuffer,
+         latency: LatencySink?) {
+        self.operation = operation
+        self.count = count
         remaining = slices
         self.isAsync = isAsync
         self.file = file
+        path = file.path
         self.buffer = buffer
         self.latency = latency
     }
@@ -65,22 +79,16 @@ final class Worker: @unchecked Sendable {
 
     private func loop() {
         while true {
-            var next: (Slice, PendingOperation)? = lock.withLock {
+            // Wait for work; the runner then takes this task and, while it runs, any queued after it.
+            let more: Bool = lock.withLock {
                 while tasks.isEmpty && !stopping { lock.waitLocked() }
-                if tasks.isEmpty { return nil }
-                return tasks.removeFirst()
+                return !tasks.isEmpty
             }
-            guard let op = next?.1 else { return }
-            var failure: AsyncIOError?
-            do {
-                try runner.run(next!.0, latency: op.latency)
-            } catch {
-                failure = error
-            }
-            // Drop the slice (and with it the file) before reporting: once the caller's wait
-            // returns, no worker holds the operation's descriptors any more.
-            next = nil
-            finish(op, failure)
+            guard more else { return }
+            // The runner drops each slice (and with it the file) before reporting it: once the
+            // caller's wait returns, no worker holds the operation's descriptors any more.
+            runner.run(next: { lock.withLock { tasks.isEmpty ? nil : tasks.removeFirst() } },
+                       done: { op, failure in finish(op, failure) })
         }
     }
 }

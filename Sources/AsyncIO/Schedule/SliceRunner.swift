@@ -10,6 +10,8 @@ struct Slice {
     var fileOffset: Int64
     /// The operation this slice belongs to (numbered for the `sim` engine's per-operation noise).
     var operationID = 0
+    /// Set when the operation is cancelled: submit nothing more, cancel what is in flight.
+    var cancel: CancelFlag? = nil
 }
 
 /// Per-request timing, kept when the caller asks for latency figures.
@@ -22,18 +24,50 @@ public struct LatencySink: Sendable {
     public init(record: @escaping @Sendable (_ worker: Int, _ nanoseconds: UInt64) -> Void) { self.record = record }
 }
 
+/// One slice being run by a `SliceRunner`, with the operation to report it to.
+struct Lane {
+    /// The slice; dropped (and with it the file) before the lane is reported done.
+    var slice: Slice?
+    var op: PendingOperation?
+    var latency: LatencySink?
+    /// Bytes of the slice already handed out as requests.
+    var next = 0
+    /// Requests of this lane the kernel holds.
+    var inFlight = 0
+    /// Requests of this lane waiting to be submitted (pending or deferred).
+    var waiting = 0
+    /// Requests of this lane the queue has taken (continuations of short transfers too).
+    var submitted = 0
+    /// The first error; the lane then submits nothing more and ends once its requests are back.
+    var failure: AsyncIOError?
+    var reported = false
+
+    /// Whether every byte was handed out as a request, or the lane stopped for an error.
+    var isHandedOut: Bool { failure != nil || next >= (slice?.length ?? 0) }
+    /// Whether the kernel is done with every request of the lane.
+    var isDone: Bool { isHandedOut && inFlight == 0 && waiting == 0 }
+}
+
 /// Runs slices on one worker's queue with the handle's discipline.
 ///
 /// - sequential (`overlap == false`): submit up to `queueDepth` requests, wait until every
 ///   one of them (and any continuation of a short transfer) completes, then the next batch;
 /// - overlap: keep up to `queueDepth` requests in flight and top the queue up as soon as at
-///   least one completes;
+///   least one completes. On engines whose requests stay in flight (io_uring, kernel AIO), the
+///   worker's next slice starts as soon as every request of the current one has been handed out,
+///   so the queue stays full across operations (a stream's bounce buffers, many `asyncPRead`s);
+///   each operation is still reported when the kernel is done with its own requests;
 /// - single submit: one submit call per request; otherwise one call for all that is pending.
 ///
 /// Every completion is checked: a negative result becomes an error naming errno, operation,
 /// path and offset; a short transfer is continued from where it stopped (on the ordinary
 /// descriptor when the rest is no longer aligned for direct I/O); a read that meets the end
 /// of the file is an error, never a silent truncation.
+///
+/// Cancellation (`Slice.cancel`) is looked at before every submission: once it is set, nothing
+/// more of that slice is submitted, its requests in flight are cancelled where the engine can
+/// (`IOQueue.cancel`) and reaped, and only then the slice ends with a `.cancelled` error, so the
+/// kernel never touches the slice's memory after it is reported.
 final class SliceRunner {
     /// The largest request the kernel moves in one call (Linux `MAX_RW_COUNT`).
     static let maxRequestBytes = 0x7fff_f000
@@ -46,8 +80,10 @@ final class SliceRunner {
     let workerIndex: Int
     /// Where the requests each slice submitted are counted (the handle's, shared by its workers).
     let requestCounter: RequestCounter?
+    /// Whether a next slice may start while the current one's requests are in flight.
+    let pipelines: Bool
 
-    /// The scheduler's working state. It lives in a local variable while a slice runs (swapped
+    /// The scheduler's working state. It lives in a local variable while slices run (swapped
     /// out of `saved` and back), so the per-request code touches only local memory: no dynamic
     /// exclusivity checks and no copy-on-write checks on class properties in the hot loop.
     private var saved: SchedulerState
@@ -62,236 +98,95 @@ final class SliceRunner {
         self.depth = min(depth, queue.capacity)
         self.singleSubmit = singleSubmit
         self.overlap = overlap
+        pipelines = overlap && (queue.kind == .uring || queue.kind == .aio)
         saved = SchedulerState(depth: self.depth)
     }
 
-    /// Transfers the whole slice or throws the first failure.
-    func run(_ slice: Slice, latency: LatencySink?) throws(AsyncIOError) {
-        let file = slice.file
-        queue.begin(slice)
-        queue.prepare(
-            memory: UnsafeMutableRawBufferPointer(start: slice.memory, count: slice.length),
-            fds: [file.directFD, file.bufferedFD])
+    /// Runs the slice `next()` gives, and while it runs (see `pipelines`) the further ones it
+    /// gives; calls `done` for each once the kernel is done with all of its requests, with its
+    /// first error. Returns when every slice taken was reported.
+    func run(next: () -> (Slice, PendingOperation)?,
+             done: (PendingOperation, AsyncIOError?) -> Void) {
         var st = SchedulerState(depth: 0)
         swap(&st, &saved)
-        defer {
-            st.drain(queue)
-            requestCounter?.add(st.submitted)
-            st.submitted = 0
-            swap(&st, &saved)
-        }
-        let context = SchedulerState.Context(
-            slice: slice, queue: queue, blockSize: blockSize, singleSubmit: singleSubmit, latency: latency,
-            workerIndex: workerIndex)
+        defer { swap(&st, &saved) }
+        st.lanes.removeAll(keepingCapacity: true)
+        st.firstLive = 0
+        guard start(next(), &st) else { return }
+        let env = SchedulerState.Environment(queue: queue, blockSize: blockSize, singleSubmit: singleSubmit,
+                                             workerIndex: workerIndex)
         // Requests that go through the page cache (an unaligned tail, or the rest of a short
         // direct transfer) never run beside direct ones: a buffered write reads, patches and later
         // writes back a whole page, which could bring back stale bytes over a direct write to the
         // same page in flight at that moment. They wait until no direct request is in flight.
         var bufferedPhase = false
-        while st.next < slice.length || st.inFlight > 0 || !st.pending.isEmpty || !st.deferred.isEmpty {
-            if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
-                swap(&st.pending, &st.deferred)
-                bufferedPhase = true
-            } else if !bufferedPhase && (overlap || (st.inFlight == 0 && st.pending.isEmpty)) {
-                st.refill(context)
-            }
-            try st.flush(context)
-            if st.inFlight == 0 && st.pending.isEmpty {
-                bufferedPhase = false
-                continue
-            }
-            try st.reapAndCheck(context)
-        }
-        st.next = 0
-    }
-}
-
-/// The mutable state of one worker's scheduler: request slots and the lists that move them.
-struct SchedulerState {
-    /// What one slice run needs besides the state.
-    struct Context {
-        let slice: Slice
-        let queue: IOQueue
-        let blockSize: Int
-        let singleSubmit: Bool
-        let latency: LatencySink?
-        let workerIndex: Int
-    }
-
-    struct Slot {
-        var fd: Int32 = -1
-        var direct = false
-        var address: UnsafeMutableRawPointer?
-        var remaining = 0
-        var offset: Int64 = 0
-        var started: UInt64 = 0
-    }
-
-    let depth: Int
-    var slots: [Slot]
-    var freeSlots: [Int]
-    var pending: [Int] = []
-    /// Buffered requests of a direct file, held back until no direct request is in flight.
-    var deferred: [Int] = []
-    var requests: [IORequest] = []
-    var completions: [IOCompletion] = []
-    var inFlight = 0
-    /// Bytes of the current slice already handed out.
-    var next = 0
-    /// Requests of the current slice the queue has taken (continuations of short transfers too).
-    var submitted = 0
-
-    init(depth: Int) {
-        self.depth = depth
-        slots = Array(repeating: Slot(), count: depth)
-        freeSlots = Array((0..<depth).reversed())
-        pending.reserveCapacity(depth)
-        deferred.reserveCapacity(depth)
-        requests.reserveCapacity(depth)
-        completions.reserveCapacity(depth * 2)
-    }
-
-    /// Fills free slots with the slice's next requests: the block size, never above the kernel's
-    /// per-call maximum, kept a multiple of the direct-I/O alignment; an unaligned tail goes as
-    /// its own request on the ordinary descriptor (deferred, see `SliceRunner.run`).
-    mutating func refill(_ c: Context) {
-        let file = c.slice.file
-        let align = file.isDirect ? file.offsetAlignment : 1
-        let memAlign = file.isDirect ? file.memoryAlignment : 1
-        var chunk = min(c.blockSize, SliceRunner.maxRequestBytes)
-        if align > 1 { chunk = max(align, chunk / align * align) }
-        while !freeSlots.isEmpty && next < c.slice.length {
-            var length = min(chunk, c.slice.length - next)
-            if align > 1, length % align != 0, length > align {
-                length = length / align * align
-            }
-            let slot = freeSlots.removeLast()
-            let address = c.slice.memory + next
-            let offset = c.slice.fileOffset + Int64(next)
-            let aligned = file.isDirect && Int(offset) % align == 0 && length % align == 0
-                && Int(bitPattern: address) % memAlign == 0
-            slots[slot] = Slot(fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,
-                               remaining: length, offset: offset)
-            if aligned || !file.isDirect {
-                pending.append(slot)
-            } else {
-                deferred.append(slot)
-            }
-            next += length
-        }
-    }
-
-    /// Submits everything pending: one call per request with single submit, else one call for
-    /// the lot; a partial submit queues the rest for the next call.
-    mutating func flush(_ c: Context) throws(AsyncIOError) {
-        var stalls = 0
-        while !pending.isEmpty {
-            let batch = c.singleSubmit ? 1 : pending.count
-            requests.removeAll(keepingCapacity: true)
-            // One clock read per submit call: the requests of a batch leave together.
-            let now = c.latency == nil ? 0 : monotonicNanos()
-            for i in 0..<batch {
-                let slot = pending[i]
-                slots[slot].started = now
-                let s = slots[slot]
-                requests.append(IORequest(
-                    operation: c.slice.operation, fd: s.fd, address: s.address!, length: s.remaining,
-                    offset: s.offset, tag: slot))
-            }
-            let accepted = try requests.withUnsafeBufferPointer { buf throws(AsyncIOError) in
-                try c.queue.submit(buf, path: c.slice.file.path)
-            }
-            inFlight += accepted
-            submitted += accepted
-            pending.removeFirst(accepted)
-            if accepted < batch {
-                // The kernel is busy: make room by reaping, then offer the rest again.
-                if inFlight > 0 { return }
-                stalls += 1
-                if stalls > 10_000 {
-                    throw .system("submit", errno: EAGAIN, path: c.slice.file.path,
-                                  hint: "the kernel accepted no request")
+        do throws(AsyncIOError) {
+            while true {
+                st.cancelLanes(queue)
+                report(&st, done)
+                guard let current = st.lanes.indices[st.firstLive...].last(where: { !st.lanes[$0].reported }) else {
+                    break
                 }
-                sched_yield()
-            }
-        }
-    }
-
-    /// Waits for at least one completion and checks every one: errors name errno, operation,
-    /// path and offset; a short transfer is continued from where it stopped.
-    mutating func reapAndCheck(_ c: Context) throws(AsyncIOError) {
-        completions.removeAll(keepingCapacity: true)
-        try c.queue.reap(minimum: inFlight > 0 ? 1 : 0, into: &completions, path: c.slice.file.path)
-        let now = c.latency == nil ? 0 : monotonicNanos()
-        // Everything reaped has left the kernel, even if a failure below stops the loop.
-        inFlight -= completions.count
-        let slice = c.slice
-        for i in completions.indices {
-            let completion = completions[i]
-            let slot = completion.tag
-            var s = slots[slot]
-            if completion.result < 0 {
-                let code = Int32(-completion.result)
-                let hint: String? = code == EINVAL && s.direct
-                    ? "the device refused this direct I/O request; check the block size and alignment "
-                        + "(file system may not support direct I/O)"
-                    : nil
-                throw .system(slice.operation == .read ? "read" : "write", errno: code,
-                              path: slice.file.path, offset: s.offset, hint: hint)
-            }
-            if completion.result == 0 && s.remaining > 0 {
-                if slice.operation == .read {
-                    throw AsyncIOError(
-                        .unexpectedEndOfFile, operation: "read", path: slice.file.path, offset: s.offset,
-                        message: "the file ended before the requested bytes were read (file shorter than requested)")
+                if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
+                    swap(&st.pending, &st.deferred)
+                    bufferedPhase = true
+                } else if !bufferedPhase && (overlap || (st.inFlight == 0 && st.pending.isEmpty)) {
+                    let last = st.lanes.count - 1
+                    st.refill(last, env)
+                    if pipelines, st.lanes[last].isHandedOut, st.deferred.isEmpty, st.freeSlots.count > 0,
+                       start(next(), &st) {
+                        st.refill(st.lanes.count - 1, env)
+                    }
                 }
-                throw .system("write", errno: EIO, path: slice.file.path, offset: s.offset,
-                              hint: "the kernel wrote 0 bytes")
-            }
-            let done = min(completion.result, s.remaining)
-            s.remaining -= done
-            if s.remaining == 0 {
-                if let latency = c.latency { latency.record(c.workerIndex, now &- s.started) }
-                slots[slot] = Slot()
-                freeSlots.append(slot)
-                continue
-            }
-            // A short transfer: continue from where it stopped.
-            s.address = s.address! + done
-            s.offset += Int64(done)
-            if s.direct {
-                let align = slice.file.offsetAlignment
-                if Int(s.offset) % align != 0 || s.remaining % align != 0 {
-                    s.fd = slice.file.bufferedFD
-                    s.direct = false
-                    slots[slot] = s
-                    deferred.append(slot)
+                try st.flush(env)
+                if st.inFlight == 0 && st.pending.isEmpty {
+                    bufferedPhase = false
                     continue
                 }
+                try st.reapAndCheck(env, path: st.lanes[current].slice?.file.path ?? "")
             }
-            slots[slot] = s
-            pending.append(slot)
+        } catch {
+            // The queue itself failed (a submit or reap call): every slice still running ends with it.
+            st.drain(queue)
+            for i in st.lanes.indices[st.firstLive...] where !st.lanes[i].reported {
+                if st.lanes[i].failure == nil { st.lanes[i].failure = error }
+                st.lanes[i].inFlight = 0
+                st.lanes[i].waiting = 0
+            }
+            report(&st, done)
         }
+        st.drain(queue)
+        st.lanes.removeAll(keepingCapacity: true)
+        st.firstLive = 0
     }
 
-    /// After a slice (or a failure in one), drain what is still in flight so the queue can be
-    /// reused, and make every slot free again.
-    mutating func drain(_ queue: IOQueue) {
-        next = 0
-        if inFlight == 0 && pending.isEmpty && deferred.isEmpty && freeSlots.count == depth { return }
-        if inFlight > 0 {
-            var sink: [IOCompletion] = []
-            while inFlight > 0 {
-                sink.removeAll(keepingCapacity: true)
-                guard (try? queue.reap(minimum: 1, into: &sink, path: "")) != nil else { break }
-                inFlight -= sink.count
-            }
+    /// Adds a lane for `task` (nil: nothing to add); returns whether one was added.
+    private func start(_ task: (Slice, PendingOperation)?, _ st: inout SchedulerState) -> Bool {
+        guard let task else { return false }
+        var lane = Lane(slice: task.0, op: task.1, latency: task.1.latency)
+        if task.1.cancel.isSet {
+            // Cancelled before this worker reached it: submit nothing.
+            lane.failure = .cancelled(task.0.operation == .read ? "read" : "write", path: task.0.file.path)
+        } else {
+            queue.begin(task.0)
+            queue.prepare(memory: UnsafeMutableRawBufferPointer(start: task.0.memory, count: task.0.length),
+                          fds: [task.0.file.directFD, task.0.file.bufferedFD])
         }
-        inFlight = 0
-        pending.removeAll(keepingCapacity: true)
-        deferred.removeAll(keepingCapacity: true)
-        slots = Array(repeating: Slot(), count: depth)
-        freeSlots = Array((0..<depth).reversed())
+        st.lanes.append(lane)
+        return true
+    }
+
+    /// Reports every lane the kernel is done with, in order, dropping its slice (and file) first.
+    private func report(_ st: inout SchedulerState, _ done: (PendingOperation, AsyncIOError?) -> Void) {
+        for i in st.lanes.indices[st.firstLive...] where !st.lanes[i].reported && st.lanes[i].isDone {
+            st.lanes[i].reported = true
+            st.lanes[i].slice = nil
+            requestCounter?.add(st.lanes[i].submitted)
+            let op = st.lanes[i].op!
+            st.lanes[i].op = nil
+            done(op, st.lanes[i].failure)
+        }
+        st.advance()
     }
 }
 

@@ -53,32 +53,35 @@ final class StripeMemberRunner {
                       fds: [slice.file.directFD, slice.file.bufferedFD])
         var st = SchedulerState(depth: 0)
         swap(&st, &saved)
+        // One lane: the job. A failed request ends the lane (its other requests are reaped first).
+        st.lanes.removeAll(keepingCapacity: true)
+        st.firstLive = 0
+        st.lanes.append(Lane(slice: slice, op: nil, latency: job.latency))
         defer {
             st.drain(queue)
-            requestCounter.add(st.submitted)
-            st.submitted = 0
+            requestCounter.add(st.lanes.first?.submitted ?? 0)
+            st.lanes.removeAll(keepingCapacity: true)
             swap(&st, &saved)
         }
-        let context = SchedulerState.Context(
-            slice: slice, queue: queue, blockSize: blockSize, singleSubmit: singleSubmit, latency: job.latency,
-            workerIndex: workerIndex)
+        let env = SchedulerState.Environment(queue: queue, blockSize: blockSize, singleSubmit: singleSubmit,
+                                             workerIndex: workerIndex)
         // Requests through the page cache wait until no direct request is in flight (see SliceRunner.run).
         var bufferedPhase = false
-        while st.next < slice.length || st.inFlight > 0 || !st.pending.isEmpty || !st.deferred.isEmpty {
+        while !st.lanes[0].isDone {
             if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
                 swap(&st.pending, &st.deferred)
                 bufferedPhase = true
             } else if !bufferedPhase && (overlap || (st.inFlight == 0 && st.pending.isEmpty)) {
-                st.refill(context, striped: job.layout, member: job.member)
+                st.refill(0, env, striped: job.layout, member: job.member)
             }
-            try st.flush(context)
+            try st.flush(env)
             if st.inFlight == 0 && st.pending.isEmpty {
                 bufferedPhase = false
                 continue
             }
-            try st.reapAndCheck(context)
+            try st.reapAndCheck(env, path: slice.file.path)
         }
-        st.next = 0
+        if let failure = st.lanes[0].failure { throw failure }
     }
 }
 
@@ -86,31 +89,35 @@ extension SchedulerState {
     /// Fills free slots with the next requests of a member range: like `refill(_:)`, but a request never
     /// crosses the end of a stripe chunk, and its memory is the chunk's place in the buffer
     /// (`StripeLayout.bufferOffset`) rather than the next bytes after the previous request.
-    mutating func refill(_ c: Context, striped layout: StripeLayout, member: Int) {
-        let file = c.slice.file
+    mutating func refill(_ l: Int, _ env: Environment, striped layout: StripeLayout, member: Int) {
+        guard !lanes[l].isHandedOut, let slice = lanes[l].slice else { return }
+        let file = slice.file
         let align = file.isDirect ? file.offsetAlignment : 1
         let memAlign = file.isDirect ? file.memoryAlignment : 1
-        var chunk = min(c.blockSize, SliceRunner.maxRequestBytes)
+        var chunk = min(env.blockSize, SliceRunner.maxRequestBytes)
         if align > 1 { chunk = max(align, chunk / align * align) }
-        while !freeSlots.isEmpty && next < c.slice.length {
-            let position = Int(c.slice.fileOffset) + next
+        var next = lanes[l].next
+        while !freeSlots.isEmpty && next < slice.length {
+            let position = Int(slice.fileOffset) + next
             let toChunkEnd = layout.stripeSize - position % layout.stripeSize
-            var length = min(chunk, c.slice.length - next, toChunkEnd)
+            var length = min(chunk, slice.length - next, toChunkEnd)
             if align > 1, length % align != 0, length > align {
                 length = length / align * align
             }
             let slot = freeSlots.removeLast()
-            let address = c.slice.memory + layout.bufferOffset(member: member, position: position)
+            let address = slice.memory + layout.bufferOffset(member: member, position: position)
             let aligned = file.isDirect && position % align == 0 && length % align == 0
                 && Int(bitPattern: address) % memAlign == 0
             slots[slot] = Slot(fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,
-                               remaining: length, offset: Int64(position))
+                               remaining: length, offset: Int64(position), owner: l)
             if aligned || !file.isDirect {
                 pending.append(slot)
             } else {
                 deferred.append(slot)
             }
+            lanes[l].waiting += 1
             next += length
         }
+        lanes[l].next = next
     }
 }

@@ -49,6 +49,12 @@ static inline long CAsyncIO_io_getevents(aio_context_t ctx, long min_nr, long nr
     return syscall(__NR_io_getevents, ctx, min_nr, nr, events, timeout);
 }
 
+/// io_cancel(2): asks the kernel to cancel one in-flight iocb. Regular files have no cancel
+/// method, so the kernel usually answers EINVAL; the request then completes normally.
+static inline int CAsyncIO_io_cancel(aio_context_t ctx, struct iocb *cb, struct io_event *result) {
+    return (int)syscall(__NR_io_cancel, ctx, cb, result);
+}
+
 /// Fills one iocb for a pread/pwrite (IOCB_CMD_PREAD / IOCB_CMD_PWRITE) request.
 static inline void CAsyncIO_iocb_prep(struct iocb *cb, uint16_t opcode, int fd, void *buf,
                                       uint64_t nbytes, int64_t offset, uint64_t data) {
@@ -88,6 +94,15 @@ static inline void CAsyncIO_sqe_prep_rw(struct io_uring_sqe *sqe, uint8_t opcode
     sqe->addr = (uint64_t)(uintptr_t)addr;
     sqe->len = len;
     sqe->buf_index = buf_index;
+    sqe->user_data = user_data;
+}
+
+/// Fills one SQE for IORING_OP_ASYNC_CANCEL of the request whose user_data is `target`.
+static inline void CAsyncIO_sqe_prep_cancel(struct io_uring_sqe *sqe, uint64_t target, uint64_t user_data) {
+    __builtin_memset(sqe, 0, sizeof(*sqe));
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = -1;
+    sqe->addr = target;
     sqe->user_data = user_data;
 }
 

@@ -1,0 +1,216 @@
+import AsyncIO
+import Foundation
+
+/// `io --stream`: the loop through `StreamWriter` and `StreamReader` instead of whole-buffer
+/// operations. Writes come from an ordinary `[UInt8]` (neither aligned nor page-locked: the slice
+/// starts one byte into the array); reads touch every byte of each borrowed chunk (a checksum) and
+/// drop it. Timing, barriers and results are those of `runLoop`.
+extension BenchRunner {
+    /// The ordinary memory each task streams from: `--io_size` bytes one byte into an array.
+    struct StreamSource: Sendable {
+        let bytes: [UInt8]
+        var payload: ArraySlice<UInt8> { bytes[1...] }
+    }
+
+    /// One array per task of seeded pseudo-random bytes (made once per runner).
+    func makeStreamSources() -> [StreamSource] {
+        (0..<plan.taskCount).map { task in
+            var rng = SplitMix64(seed: UInt64(task + 1) &* 0x9E37_79B9)
+            var bytes = [UInt8](repeating: 0, count: plan.ioSize + 1)
+            var i = 1
+            while i < bytes.count {
+                var word = rng.next()
+                for _ in 0..<min(8, bytes.count - i) {
+                    bytes[i] = UInt8(truncatingIfNeeded: word)
+                    word >>= 8
+                    i += 1
+                }
+            }
+            return StreamSource(bytes: bytes)
+        }
+    }
+
+    /// One streamed loop: every task waits at a barrier, then streams its file.
+    func runStreamLoop(_ operation: IOOperation, handles: [AIOHandle], paths: [String], rings: [BounceBuffers],
+                       sources: [StreamSource]) -> (LoopOutcome, checksums: [UInt64]) {
+        let tasks = handles.count
+        let results = StreamResults(tasks: tasks)
+        let gate = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        let ready = DispatchGroup()
+        for t in 0..<tasks {
+            group.enter()
+            ready.enter()
+            let handle = handles[t]
+            let path = paths[t]
+            let ring = rings[t]
+            let source = operation == .write ? sources[t] : nil
+            let thread = Thread {
+                ready.leave()
+                gate.wait()
+                let start = monotonicNanos()
+                do throws(AsyncIOError) {
+                    let sum = try BenchRunner.blocking { () async throws(AsyncIOError) -> UInt64 in
+                        try await BenchRunner.stream(operation, handle: handle, path: path, ring: ring, source: source)
+                    }
+                    results.set(task: t, start: start, end: monotonicNanos(), checksum: sum, error: nil)
+                } catch {
+                    results.set(task: t, start: start, end: monotonicNanos(), checksum: 0, error: error)
+                }
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        ready.wait()
+        let release = monotonicNanos()
+        for _ in 0..<tasks { gate.signal() }
+        group.wait()
+        return results.outcome(release: release)
+    }
+
+    /// Streams one file through the task's bounce buffers (allocated once, before the loops, as the
+    /// whole-buffer runs allocate theirs): writes `source` through a `StreamWriter`, or reads the
+    /// file through a `StreamReader`; returns the checksum of what was read (0 for a write).
+    static func stream(_ operation: IOOperation, handle: AIOHandle, path: String, ring: BounceBuffers,
+                       source: StreamSource?) async throws(AsyncIOError) -> UInt64 {
+        if operation == .write, let source {
+            var opened: StreamWriter?
+            // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
+            try ScratchFiles.shared.creating { () throws(AsyncIOError) in
+                opened = try StreamWriter(path: path, handle: handle, buffers: ring)
+            }
+            guard var writer = opened.take() else { return 0 }
+            try await writer.write(source.payload)
+            try await writer.finish()
+            return 0
+        }
+        var sum: UInt64 = 0
+        for try await chunk in try StreamReader(path: path, handle: handle, buffers: ring) {
+            sum = sum &* 1_000_003 &+ chunk.withBytes(BenchRunner.checksum)
+        }
+        return sum
+    }
+
+    /// A checksum that reads every byte: 256-byte blocks summed in 16 bits (a loop the compiler
+    /// vectorises, about 10 GB/s here), the block sums combined in order.
+    static func checksum(_ bytes: Span<UInt8>) -> UInt64 {
+        var total: UInt64 = 0
+        var i = 0
+        let count = bytes.count
+        while i < count {
+            let end = min(i + 256, count)
+            var sum: UInt16 = 0  // 256 x 255 < 65536
+            for j in i..<end { sum &+= UInt16(bytes[j]) }
+            total = total &* 31 &+ UInt64(sum)
+            i = end
+        }
+        return total
+    }
+
+    /// Checks a streamed run: a written file must equal its source (read back through the page
+    /// cache); every loop's read checksum must equal that of the file read through the page cache.
+    func validateStream(_ operation: IOOperation, sources: [StreamSource], checksums: [[UInt64]])
+        throws(BenchError) -> Bool {
+        let lastLoop = plan.warmupLoops + plan.loops - 1
+        let paths = (0..<plan.taskCount).map { dataFile(task: $0, operation: operation, loop: lastLoop) }
+        let size = plan.ioSize
+        // The same chunks as the run's (the checksum depends on where chunks start).
+        let bufferSize = plan.streamBufferSize ?? StreamWriter.defaultBufferSize
+        do {
+            return try BenchRunner.blocking { () async throws(AsyncIOError) -> Bool in
+                let reader = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 1, engine: .posix,
+                                                        direct: false))
+                for (task, path) in paths.enumerated() {
+                    let sum = try await BenchRunner.checkStreamed(path, reader: reader, size: size, bufferSize: bufferSize,
+                                                                  source: operation == .write ? sources[task] : nil)
+                    guard let sum else { return false }
+                    if operation == .read, checksums[task].contains(where: { $0 != sum }) { return false }
+                }
+                return true
+            }
+        } catch {
+            throw .runtime("validate: \(error.description)", cause: error)
+        }
+    }
+
+    /// Reads `path` through the page cache: nil when it is not `size` bytes or differs from
+    /// `source`, else its checksum.
+    private static func checkStreamed(_ path: String, reader: AIOHandle, size: Int, bufferSize: Int,
+                                      source: StreamSource?) async throws(AsyncIOError) -> UInt64? {
+        var sum: UInt64 = 0
+        var position = 1
+        for try await chunk in try StreamReader(path: path, handle: reader, bufferSize: bufferSize) {
+            sum = sum &* 1_000_003 &+ chunk.withBytes(BenchRunner.checksum)
+            if let bytes = source?.bytes {
+                guard position + chunk.count <= bytes.count else { return nil }
+                let from = position
+                let equal = chunk.withBytes { span in span.indices.allSatisfy { span[$0] == bytes[from + $0] } }
+                if !equal { return nil }
+            }
+            position += chunk.count
+        }
+        return position - 1 == size ? sum : nil
+    }
+
+    /// Runs `body` in a task and blocks the calling thread until it is done (the benchmark's
+    /// tasks are threads of their own).
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(AsyncIOError) -> T)
+        throws(AsyncIOError) -> T {
+        let box = BlockingResult<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do throws(AsyncIOError) {
+                box.set(.success(try await body()))
+            } catch {
+                box.set(.failure(error))
+            }
+            done.signal()
+        }
+        done.wait()
+        return try box.get()
+    }
+}
+
+/// The result of `BenchRunner.blocking`, handed from the task to the waiting thread.
+// @unchecked: `result` is read and written under `lock`.
+private final class BlockingResult<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, AsyncIOError>?
+    func set(_ value: Result<T, AsyncIOError>) { lock.withLock { result = value } }
+    func get() throws(AsyncIOError) -> T { try lock.withLock { result! }.get() }
+}
+
+/// Per-task times, checksums and the first error of one streamed loop.
+// @unchecked: every field is read and written under `lock`.
+private final class StreamResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var starts: [UInt64]
+    private var ends: [UInt64]
+    private var checksums: [UInt64]
+    private var error: AsyncIOError?
+
+    init(tasks: Int) {
+        starts = Array(repeating: 0, count: tasks)
+        ends = Array(repeating: 0, count: tasks)
+        checksums = Array(repeating: 0, count: tasks)
+    }
+
+    func set(task: Int, start: UInt64, end: UInt64, checksum: UInt64, error: AsyncIOError?) {
+        lock.withLock {
+            starts[task] = start
+            ends[task] = end
+            checksums[task] = checksum
+            if let error, self.error == nil { self.error = error }
+        }
+    }
+
+    func outcome(release: UInt64) -> (BenchRunner.LoopOutcome, checksums: [UInt64]) {
+        lock.withLock {
+            (BenchRunner.LoopOutcome(
+                taskSeconds: zip(starts, ends).map { Double($1 &- $0) / 1e9 },
+                e2eSeconds: ends.map { Double($0 &- min(release, $0)) / 1e9 },
+                error: error), checksums)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Synchronization
+
+/// A ring of page-locked, aligned bounce buffers for `StreamWriter` and `StreamReader`, allocated
+/// once and reused by one stream after another (allocating, faulting in and locking 2 x 64 MiB
+/// for every file costs tens of milliseconds).
+///
+/// One stream uses the ring at a time: a second stream that tries to take it while the first
+/// still holds it stops the process with a message. A stream holds it from its start until it is
+/// finished, failed, abandoned, or (reader) its iteration ended.
+public final class BounceBuffers: Sendable {
+    /// The buffers, each `size` bytes.
+    let buffers: [AlignedBuffer]
+    /// Bytes per buffer.
+    public let size: Int
+    /// Buffers in the ring.
+    public var count: Int { buffers.count }
+    /// Whether every buffer is page-locked (`mlock`); they work unlocked too.
+    public var isLocked: Bool { buffers.allSatisfy(\.isLocked) }
+    /// Bytes of the ring the kernel backs with huge pages now (see `AlignedBuffer.hugePageBytes`).
+    public var hugePageBytes: Int { buffers.reduce(0) { $0 + $1.hugePageBytes } }
+    private let taken = Atomic<Bool>(false)
+
+    /// Allocates `count` buffers of `size` bytes (defaults: DeepSpeed's two of 64 MiB).
+    ///
+    /// - Throws: `AsyncIOError` when `size` is not a positive multiple of 4096, `count` is below 1,
+    ///   or the memory cannot be had.
+    public init(size: Int = StreamWriter.defaultBufferSize, count: Int = StreamWriter.defaultBufferCount)
+        throws(AsyncIOError) {
+        try BounceBuffers.check(size: size, count: count)
+        self.size = size
+        buffers = try (0..<count).map { _ throws(AsyncIOError) in try AlignedBuffer(count: size) }
+    }
+
+    /// Refuses a size or count that cannot work.
+    static func check(size: Int, count: Int, path: String? = nil) throws(AsyncIOError) {
+        guard size > 0, size % 4096 == 0 else {
+            throw .invalid("stream", "bounce buffer size \(size) must be a positive multiple of 4096", path: path)
+        }
+        guard count >= 1 else {
+            throw .invalid("stream", "bounce buffer count \(count) must be at least 1", path: path)
+        }
+    }
+
+    /// Takes the ring for one stream.
+    func take(for path: String) {
+        let (exchanged, _) = taken.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
+        precondition(exchanged, "BounceBuffers: taken by a stream of \(path) while another stream still uses them")
+    }
+
+    /// Gives the ring back once the kernel is done with every buffer.
+    func giveBack() { taken.store(false, ordering: .releasing) }
+}

@@ -1,0 +1,193 @@
+/// Reads a file as an `AsyncSequence` of borrowed chunks, reading ahead into a ring of aligned
+/// bounce buffers while the caller works on the chunk it holds; nothing is copied into the
+/// caller's memory.
+///
+/// ```swift
+/// for try await chunk in try StreamReader(path: "/mnt/nvme/ckpt.bin", handle: handle) {
+///     chunk.withUnsafeBytes { bytes in consume(bytes) }   // valid until the next chunk is asked for
+/// }
+/// ```
+///
+/// Each chunk is one bounce buffer's worth (`bufferSize` bytes; the last one may be shorter) in
+/// file order. A chunk is **borrowed**: its bytes stay valid until the iterator is asked for the
+/// next chunk, when its buffer is handed to the next read; using it after that stops the
+/// process with a message (`StreamChunk.isValid` tells beforehand). Every iteration opens the
+/// file again, with the handle's knobs (`direct`, block size, ...).
+///
+/// No descriptor outlives the iteration: the file is closed when the last chunk has been
+/// handed out and the next is asked for, after an error, after a cancellation of the task
+/// (reads in flight are cancelled and waited for; `.cancelled` is thrown), and when the iterator
+/// is dropped early (`break`; the reads in flight are then cancelled and waited for, blocking).
+public struct StreamReader: AsyncSequence {
+    /// A borrowed chunk of the file.
+    public typealias Element = StreamChunk
+    /// Every error is an `AsyncIOError`.
+    public typealias Failure = AsyncIOError
+
+    /// The file read.
+    public let path: String
+    /// Bytes per bounce buffer, and so per chunk (the last may be shorter).
+    public let bufferSize: Int
+    /// Bounce buffers in the ring: the chunk held, plus reads ahead.
+    public let bufferCount: Int
+    let handle: AIOHandle
+    /// Buffers given by the caller, reused by every iteration (nil: each iteration allocates its own).
+    let ring: BounceBuffers?
+
+    /// Describes a streamed read of `path`; the file is opened when iteration starts.
+    ///
+    /// - Parameters:
+    ///   - handle: whose workers read the bounce buffers.
+    ///   - bufferSize: bytes per bounce buffer; a positive multiple of 4096 (default 64 MiB).
+    ///   - bufferCount: bounce buffers, at least 2 (one held by the caller, one read ahead; default 2).
+    /// - Throws: `AsyncIOError` for a bad size or count.
+    public init(path: String, handle: AIOHandle, bufferSize: Int = StreamWriter.defaultBufferSize,
+                bufferCount: Int = StreamWriter.defaultBufferCount) throws(AsyncIOError) {
+        try BounceBuffers.check(size: bufferSize, count: bufferCount, path: path)
+        guard bufferCount >= 2 else {
+            throw .invalid("stream", "a streamed read needs at least 2 bounce buffers, not \(bufferCount)", path: path)
+        }
+        self.path = path
+        self.handle = handle
+        self.bufferSize = bufferSize
+        self.bufferCount = bufferCount
+        ring = nil
+    }
+
+    /// Describes a streamed read of `path` through `buffers` (at least 2), which each iteration
+    /// holds from its first `next()` to its end; one iteration at a time.
+    ///
+    /// - Throws: `AsyncIOError` when the ring has fewer than 2 buffers.
+    public init(path: String, handle: AIOHandle, buffers: BounceBuffers) throws(AsyncIOError) {
+        guard buffers.count >= 2 else {
+            throw .invalid("stream", "a streamed read needs at least 2 bounce buffers, not \(buffers.count)", path: path)
+        }
+        self.path = path
+        self.handle = handle
+        bufferSize = buffers.size
+        bufferCount = buffers.count
+        ring = buffers
+    }
+
+    /// Starts an iteration (the file is opened by its first `next()`).
+    public func makeAsyncIterator() -> Iterator { Iterator(state: StreamReadState(self)) }
+
+    /// Hands out the chunks of one iteration.
+    public struct Iterator: AsyncIteratorProtocol {
+        let state: StreamReadState
+
+        /// The next chunk, or nil after the last; the chunk handed out before is no longer valid.
+        public mutating func next() async throws(AsyncIOError) -> StreamChunk? {
+            try await state.next(isolation: nil)
+        }
+
+        /// The next chunk, or nil after the last, on the caller's actor.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AsyncIOError) -> StreamChunk? {
+            try await state.next(isolation: actor)
+        }
+    }
+}
+
+/// The state of one iteration of a `StreamReader`: the file, the ring and the reads in flight.
+/// Used from one iterator, on its caller's isolation (never shared between tasks).
+final class StreamReadState {
+    let reader: StreamReader
+    private var file: IOFile?
+    private var size: Int64 = 0
+    private var buffers: [AlignedBuffer] = []
+    /// Reads in flight, in file order: ticket, bounce buffer, file offset, bytes.
+    private var pending: [(ticket: IOTicket, buffer: Int, offset: Int64, count: Int)] = []
+    private var nextOffset: Int64 = 0
+    /// The bounce buffer of the chunk the caller holds.
+    private var held: Int?
+    private var started = false
+    private var ended = false
+    /// Whether this iteration holds the caller's ring (`StreamReader.ring`).
+    private var holdsRing = false
+    /// Counts chunks handed out; a chunk is valid while it still holds the current value.
+    private(set) var generation: UInt64 = 0
+
+    init(_ reader: StreamReader) { self.reader = reader }
+
+    deinit {
+        // Dropped early: the reads in flight still own their buffers and the file; wait for them so
+        // that no descriptor outlives the iteration.
+        for entry in pending { entry.ticket.cancel() }
+        for entry in pending { _ = try? entry.ticket.wait() }
+        if holdsRing { reader.ring?.giveBack() }
+    }
+
+    func next(isolation: isolated (any Actor)?) async throws(AsyncIOError) -> StreamChunk? {
+        generation &+= 1
+        if ended { return nil }
+        if Task.isCancelled { throw await end(.cancelled("read", path: reader.path)) }
+        do {
+            if !started {
+                started = true
+                try open()
+            } else if let b = held {
+                held = nil
+                try readAhead(into: b)
+            }
+        } catch {
+            throw await end(error)
+        }
+        guard !pending.isEmpty else {
+            _ = await end(nil)
+            return nil
+        }
+        let first = pending.removeFirst()
+        do {
+            _ = try await first.ticket.value
+        } catch {
+            pending.insert(first, at: 0)
+            throw await end(error)
+        }
+        held = first.buffer
+        return StreamChunk(state: self, generation: generation, buffer: buffers[first.buffer],
+                           offset: first.offset, count: first.count)
+    }
+
+    /// Opens the file, allocates as many buffers as it needs (up to the ring's) and fills them all.
+    private func open() throws(AsyncIOError) {
+        let opened = try IOFile(path: reader.path, access: .read, direct: reader.handle.config.direct)
+        file = opened
+        size = try opened.size()
+        let needed = Int((size + Int64(reader.bufferSize) - 1) / Int64(reader.bufferSize))
+        let count = min(reader.bufferCount, max(needed, 0))
+        if let ring = reader.ring {
+            ring.take(for: reader.path)
+            holdsRing = true
+            buffers = Array(ring.buffers.prefix(count))
+        } else {
+            buffers = try (0..<count).map { _ throws(AsyncIOError) in try AlignedBuffer(count: reader.bufferSize) }
+        }
+        for b in buffers.indices { try readAhead(into: b) }
+    }
+
+    /// Starts the read of the next range of the file into buffer `b`, if any is left.
+    private func readAhead(into b: Int) throws(AsyncIOError) {
+        guard nextOffset < size, let file else { return }
+        let count = Int(min(Int64(reader.bufferSize), size - nextOffset))
+        let ticket = try reader.handle.submit(.read, buffers[b], file: file, offset: nextOffset, count: count)
+        pending.append((ticket, b, nextOffset, count))
+        nextOffset += Int64(count)
+    }
+
+    /// Ends the iteration: cancels and waits for the reads in flight, closes the file and frees the
+    /// buffers; returns the error to throw (when there is one).
+    private func end(_ error: AsyncIOError?, isolation: isolated (any Actor)? = #isolation) async -> AsyncIOError {
+        for entry in pending { entry.ticket.cancel() }
+        for entry in pending { _ = try? await entry.ticket.value }
+        pending = []
+        held = nil
+        file = nil
+        buffers = []
+        ended = true
+        if holdsRing {
+            holdsRing = false
+            reader.ring?.giveBack()
+        }
+        return error ?? .cancelled("read", path: reader.path)
+    }
+}
