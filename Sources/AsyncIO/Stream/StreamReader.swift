@@ -37,6 +37,7 @@ public struct StreamReader: AsyncSequence {
     /// Describes a streamed read of `path`; the file is opened when iteration starts.
     ///
     /// - Parameters:
+    ///   - path: the file to read, from its start to its end.
     ///   - handle: whose workers read the bounce buffers.
     ///   - bufferSize: bytes per bounce buffer; a positive multiple of 4096 (default 64 MiB).
     ///   - bufferCount: bounce buffers, at least 2 (one held by the caller, one read ahead; default 2).

@@ -64,6 +64,7 @@ public struct StreamWriter: ~Copyable {
     /// Opens (or creates, mode 0600) `path` for streaming and allocates its bounce buffers.
     ///
     /// - Parameters:
+    ///   - path: the file to write; created (mode 0600) or overwritten from its start.
     ///   - handle: whose workers write the bounce buffers.
     ///   - bufferSize: bytes per bounce buffer; a positive multiple of 4096 (default 64 MiB).
     ///   - bufferCount: bounce buffers in the ring, at least 1 (default 2).

@@ -112,6 +112,9 @@ public final class StripedHandle: @unchecked Sendable {
     /// Opens the member files of set `name` for writing and starts the transfer; returns at once.
     ///
     /// - Parameters:
+    ///   - buffer: the bytes to write, from its start.
+    ///   - name: the set's name; each member file is this name plus its index and the set's geometry.
+    ///   - count: bytes to write (default: the buffer's size).
     ///   - truncate: drop the members' old contents and reserve their space first (default). With
     ///     false, member files of the same name and geometry are overwritten in place.
     ///   - latency: per-request timing; worker numbers run `member * intraOpParallelism + worker`.
@@ -137,7 +140,11 @@ public final class StripedHandle: @unchecked Sendable {
     /// Checks the members of set `name` against the layout, opens them and starts reading the first
     /// `count` bytes (default: the buffer's size) into `buffer`; returns at once.
     ///
-    /// - Parameter latency: per-request timing; worker numbers run `member * intraOpParallelism + worker`.
+    /// - Parameters:
+    ///   - buffer: where the bytes go, from its start.
+    ///   - name: the set's name, as given to the write.
+    ///   - count: bytes to read (default: the buffer's size).
+    ///   - latency: per-request timing; worker numbers run `member * intraOpParallelism + worker`.
     /// - Throws: `AsyncIOError` for a bad name or count, a missing member, a member of another set
     ///   (member count, stripe size, size, order), a member file of the wrong size, or a set smaller
     ///   than `count`.
