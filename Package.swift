@@ -56,6 +56,8 @@ let package = Package(
         // Feeds bytes to the log, sweep-config and log-name parsers: a libFuzzer fuzzer when built by
         // scripts/fuzz.sh (-sanitize=fuzzer -DFUZZING), else a replayer of saved inputs.
         .executableTarget(name: "aio-bench-fuzz", dependencies: ["AIOBench", "AsyncIO"]),
+        // Examples/Checkpoint: a checkpoint of Swift arrays streamed, striped over folders, loaded back.
+        .executableTarget(name: "checkpoint-example", dependencies: ["AsyncIO"], path: "Examples/Checkpoint"),
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
         .testTarget(
             name: "AIOBenchTests",
