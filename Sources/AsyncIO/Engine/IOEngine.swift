@@ -186,3 +186,38 @@ public enum EngineProbe {
         return (.posix, skipped)
     }
 }
+
+/// Makes `count` queues of the configuration's engine; with `.auto`, the first of the probed best,
+/// kernel AIO and POSIX whose queues can all be made. Returns the engine used, the queues (wrapped by
+/// the configuration's fault plan and recorder, when set) and, one line each, why better engines
+/// were skipped.
+///
+/// - Throws: the last engine's error when none could be made.
+func makeEngineQueues(count: Int, _ config: HandleConfig) throws(AsyncIOError) -> (EngineKind, [IOQueue], [String]) {
+    let (resolved, skipped) = EngineProbe.resolve(config.engine)
+    var candidates = [resolved]
+    if config.engine == .auto && resolved != .posix {
+        candidates += [EngineKind.aio, .posix].filter { $0 != resolved }
+    }
+    var fallbacks = skipped
+    var lastError: AsyncIOError?
+    let faults = FaultCounter()
+    for kind in candidates {
+        do {
+            var queues: [IOQueue] = []
+            for _ in 0..<count {
+                var queue = try makeQueue(kind: kind, depth: config.queueDepth, options: config.engineOptions,
+                                          config: config)
+                if let plan = config.faults {
+                    queue = FaultInjectingQueue(inner: queue, plan: plan, counter: faults)
+                }
+                queues.append(queue)
+            }
+            return (kind, config.engineOptions.recorder?.wrap(queues) ?? queues, fallbacks)
+        } catch {
+            fallbacks.append("\(kind.rawValue): \(error.description)")
+            lastError = error
+        }
+    }
+    throw lastError!
+}

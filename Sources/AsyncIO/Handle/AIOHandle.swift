@@ -78,35 +78,7 @@ public final class AIOHandle: @unchecked Sendable {
     ///   (with `.auto`, the next engine is tried instead).
     public init(_ config: HandleConfig = HandleConfig()) throws(AsyncIOError) {
         try config.validate()
-        let (resolved, skipped) = EngineProbe.resolve(config.engine)
-        var candidates = [resolved]
-        if config.engine == .auto {
-            candidates += [EngineKind.aio, .posix].filter { $0 != resolved && !(resolved == .posix) }
-        }
-        var fallbacks = skipped
-        var lastError: AsyncIOError?
-        var built: (EngineKind, [IOQueue])?
-        let counter = FaultCounter()
-        for kind in candidates {
-            do {
-                var queues: [IOQueue] = []
-                for _ in 0..<config.intraOpParallelism {
-                    var q = try makeQueue(kind: kind, depth: config.queueDepth, options: config.engineOptions,
-                                          config: config)
-                    if let plan = config.faults {
-                        q = FaultInjectingQueue(inner: q, plan: plan, counter: counter)
-                    }
-                    queues.append(q)
-                }
-                built = (kind, queues)
-                break
-            } catch {
-                fallbacks.append("\(kind.rawValue): \(error.description)")
-                lastError = error
-            }
-        }
-        guard let (kind, engineQueues) = built else { throw lastError! }
-        let queues = config.engineOptions.recorder?.wrap(engineQueues) ?? engineQueues
+        let (kind, queues, fallbacks) = try makeEngineQueues(count: config.intraOpParallelism, config)
         var finalConfig = config
         finalConfig.engine = kind
         self.config = finalConfig

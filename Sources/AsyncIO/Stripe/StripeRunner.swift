@@ -68,6 +68,13 @@ final class StripeMemberRunner {
         // Requests through the page cache wait until no direct request is in flight (see SliceRunner.run).
         var bufferedPhase = false
         while !st.lanes[0].isDone {
+            if job.ticket.cancelFlag.isSet, st.lanes[0].failure == nil {
+                // Submit nothing more; cancel what is in flight and reap it before the job ends.
+                st.fail(0, .cancelled(slice.operation == .read ? "read" : "write", path: slice.file.path))
+                let tags = st.slots.indices.filter { st.slots[$0].address != nil }
+                if !tags.isEmpty { queue.cancel(tags: tags) }
+                continue
+            }
             if st.inFlight == 0 && st.pending.isEmpty && !st.deferred.isEmpty {
                 swap(&st.pending, &st.deferred)
                 bufferedPhase = true

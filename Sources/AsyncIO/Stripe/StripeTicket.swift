@@ -49,6 +49,8 @@ public final class StripeTicket: @unchecked Sendable {
     private var files: [IOFile]
     private var buffer: AlignedBuffer?
     private let started: UInt64
+    /// Set by `cancel()`; the member runners read it before every submission.
+    let cancelFlag = CancelFlag()
 
     init(operation: IOOperation, paths: [String], memberBytes: [Int], jobs: Int, files: [IOFile],
          buffer: AlignedBuffer) {
@@ -103,10 +105,26 @@ public final class StripeTicket: @unchecked Sendable {
         }.get()
     }
 
+    /// Stops the operation: nothing more is submitted, requests in flight are cancelled where the
+    /// engine can, and once the rest are back the ticket ends with a `.cancelled` error (unless it
+    /// had ended already). The buffer stays lent to the operation until then.
+    public func cancel() { cancelFlag.set() }
+
     /// Suspends until every request has completed; returns what moved, or throws the first error.
     ///
-    /// Cancelling the awaiting task does not stop the operation: it runs to its end, and this returns then.
+    /// Cancelling the awaiting task cancels the operation (see `cancel()`); this returns when the
+    /// kernel is done with every request, throwing `.cancelled`.
     public func completion() async throws(AsyncIOError) -> StripeTransfer {
+        await withTaskCancellationHandler {
+            await ended()
+        } onCancel: {
+            cancel()
+        }
+        return try lock.withLock { outcomeLocked() }.get()
+    }
+
+    /// Suspends until every request has completed.
+    private func ended() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let ready = lock.withLock {
                 if remaining == 0 { return true }
@@ -115,7 +133,6 @@ public final class StripeTicket: @unchecked Sendable {
             }
             if ready { c.resume() }
         }
-        return try lock.withLock { outcomeLocked() }.get()
     }
 
     private func outcomeLocked() -> Result<StripeTransfer, AsyncIOError> {

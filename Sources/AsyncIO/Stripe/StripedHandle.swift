@@ -47,7 +47,7 @@ public final class StripedHandle: @unchecked Sendable {
             throw .invalid("configure stripe handle", "\(layout.memberCount) members × intra-op parallelism "
                 + "\(config.intraOpParallelism) is \(count) workers, more than \(HandleConfig.maxParallelism)")
         }
-        let (kind, queues, fallbacks) = try StripedHandle.makeQueues(count, config)
+        let (kind, queues, fallbacks) = try makeEngineQueues(count: count, config)
         var resolved = config
         resolved.engine = kind
         let requests = RequestCounter()
@@ -92,7 +92,7 @@ public final class StripedHandle: @unchecked Sendable {
     // MARK: - Swift concurrency
 
     /// Writes like `write(_:to:count:)` without blocking the caller's thread while the data moves (the
-    /// member files are opened on it). A cancelled task still waits for the operation's end.
+    /// member files are opened on it). A cancelled task cancels the operation (see `StripeTicket.cancel()`).
     @discardableResult
     public func write(_ buffer: AlignedBuffer, to name: String, count: Int? = nil) async throws(AsyncIOError)
         -> StripeTransfer {
@@ -100,7 +100,7 @@ public final class StripedHandle: @unchecked Sendable {
     }
 
     /// Reads like `read(_:from:count:)` without blocking the caller's thread while the data moves (the
-    /// member files are opened on it). A cancelled task still waits for the operation's end.
+    /// member files are opened on it). A cancelled task cancels the operation (see `StripeTicket.cancel()`).
     @discardableResult
     public func read(_ buffer: AlignedBuffer, from name: String, count: Int? = nil) async throws(AsyncIOError)
         -> StripeTransfer {
@@ -220,36 +220,5 @@ public final class StripedHandle: @unchecked Sendable {
                                                   layout: layout, latency: latency, ticket: ticket))
         }
         return ticket
-    }
-
-    /// `count` queues of the configured engine; with `.auto`, the next engine when one cannot be made.
-    private static func makeQueues(_ count: Int, _ config: HandleConfig) throws(AsyncIOError)
-        -> (EngineKind, [IOQueue], [String]) {
-        let (resolved, skipped) = EngineProbe.resolve(config.engine)
-        var candidates = [resolved]
-        if config.engine == .auto && resolved != .posix {
-            candidates += [EngineKind.aio, .posix].filter { $0 != resolved }
-        }
-        var fallbacks = skipped
-        var lastError: AsyncIOError?
-        let faults = FaultCounter()
-        for kind in candidates {
-            do {
-                var queues: [IOQueue] = []
-                for _ in 0..<count {
-                    var queue = try makeQueue(kind: kind, depth: config.queueDepth, options: config.engineOptions,
-                                              config: config)
-                    if let plan = config.faults {
-                        queue = FaultInjectingQueue(inner: queue, plan: plan, counter: faults)
-                    }
-                    queues.append(queue)
-                }
-                return (kind, config.engineOptions.recorder?.wrap(queues) ?? queues, fallbacks)
-            } catch {
-                fallbacks.append("\(kind.rawValue): \(error.description)")
-                lastError = error
-            }
-        }
-        throw lastError!
     }
 }
