@@ -24,14 +24,23 @@ enum ClusterLaunch {
     }
 
     /// Runs `body` on this rank and ends MPI. A failure is every rank's (the coordination sees to it): rank 0
-    /// rethrows it, so `aio-bench` prints its one line; the other ranks exit with its status, silently.
+    /// prints its one line, then every rank meets once more and exits with its status. The meeting keeps
+    /// the other ranks alive until the line is out: `mpirun` ends the whole job as soon as one rank exits
+    /// with a failure, which would otherwise kill rank 0 before it printed.
     static func run(_ coordinator: ClusterCoordinator, _ body: () throws -> Void) throws {
         do {
             try body()
         } catch {
             let failure = error as? BenchError ?? benchError(wrappedIn: error) ?? .runtime(String(describing: error))
+            // Every rank threw this one (a meeting shared it): rank 0 speaks for the job. A failure this
+            // rank alone met after the last meeting (the others are finishing): it speaks for itself.
+            let shared = coordinator.sharedFailure?.description == failure.description
+            if coordinator.isLeader || !shared {
+                let prefix = shared || coordinator.isLeader ? "" : "rank \(coordinator.rank) (\(coordinator.collective.host)): "
+                FileHandle.standardError.write(Data("aio-bench: \(ConsoleText.oneLine(prefix + failure.description))\n".utf8))
+            }
+            if shared { coordinator.collective.barrier() }
             finish(coordinator)
-            if coordinator.isLeader { throw failure }
             Foundation.exit(failure.exitCode)
         }
         finish(coordinator)

@@ -17,6 +17,9 @@ public final class ClusterCoordinator {
     public let collective: any Collective
     /// The failure every rank learned at the last meeting inside the current `together`.
     private var reported: BenchError?
+    /// The last failure every rank learned at a meeting (it outlives `together`): a failure every rank
+    /// throws, as against one only this rank met after the last meeting.
+    public private(set) var sharedFailure: BenchError?
 
     /// Coordinates the ranks of `collective`.
     public init(_ collective: any Collective) { self.collective = collective }
@@ -68,6 +71,7 @@ public final class ClusterCoordinator {
         let first = reports.first { $0.message != nil } ?? mine
         let error = first.namedError
         reported = error
+        sharedFailure = error
         throw error
     }
 }
