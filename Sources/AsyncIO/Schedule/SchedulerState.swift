@@ -49,7 +49,11 @@ struct SchedulerState {
     /// Fills free slots with lane `l`'s next requests: the block size, never above the kernel's
     /// per-call maximum, kept a multiple of the direct-I/O alignment; an unaligned tail goes as
     /// its own request on the ordinary descriptor (deferred, see `SliceRunner.run`).
-    mutating func refill(_ l: Int, _ env: Environment) {
+    ///
+    /// With `stripe` (a member of a striped set, see `StripeMemberRunner`) the lane's file range is
+    /// contiguous but its memory is not: a request never crosses the end of a stripe chunk, and its
+    /// memory is the chunk's place in the buffer (`StripeLayout.bufferOffset`).
+    mutating func refill(_ l: Int, _ env: Environment, stripe: (layout: StripeLayout, member: Int)? = nil) {
         guard !lanes[l].isHandedOut, let slice = lanes[l].slice else { return }
         let file = slice.file
         let align = file.isDirect ? file.offsetAlignment : 1
@@ -58,13 +62,16 @@ struct SchedulerState {
         if align > 1 { chunk = max(align, chunk / align * align) }
         var next = lanes[l].next
         while !freeSlots.isEmpty && next < slice.length {
+            let position = Int(slice.fileOffset) + next
             var length = min(chunk, slice.length - next)
+            if let stripe { length = min(length, stripe.layout.stripeSize - position % stripe.layout.stripeSize) }
             if align > 1, length % align != 0, length > align {
                 length = length / align * align
             }
             let slot = freeSlots.removeLast()
-            let address = slice.memory + next
-            let offset = slice.fileOffset + Int64(next)
+            let address = slice.memory
+                + (stripe.map { $0.layout.bufferOffset(member: $0.member, position: position) } ?? next)
+            let offset = Int64(position)
             let aligned = file.isDirect && Int(offset) % align == 0 && length % align == 0
                 && Int(bitPattern: address) % memAlign == 0
             slots[slot] = Slot(fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,

@@ -20,7 +20,7 @@ struct StripeJob {
 /// The scheduling is the one of `SliceRunner` (queue depth, overlap or sequential batches, single or
 /// batch submit, checked completions, short transfers continued, an unaligned tail through the page
 /// cache after the direct requests): it uses the same `SchedulerState`, filling its slots with
-/// `refill(_:striped:member:)`, which cuts requests at stripe-chunk boundaries because a member's
+/// `refill(_:_:stripe:)`, which cuts requests at stripe-chunk boundaries because a member's
 /// file range is contiguous but its memory is not. So one worker keeps `queueDepth` requests in
 /// flight across chunks, whatever the stripe size.
 final class StripeMemberRunner {
@@ -79,7 +79,7 @@ final class StripeMemberRunner {
                 swap(&st.pending, &st.deferred)
                 bufferedPhase = true
             } else if !bufferedPhase && (overlap || (st.inFlight == 0 && st.pending.isEmpty)) {
-                st.refill(0, env, striped: job.layout, member: job.member)
+                st.refill(0, env, stripe: (job.layout, job.member))
             }
             try st.flush(env)
             if st.inFlight == 0 && st.pending.isEmpty {
@@ -89,42 +89,5 @@ final class StripeMemberRunner {
             try st.reapAndCheck(env, path: slice.file.path)
         }
         if let failure = st.lanes[0].failure { throw failure }
-    }
-}
-
-extension SchedulerState {
-    /// Fills free slots with the next requests of a member range: like `refill(_:)`, but a request never
-    /// crosses the end of a stripe chunk, and its memory is the chunk's place in the buffer
-    /// (`StripeLayout.bufferOffset`) rather than the next bytes after the previous request.
-    mutating func refill(_ l: Int, _ env: Environment, striped layout: StripeLayout, member: Int) {
-        guard !lanes[l].isHandedOut, let slice = lanes[l].slice else { return }
-        let file = slice.file
-        let align = file.isDirect ? file.offsetAlignment : 1
-        let memAlign = file.isDirect ? file.memoryAlignment : 1
-        var chunk = min(env.blockSize, SliceRunner.maxRequestBytes)
-        if align > 1 { chunk = max(align, chunk / align * align) }
-        var next = lanes[l].next
-        while !freeSlots.isEmpty && next < slice.length {
-            let position = Int(slice.fileOffset) + next
-            let toChunkEnd = layout.stripeSize - position % layout.stripeSize
-            var length = min(chunk, slice.length - next, toChunkEnd)
-            if align > 1, length % align != 0, length > align {
-                length = length / align * align
-            }
-            let slot = freeSlots.removeLast()
-            let address = slice.memory + layout.bufferOffset(member: member, position: position)
-            let aligned = file.isDirect && position % align == 0 && length % align == 0
-                && Int(bitPattern: address) % memAlign == 0
-            slots[slot] = Slot(fd: aligned ? file.directFD : file.bufferedFD, direct: aligned, address: address,
-                               remaining: length, offset: Int64(position), owner: l)
-            if aligned || !file.isDirect {
-                pending.append(slot)
-            } else {
-                deferred.append(slot)
-            }
-            lanes[l].waiting += 1
-            next += length
-        }
-        lanes[l].next = next
     }
 }
