@@ -39,6 +39,7 @@ enum ClusterLaunch {
                 let prefix = shared || coordinator.isLeader ? "" : "rank \(coordinator.rank) (\(coordinator.collective.host)): "
                 FileHandle.standardError.write(Data("aio-bench: \(ConsoleText.oneLine(prefix + failure.description))\n".utf8))
             }
+            coordinator.endQuietly(status: failure.exitCode)
             if shared { coordinator.collective.barrier() }
             finish(coordinator)
             Foundation.exit(failure.exitCode)

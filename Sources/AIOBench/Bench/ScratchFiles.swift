@@ -13,6 +13,9 @@ final class ScratchFiles: @unchecked Sendable {
     private var folders: [String] = []
     private var installed = false
     private var onSignal: [@Sendable () -> Void] = []
+    /// Set once the process has printed its last line and is only ending: a signal then removes
+    /// what is left and exits with this status, silently.
+    private var quietExitStatus: Int32?
     /// Held shared while a registered path is created, and for good by the signal handler: the
     /// removal on a signal never runs between a file's creation and its registration, and no
     /// file is created after the removal (the creator blocks until the process exits).
@@ -33,11 +36,16 @@ final class ScratchFiles: @unchecked Sendable {
             let hooks = lock.withLock { onSignal }
             for hook in hooks { hook() }
             removeAll()
+            if let quiet = lock.withLock({ quietExitStatus }) { SystemInfo.exitImmediately(quiet) }
             let name = sig == .interrupt ? "interrupted" : "terminated"
             FileHandle.standardError.write(Data("aio-bench: \(name); removed test files\n".utf8))
             SystemInfo.exitImmediately(sig.exitStatus)
         }
     }
+
+    /// From now on a SIGINT/SIGTERM removes what is left and exits with `status` without a line: the
+    /// process has said what it had to and is only ending (an MPI rank that `mpirun` may kill then).
+    func endQuietly(status: Int32) { lock.withLock { quietExitStatus = status } }
 
     /// Runs `hook` when a signal arrives, before files are removed.
     func addSignalHook(_ hook: @escaping @Sendable () -> Void) {

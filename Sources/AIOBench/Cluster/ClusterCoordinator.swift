@@ -24,6 +24,10 @@ public final class ClusterCoordinator {
     /// Coordinates the ranks of `collective`.
     public init(_ collective: any Collective) { self.collective = collective }
 
+    /// Marks this rank as ending with `status` after its last line: `mpirun` ends the job once any rank
+    /// exits with a failure, and the signal it sends then must not add a line of its own.
+    public func endQuietly(status: Int32) { ScratchFiles.shared.endQuietly(status: status) }
+
     /// This rank's number.
     public var rank: Int { collective.rank }
     /// The number of ranks.
