@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 kind=${1:-}
 (($#)) && shift
 link=()
+# Tests that a sanitizer's runtime makes meaningless read this and say so (see their condition traits).
+export AIO_SANITIZER=$kind
 case $kind in
   thread)
     scratch=.build-tsan

@@ -35,7 +35,9 @@ struct RaceResumeCLITests {
         return result
     }
 
-    @Test("SIGINT mid-race, then the same command: complete logs and the same pick as a race never interrupted")
+    @Test("SIGINT mid-race, then the same command: complete logs and the same pick as a race never interrupted",
+          .disabled(if: ProcessInfo.processInfo.environment["AIO_SANITIZER"] != nil,
+                    "the simulated device runs in real time: a sanitizer's overhead on every run swamps the model's 10 % gap"))
     func interruptedRaceDecidesAlike() throws {
         let scratch = try ScratchFolder("raceresume")
         defer { scratch.remove() }
