@@ -5,12 +5,12 @@ import Testing
 @Suite("Physical layout of buffers")
 struct PhysicalLayoutTests {
     /// Whether `scripts/sanitize.sh` runs the suite (thread or address).
-    static let underThreadSanitizer = getenv("AIO_SANITIZER") != nil
-    static let threadSanitizerReason: Comment =
+    static let underSanitizer = getenv("AIO_SANITIZER") != nil
+    static let sanitizerReason: Comment =
         "the sanitizers make mlock a no-op, so a locked buffer's pages are not faulted in and have no frames"
     @Test("a locked buffer's pages are all present and form between one run and one run per page",
           .enabled(if: geteuid() == 0, "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN"),
-          .disabled(if: PhysicalLayoutTests.underThreadSanitizer, PhysicalLayoutTests.threadSanitizerReason))
+          .disabled(if: PhysicalLayoutTests.underSanitizer, PhysicalLayoutTests.sanitizerReason))
     func layoutOfLockedBuffer() throws {
         let buffer = try AlignedBuffer(count: 3 << 20, lock: true, hugePages: false)
         let layout = try #require(buffer.physicalLayout)
@@ -21,7 +21,7 @@ struct PhysicalLayoutTests {
 
     @Test("a 2 MiB buffer is 512 pages, in one run when the kernel gave it a huge page",
           .enabled(if: geteuid() == 0, "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN"),
-          .disabled(if: PhysicalLayoutTests.underThreadSanitizer, PhysicalLayoutTests.threadSanitizerReason),
+          .disabled(if: PhysicalLayoutTests.underSanitizer, PhysicalLayoutTests.sanitizerReason),
           .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
                    "transparent huge pages are off"))
     func hugePageIsOneRun() throws {
