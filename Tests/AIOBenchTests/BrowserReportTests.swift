@@ -1,4 +1,5 @@
 @testable import AIOBench
+import AsyncIO
 import Foundation
 import Testing
 
@@ -26,17 +27,13 @@ struct BrowserReportTests {
         let page = dir + "/report.html"
         try built.html.write(toFile: page, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir)/profile",
-                             "--dump-dom", URL(fileURLWithPath: page).absoluteString]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        // ChildProcess (posix_spawn), not Foundation's Process: see `CLI.runProgram`.
+        let run = try ChildProcess.run(
+            chromium, arguments: ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir)/profile",
+                                  "--dump-dom", URL(fileURLWithPath: page).absoluteString],
+            timeout: .seconds(300))
+        #expect(run.succeeded, "chromium: \(run.termination)")
+        let data = run.standardOutput
         let dom = String(decoding: data, as: UTF8.self)
 
         let cells = dom.components(separatedBy: "class=\"cell").count - 1

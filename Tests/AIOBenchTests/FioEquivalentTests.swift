@@ -58,14 +58,10 @@ struct FioEquivalentTests {
             let fio = FioEquivalent(directory: directory, operation: .read, ioSize: 1 << 30, blockSize: 1 << 20,
                                     queueDepth: 32, intraOpParallelism: 2, singleSubmit: false)
             // The test's own constant text, printed by the shell one word per NUL.
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: sh)
-            process.arguments = ["-c", "printf '%s\\0' " + fio.displayCommand]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let run = try ChildProcess.run(sh, arguments: ["-c", "printf '%s\\0' " + fio.displayCommand],
+                                           timeout: .seconds(60))
+            #expect(run.succeeded)
+            let data = run.standardOutput
             let words = String(decoding: data, as: UTF8.self).split(separator: "\0", omittingEmptySubsequences: false)
                 .dropLast().map(String.init)
             #expect(words == [FioEquivalent.program] + fio.arguments)
@@ -175,17 +171,10 @@ struct FioEquivalentOutputTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fio = FioEquivalent(directory: dir, operation: .write, ioSize: 16 << 20, blockSize: 1 << 20,
                                 queueDepth: 8, intraOpParallelism: 2, singleSubmit: false, engine: .null)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/fio")
-        process.arguments = fio.arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        // fio names its data file with --filename; the working folder is only where it starts.
+        let run = try ChildProcess.run("/usr/bin/fio", arguments: fio.arguments, timeout: .seconds(300))
+        try #require(run.succeeded, "fio: \(run.termination)")
+        let data = run.standardOutput
         let result = try FioResult.parse(json: String(decoding: data, as: UTF8.self))
         #expect(result.writeBytesPerSecond > 0)
         #expect(result.readBytesPerSecond == 0)

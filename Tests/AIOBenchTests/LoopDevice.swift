@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 import Testing
 
@@ -50,15 +51,9 @@ enum LoopDevice {
 
     /// Runs `tool` with `arguments` (no shell); its standard output, or nil when it fails.
     static func run(_ tool: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+        // ChildProcess (posix_spawn), not Foundation's Process: see `CLI.runProgram`.
+        guard let run = try? ChildProcess.run(tool, arguments: arguments, timeout: .seconds(120)),
+              run.succeeded else { return nil }
+        return String(decoding: run.standardOutput, as: UTF8.self)
     }
 }

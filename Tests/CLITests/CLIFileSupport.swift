@@ -85,16 +85,10 @@ func dropRootPrefix(reaching folder: String) -> Result<[String], CLIHarnessError
           let check = ["/usr/bin/test", "/bin/test"].first(where: FileManager.default.isExecutableFile)
     else { return .failure(CLIHarnessError(description: "no aio-bench or no test(1)")) }
     for (flag, path) in [("-x", tool.path), ("-x", folder)] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: setpriv)
-        p.arguments = Array(prefix.dropFirst()) + [check, flag, path]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else {
+        guard let p = try? CLI.runProgram(prefix + [check, flag, path]) else {
             return .failure(CLIHarnessError(description: "cannot start setpriv"))
         }
-        p.waitUntilExit()
-        if p.terminationStatus != 0 {
+        if p.status != 0 {
             return .failure(CLIHarnessError(description: "user nobody cannot reach \(path)"))
         }
     }

@@ -54,27 +54,14 @@ enum CLI {
 
     /// Runs any program from an argv array (`argv[0]` is its path; never a shell) with no standard
     /// input and returns its status and output.
+    ///
+    /// Spawned with `posix_spawn` (``RunningCLI``), not Foundation's `Process`: `Process.run()`
+    /// reads `/proc/self/fd` copying 256 bytes of each entry's name, past the end of glibc's
+    /// directory buffer when this process holds well over a thousand descriptors (the load tests
+    /// beside it do); AddressSanitizer stops the whole test run on that read.
     static func runProgram(_ argv: [String], currentDirectory: String? = nil) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes concurrently so a full pipe never blocks the child.
-        let errBox = DataBox()
-        let reader = Thread { errBox.set(errPipe.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let err = errBox.wait()
-        return CLIResult(status: process.terminationStatus,
-                         stdout: String(decoding: out, as: UTF8.self),
-                         stderr: String(decoding: err, as: UTF8.self))
+        try RunningCLI.start(argv.dropFirst().map { RawArgument($0) }, currentDirectory: currentDirectory,
+                             executable: argv[0]).finish(timeout: 1800)
     }
 
     /// Runs `aio-bench io` with `args`.
