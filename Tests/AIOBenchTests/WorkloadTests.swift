@@ -57,7 +57,7 @@ struct WorkloadTests {
         #expect(seen.allSatisfy { $0 == [nil] })
     }
 
-    @Test("the deepspeed target runs kernel AIO on 4 KiB-page pinned buffers; native asks for huge pages",
+    @Test("the deepspeed target: kernel AIO, 4 KiB-page pinned buffers after a DeepSpeed-sized heap; native: huge pages",
           .enabled(if: EngineProbe.probe(.aio).works, "kernel AIO is refused here"))
     func targets() throws {
         let folder = try SweepFixtures.temporaryFolder()
@@ -76,8 +76,14 @@ struct WorkloadTests {
                 #expect(result.config.engine == .aio)
                 #expect(result.hugePageBytes == 0)
                 #expect(result.summaryLines.contains { $0.hasPrefix("buffers: ") && $0.contains("no huge pages") })
+                #expect(result.footprintBytes == 320 << 20)
+                #expect(result.summaryLines.contains {
+                    $0.hasPrefix("buffers: ") && $0.contains("allocated after 320 MiB of ordinary memory")
+                })
             } else {
                 #expect(result.config.engine == EngineProbe.resolve(.auto).kind)
+                #expect(result.footprintBytes == 0)
+                #expect(!result.summaryLines.contains { $0.contains("allocated after") })
             }
         }
     }

@@ -88,12 +88,23 @@ public final class BenchRunner {
     var hugePageBytes = 0
     /// Average bytes per physically contiguous run of the task buffers (see `PhysicalLayout`).
     var physicalRunBytes: Int?
+    /// The ordinary memory held since before the task buffers were allocated (the target's
+    /// `footprintBytes`), so they are laid out as in the process the target stands for.
+    private var footprint: AlignedBuffer?
 
     /// Allocates (and page-locks) the task buffers once; every run, trial and configuration of this
     /// runner reuses them. They are not filled here: a read overwrites them anyway, and a write fills
     /// them once (`fillForWriting`).
     func allocate() throws(BenchError) {
         guard buffers.isEmpty else { return }
+        if footprint == nil, plan.target.footprintBytes > 0 {
+            // Touched (not locked) 4 KiB pages, held for the runner's life: see `footprintBytes`.
+            do {
+                footprint = try AlignedBuffer(count: plan.target.footprintBytes, lock: false, hugePages: false)
+            } catch {
+                throw BenchError(error)
+            }
+        }
         defer {
             hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes }
             let layouts = buffers.compactMap(\.physicalLayout)
@@ -343,6 +354,7 @@ public final class BenchRunner {
             bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
                 ?? buffers.reduce(0) { $0 + $1.count },
             physicalRunBytes: plan.streamBufferSize == nil ? physicalRunBytes : nil,
+            footprintBytes: footprint?.count ?? 0,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,
