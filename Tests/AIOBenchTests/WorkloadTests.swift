@@ -82,7 +82,7 @@ struct WorkloadTests {
                 })
             } else {
                 #expect(result.config.engine == EngineProbe.resolve(.auto).kind)
-                #expect(result.footprintBytes == 0)
+                #expect(result.footprintBytes == nil)
                 #expect(!result.summaryLines.contains { $0.contains("allocated after") })
             }
         }

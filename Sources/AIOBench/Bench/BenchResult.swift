@@ -34,8 +34,9 @@ public struct BenchResult: Sendable, Codable, Equatable {
     /// hides frame numbers: not root). Over 4 KiB pages it decides how far requests merge.
     var physicalRunBytes: Int? = nil
     /// Bytes of ordinary memory held since before the task buffers were allocated (the target's
-    /// stand-in for a DeepSpeed process's heap; 0 for `native`).
-    var footprintBytes: Int = 0
+    /// stand-in for a DeepSpeed process's heap; nil for `native`; optional so that results
+    /// without it still decode).
+    var footprintBytes: Int? = nil
     /// Per task, the measured seconds of each loop's operation.
     var taskLoopSeconds: [[Double]]
     /// Task latency: max over tasks of summed operation time (seconds).
@@ -99,8 +100,9 @@ public struct BenchResult: Sendable, Codable, Equatable {
             ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"
             : "no huge pages"
         let runs = physicalRunBytes.map { "; physically contiguous in runs of \(ByteSize.human($0)) on average" } ?? ""
-        let after = footprintBytes > 0
-            ? ", allocated after \(ByteSize.human(footprintBytes)) of ordinary memory (a DeepSpeed process's heap)" : ""
+        let after = footprintBytes.map {
+            ", allocated after \(ByteSize.human($0)) of ordinary memory (a DeepSpeed process's heap)"
+        } ?? ""
         lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)\(after)\(runs)")
         lines.append(String(format: "speed: %.3f GiB/s (%.3f GB/s), %.0f IOPS", gib, gb, iops))
         if let stripe { lines += stripe.summaryLines }

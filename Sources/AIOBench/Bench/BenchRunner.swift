@@ -354,7 +354,7 @@ public final class BenchRunner {
             bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
                 ?? buffers.reduce(0) { $0 + $1.count },
             physicalRunBytes: plan.streamBufferSize == nil ? physicalRunBytes : nil,
-            footprintBytes: footprint?.count ?? 0,
+            footprintBytes: footprint?.count,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,

@@ -33,40 +33,14 @@ extension BenchRunner {
     /// One streamed loop: every task waits at a barrier, then streams its file.
     func runStreamLoop(_ operation: IOOperation, handles: [AIOHandle], paths: [String], rings: [BounceBuffers],
                        sources: [StreamSource]) -> (LoopOutcome, checksums: [UInt64]) {
-        let tasks = handles.count
-        let results = StreamResults(tasks: tasks)
-        let gate = DispatchSemaphore(value: 0)
-        let group = DispatchGroup()
-        let ready = DispatchGroup()
-        for t in 0..<tasks {
-            group.enter()
-            ready.enter()
-            let handle = handles[t]
-            let path = paths[t]
-            let ring = rings[t]
+        let run = BenchRunner.releasedTogether(tasks: handles.count) { t throws(AsyncIOError) -> UInt64 in
+            let (handle, path, ring) = (handles[t], paths[t], rings[t])
             let source = operation == .write ? sources[t] : nil
-            let thread = Thread {
-                ready.leave()
-                gate.wait()
-                let start = monotonicNanos()
-                do throws(AsyncIOError) {
-                    let sum = try BenchRunner.blocking { () async throws(AsyncIOError) -> UInt64 in
-                        try await BenchRunner.stream(operation, handle: handle, path: path, ring: ring, source: source)
-                    }
-                    results.set(task: t, start: start, end: monotonicNanos(), checksum: sum, error: nil)
-                } catch {
-                    results.set(task: t, start: start, end: monotonicNanos(), checksum: 0, error: error)
-                }
-                group.leave()
+            return try BenchRunner.blocking { () async throws(AsyncIOError) -> UInt64 in
+                try await BenchRunner.stream(operation, handle: handle, path: path, ring: ring, source: source)
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
-        ready.wait()
-        let release = monotonicNanos()
-        for _ in 0..<tasks { gate.signal() }
-        group.wait()
-        return results.outcome(release: release)
+        return (run.outcome, run.values.map { $0 ?? 0 })
     }
 
     /// Streams one file through the task's bounce buffers (allocated once, before the loops, as the
@@ -179,38 +153,4 @@ private final class BlockingResult<T: Sendable>: @unchecked Sendable {
     private var result: Result<T, AsyncIOError>?
     func set(_ value: Result<T, AsyncIOError>) { lock.withLock { result = value } }
     func get() throws(AsyncIOError) -> T { try lock.withLock { result! }.get() }
-}
-
-/// Per-task times, checksums and the first error of one streamed loop.
-// @unchecked: every field is read and written under `lock`.
-private final class StreamResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var starts: [UInt64]
-    private var ends: [UInt64]
-    private var checksums: [UInt64]
-    private var error: AsyncIOError?
-
-    init(tasks: Int) {
-        starts = Array(repeating: 0, count: tasks)
-        ends = Array(repeating: 0, count: tasks)
-        checksums = Array(repeating: 0, count: tasks)
-    }
-
-    func set(task: Int, start: UInt64, end: UInt64, checksum: UInt64, error: AsyncIOError?) {
-        lock.withLock {
-            starts[task] = start
-            ends[task] = end
-            checksums[task] = checksum
-            if let error, self.error == nil { self.error = error }
-        }
-    }
-
-    func outcome(release: UInt64) -> (BenchRunner.LoopOutcome, checksums: [UInt64]) {
-        lock.withLock {
-            (BenchRunner.LoopOutcome(
-                taskSeconds: zip(starts, ends).map { Double($1 &- $0) / 1e9 },
-                e2eSeconds: ends.map { Double($0 &- min(release, $0)) / 1e9 },
-                error: error), checksums)
-        }
-    }
 }

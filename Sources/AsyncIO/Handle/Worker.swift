@@ -39,14 +39,10 @@ final class PendingOperation: @unchecked Sendable {
 }
 
 /// A persistent worker thread that owns one kernel queue and runs the slices given to it.
-// @unchecked: `tasks`, `stopping` and `thread` are guarded by `lock`; the runner is used on the worker's
-// own thread only.
+// Sendable: its stored properties are; the runner is used on the worker's own thread only.
 final class Worker: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var tasks: [(Slice, PendingOperation)] = []
-    private var stopping = false
+    private let jobs = JobThread<(Slice, PendingOperation)>()
     private let runner: SliceRunner
-    private var thread: OSThread?
     private let finish: @Sendable (PendingOperation, AsyncIOError?) -> Void
 
     /// The queue's description of the path it takes.
@@ -58,37 +54,19 @@ final class Worker: @unchecked Sendable {
                              singleSubmit: config.singleSubmit, overlap: config.overlapEvents,
                              workerIndex: index, requestCounter: requests)
         self.finish = finish
-        thread = try OSThread(name: "aio-worker-\(index)") { [self] in loop() }
+        try jobs.start(name: "aio-worker-\(index)") { [self] in loop() }
     }
 
-    func enqueue(_ slice: Slice, _ op: PendingOperation) {
-        lock.withLock {
-            tasks.append((slice, op))
-            lock.broadcast()
-        }
-    }
+    func enqueue(_ slice: Slice, _ op: PendingOperation) { jobs.enqueue((slice, op)) }
 
-    func stop() {
-        lock.withLock {
-            stopping = true
-            lock.broadcast()
-        }
-        thread?.join()
-        thread = nil
-    }
+    func stop() { jobs.stop() }
 
     private func loop() {
-        while true {
-            // Wait for work; the runner then takes this task and, while it runs, any queued after it.
-            let more: Bool = lock.withLock {
-                while tasks.isEmpty && !stopping { lock.waitLocked() }
-                return !tasks.isEmpty
-            }
-            guard more else { return }
-            // The runner drops each slice (and with it the file) before reporting it: once the
-            // caller's wait returns, no worker holds the operation's descriptors any more.
-            runner.run(next: { lock.withLock { tasks.isEmpty ? nil : tasks.removeFirst() } },
-                       done: { op, failure in finish(op, failure) })
+        // Wait for work; the runner then takes this task and, while it runs, any queued after it.
+        // The runner drops each slice (and with it the file) before reporting it: once the
+        // caller's wait returns, no worker holds the operation's descriptors any more.
+        while jobs.waitForJobs() {
+            runner.run(next: { jobs.next() }, done: { op, failure in finish(op, failure) })
         }
     }
 }
