@@ -88,6 +88,21 @@ struct WorkloadTests {
         }
     }
 
+    @Test("the deepspeed target holds no footprint for the engines that move no data (null)")
+    func noFootprintWithoutData() throws {
+        let folder = try SweepFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var plan = BenchPlan(targets: [BenchTarget(folder: folder)], ioSize: 4 << 20)
+        plan.loops = 1
+        plan.target = .deepspeed
+        let runner = try BenchRunner(plan: plan)
+        defer { runner.cleanup() }
+        let result = try runner.run(.write, config: HandleConfig(queueDepth: 8, engine: .null), recordLatency: false)
+        #expect(result.config.engine == .null)
+        #expect(result.footprintBytes == nil)
+        #expect(!result.summaryLines.contains { $0.contains("allocated after") })
+    }
+
     @Test("the deepspeed target refuses other engines and allocating writes")
     func deepspeedRefusals() {
         #expect(throws: BenchError.self) { try MeasurementTarget.deepspeed.engine(asked: .uring) }

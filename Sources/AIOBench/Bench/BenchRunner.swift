@@ -95,9 +95,12 @@ public final class BenchRunner {
     /// Allocates (and page-locks) the task buffers once; every run, trial and configuration of this
     /// runner reuses them. They are not filled here: a read overwrites them anyway, and a write fills
     /// them once (`fillForWriting`).
-    func allocate() throws(BenchError) {
+    ///
+    /// - Parameter engine: the engine that will move the data; the simulated and null engines
+    ///   move none, so the physical layout the target's footprint shapes does not matter to them.
+    func allocate(engine: EngineKind) throws(BenchError) {
         guard buffers.isEmpty else { return }
-        if footprint == nil, plan.target.footprintBytes > 0 {
+        if footprint == nil, plan.target.footprintBytes > 0, engine != .sim, engine != .null {
             // Touched (not locked) 4 KiB pages, held for the runner's life: see `footprintBytes`.
             do {
                 footprint = try AlignedBuffer(count: plan.target.footprintBytes, lock: false, hugePages: false)
@@ -244,7 +247,7 @@ public final class BenchRunner {
                 streamSources = makeStreamSources()
             }
         } else {
-            try allocate()
+            try allocate(engine: config.engine)
             if operation == .read {
                 try prepareReadFiles(direct: direct)
                 contents = .unfilled  // the read overwrites them

@@ -25,7 +25,7 @@ extension BenchRunner {
         } catch {
             throw BenchError(error)
         }
-        try allocate()
+        try allocate(engine: config.engine)
         let buffer = buffers[0]
         let name = stripeSetName(operation)
         let paths = layout.memberPaths(name, totalBytes: plan.ioSize)
