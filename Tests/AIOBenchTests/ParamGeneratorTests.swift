@@ -22,6 +22,22 @@ private func usageMessage(_ body: () throws(BenchError) -> TuningResult) -> Stri
 
 @Suite("ParamGenerator")
 struct ParamGeneratorTests {
+    @Test("a race's sole survivor is its winner; a leader with undecided rivals says how many and why it was chosen")
+    func raceLeaderNotes() throws {
+        let fast = config(p: 2)
+        let reads = [fast: [2.0, 2.1], config(): [1.9, 2.05], config(d: 8): [1.0]]
+        let writes = [fast: [3.0, 3.1], config(): [2.9, 3.05], config(d: 8): [1.5]]
+        let won = try ParamGenerator.generate(readSamples: reads, writeSamples: writes, raceDecided: [fast])
+        #expect(won.best.configuration == fast)
+        #expect(won.notes.contains("the race's winner: every other configuration was shown slower"), "\(won.notes)")
+        let led = try ParamGenerator.generate(readSamples: reads, writeSamples: writes, raceDecided: [fast],
+                                              raceUndecided: 1)
+        #expect(led.best.configuration == fast, "the leader, not the cheaper undecided one")
+        #expect(led.notes.contains { $0.hasPrefix("the race's leader, the best score measured: 1 other configuration was "
+                                                 + "neither shown slower nor shown equivalent") }, "\(led.notes)")
+        #expect(!led.notes.contains { $0.contains("winner") })
+    }
+
     @Test("objective sum over the fixture logs: DeepSpeed's choice and line")
     func fixtureSum() throws {
         let folder = try LogParser.parseFolder(SweepFixtures.deepSpeedLogs)

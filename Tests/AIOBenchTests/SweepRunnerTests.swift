@@ -163,6 +163,10 @@ struct SweepRaceTests {
         #expect(folder.records.contains { $0.log.notes.contains(Race.leaderNote) })
         let result = try ParamGenerator.generate(folder)
         #expect(result.best.configuration.blockSize == 256 << 10 && result.best.configuration.queueDepth == 8)
+        let undecided = Set(folder.records.filter { $0.log.notes.contains(Race.undecidedNote) }
+            .map(\.configuration.tuningIdentity))
+        #expect(result.notes.contains { $0.hasPrefix(undecided.isEmpty ? "the race's winner"
+            : "the race's leader, the best score measured: \(undecided.count) other") }, "\(result.notes)")
         // The report greys the configurations that left the race, one cell per operation each.
         let left = folder.records.filter { $0.log.notes.contains { $0.hasPrefix(Race.leftNotePrefix) } }.count
         #expect(left > 0, "a 1.5× faster configuration at 1 % noise sends others out")

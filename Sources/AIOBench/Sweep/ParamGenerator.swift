@@ -129,8 +129,10 @@ public enum ParamGenerator {
         let verdicts: Set = [Race.leaderNote, Race.equivalentNote]
         let decided = Set((reads + writes).filter { $0.log.notes.contains(where: verdicts.contains) }
             .map { $0.configuration.tuningIdentity })
+        let undecided = Set((reads + writes).filter { $0.log.notes.contains(Race.undecidedNote) }
+            .map { $0.configuration.tuningIdentity })
         var result = try generate(readSamples: samples(reads), writeSamples: samples(writes), objective: objective,
-                                  raceDecided: decided.isEmpty ? nil : decided)
+                                  raceDecided: decided.isEmpty ? nil : decided, raceUndecided: undecided.count)
         result.notes = notes + result.notes
         return result
     }
@@ -147,7 +149,8 @@ public enum ParamGenerator {
     static func generate(readSamples: [SweepConfiguration: [Double]],
                                 writeSamples: [SweepConfiguration: [Double]],
                                 objective requested: TuningObjective = .time,
-                                raceDecided: Set<SweepConfiguration>? = nil) throws(BenchError) -> TuningResult {
+                                raceDecided: Set<SweepConfiguration>? = nil,
+                                raceUndecided: Int = 0) throws(BenchError) -> TuningResult {
         var notes: [String] = []
         let reads = usable(readSamples, .read, &notes)
         let writes = usable(writeSamples, .write, &notes)
@@ -203,7 +206,11 @@ public enum ParamGenerator {
             notes.append(tied.count > 1
                 ? "the race showed \(tied.count) configurations equivalent within its margin; choosing the cheapest:"
                     + " fewest io_parallel, then lowest queue depth, then smallest block size"
-                : "the race's leader")
+                : raceUndecided > 0
+                    ? "the race's leader, the best score measured: \(raceUndecided) other configuration"
+                        + (raceUndecided == 1 ? " was" : "s were")
+                        + " neither shown slower nor shown equivalent within the budget (more trials, or --budget, would decide)"
+                    : "the race's winner: every other configuration was shown slower")
         } else if tied.count > 1 {
             notes.append("\(tied.count) configurations are tied with the top scorer (their trial ranges overlap);"
                 + " choosing the cheapest: fewest io_parallel, then lowest queue depth, then smallest block size")
