@@ -38,6 +38,33 @@ struct PipelineTests {
         #expect(log.maxInFlight <= 8)
     }
 
+    @Test("operations of one request each fill the queue: one reap that frees several slots starts as many",
+          arguments: engines)
+    func singleRequestOperationsFillTheQueue(engine: EngineKind) async throws {
+        let dir = ScratchFolder("pipe-one")
+        let path = dir.file("p")
+        let piece = 65536
+        let count = 64
+        let source = try randomBuffer(piece * count, seed: 79)
+        try AIOHandle(HandleConfig(engine: engine)).syncPWrite(source, to: path, truncate: true)
+        let recorder = QueueRecorder()
+        var options = EngineOptions()
+        options.recorder = recorder
+        let handle = try AIOHandle(HandleConfig(blockSize: piece, queueDepth: 8, engine: engine, engineOptions: options))
+        let sinks = try (0..<count).map { _ in try AlignedBuffer(count: piece, lock: false) }
+        let tickets = try sinks.enumerated().map { i, sink throws(AsyncIOError) in
+            try handle.submitRead(into: sink, from: path, offset: Int64(i * piece))
+        }
+        for (i, ticket) in tickets.enumerated() {
+            #expect(try await ticket.value == piece)
+            #expect(sinks[i].contentsEqual(from: 0, to: slice(source, i * piece, piece), length: piece), "operation \(i)")
+        }
+        let log = recorder.logs[0]
+        #expect(log.requests.count == count)
+        // Starting one queued operation per reap kept 2 in flight here.
+        #expect(log.maxInFlight == 8, "at most \(log.maxInFlight) of 8 in flight")
+    }
+
     @Test("the sequential discipline never overlaps operations", arguments: engines)
     func sequentialDoesNot(engine: EngineKind) async throws {
         let dir = ScratchFolder("pipe-seq")

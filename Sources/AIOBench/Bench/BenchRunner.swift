@@ -88,9 +88,9 @@ public final class BenchRunner {
     var hugePageBytes = 0
     /// Average bytes per physically contiguous run of the task buffers (see `PhysicalLayout`).
     var physicalRunBytes: Int?
-    /// The ordinary memory held since before the task buffers were allocated (the target's
+    /// Bytes of ordinary memory touched just before the task buffers were allocated (the target's
     /// `footprintBytes`), so they are laid out as in the process the target stands for.
-    private var footprint: AlignedBuffer?
+    private(set) var footprintBytes: Int?
 
     /// Allocates (and page-locks) the task buffers once; every run, trial and configuration of this
     /// runner reuses them. They are not filled here: a read overwrites them anyway, and a write fills
@@ -100,14 +100,20 @@ public final class BenchRunner {
     ///   move none, so the physical layout the target's footprint shapes does not matter to them.
     func allocate(engine: EngineKind) throws(BenchError) {
         guard buffers.isEmpty else { return }
-        if footprint == nil, plan.target.footprintBytes > 0, engine != .sim, engine != .null {
-            // Touched (not locked) 4 KiB pages, held for the runner's life: see `footprintBytes`.
+        // Touched (not locked) 4 KiB pages, held while the buffers are allocated (see
+        // `footprintBytes`) and freed after: the buffers' pages are in place by then.
+        let footprint: AlignedBuffer?
+        if plan.target.footprintBytes > 0, engine != .sim, engine != .null {
             do {
                 footprint = try AlignedBuffer(count: plan.target.footprintBytes, lock: false, hugePages: false)
             } catch {
                 throw BenchError(error)
             }
+            footprintBytes = footprint?.count
+        } else {
+            footprint = nil
         }
+        defer { withExtendedLifetime(footprint) {} }
         defer {
             hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes }
             let layouts = buffers.compactMap(\.physicalLayout)
@@ -357,7 +363,7 @@ public final class BenchRunner {
             bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
                 ?? buffers.reduce(0) { $0 + $1.count },
             physicalRunBytes: plan.streamBufferSize == nil ? physicalRunBytes : nil,
-            footprintBytes: footprint?.count,
+            footprintBytes: footprintBytes,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,

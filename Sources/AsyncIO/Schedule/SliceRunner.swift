@@ -131,10 +131,12 @@ final class SliceRunner {
                     swap(&st.pending, &st.deferred)
                     bufferedPhase = true
                 } else if !bufferedPhase && (overlap || (st.inFlight == 0 && st.pending.isEmpty)) {
-                    let last = st.lanes.count - 1
-                    st.refill(last, env)
-                    if pipelines, st.lanes[last].isHandedOut, st.deferred.isEmpty, st.freeSlots.count > 0,
-                       start(next(), &st) {
+                    st.refill(st.lanes.count - 1, env)
+                    // Queued operations start while the newest one is wholly handed out and slots are
+                    // free. One reap can free several slots; starting a single operation per reap
+                    // would let the queue drain when operations are small (one request each).
+                    while pipelines, st.lanes[st.lanes.count - 1].isHandedOut, st.deferred.isEmpty,
+                          st.freeSlots.count > 0, start(next(), &st) {
                         st.refill(st.lanes.count - 1, env)
                     }
                 }
