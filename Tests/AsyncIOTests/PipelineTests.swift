@@ -12,17 +12,34 @@ struct PipelineTests {
     @Test("small operations queued on one worker keep more requests in flight than one of them has",
           arguments: engines)
     func overlap(engine: EngineKind) async throws {
+        // More operations than a worker keeps lanes for before it drops reported ones (64); one
+        // worker, depth 8, operations of 4 requests each.
+        let log = try await Self.queuedReads(engine: engine, piece: 4 * 65536, count: 96, seed: 77)
+        #expect(log.requests.count == 4 * 96)
+        #expect(log.maxInFlight > 4, "at most \(log.maxInFlight) in flight: the operations did not overlap")
+        #expect(log.maxInFlight <= 8)
+    }
+
+    @Test("operations of one request each fill the queue: one reap that frees several slots starts as many",
+          arguments: engines)
+    func singleRequestOperationsFillTheQueue(engine: EngineKind) async throws {
+        let log = try await Self.queuedReads(engine: engine, piece: 65536, count: 64, seed: 79)
+        #expect(log.requests.count == 64)
+        // Starting one queued operation per reap kept 2 in flight here.
+        #expect(log.maxInFlight == 8, "at most \(log.maxInFlight) of 8 in flight")
+    }
+
+    /// Reads a file of `count` pieces as one queued operation per piece on a handle of one worker
+    /// (block 64 KiB, queue depth 8), checks each piece's data and returns the worker's queue log.
+    static func queuedReads(engine: EngineKind, piece: Int, count: Int, seed: UInt64) async throws
+        -> QueueRecorder.Log {
         let dir = ScratchFolder("pipe")
         let path = dir.file("p")
-        let piece = 4 * 65536
-        // More operations than a worker keeps lanes for before it drops reported ones (64).
-        let count = 96
-        let source = try randomBuffer(piece * count, seed: 77)
+        let source = try randomBuffer(piece * count, seed: seed)
         try AIOHandle(HandleConfig(engine: engine)).syncPWrite(source, to: path, truncate: true)
         let recorder = QueueRecorder()
         var options = EngineOptions()
         options.recorder = recorder
-        // One worker, depth 8, operations of 4 requests each.
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, engine: engine, engineOptions: options))
         let sinks = try (0..<count).map { _ in try AlignedBuffer(count: piece, lock: false) }
         let tickets = try sinks.enumerated().map { i, sink throws(AsyncIOError) in
@@ -32,37 +49,7 @@ struct PipelineTests {
             #expect(try await ticket.value == piece)
             #expect(sinks[i].contentsEqual(from: 0, to: slice(source, i * piece, piece), length: piece), "operation \(i)")
         }
-        let log = recorder.logs[0]
-        #expect(log.requests.count == 4 * count)
-        #expect(log.maxInFlight > 4, "at most \(log.maxInFlight) in flight: the operations did not overlap")
-        #expect(log.maxInFlight <= 8)
-    }
-
-    @Test("operations of one request each fill the queue: one reap that frees several slots starts as many",
-          arguments: engines)
-    func singleRequestOperationsFillTheQueue(engine: EngineKind) async throws {
-        let dir = ScratchFolder("pipe-one")
-        let path = dir.file("p")
-        let piece = 65536
-        let count = 64
-        let source = try randomBuffer(piece * count, seed: 79)
-        try AIOHandle(HandleConfig(engine: engine)).syncPWrite(source, to: path, truncate: true)
-        let recorder = QueueRecorder()
-        var options = EngineOptions()
-        options.recorder = recorder
-        let handle = try AIOHandle(HandleConfig(blockSize: piece, queueDepth: 8, engine: engine, engineOptions: options))
-        let sinks = try (0..<count).map { _ in try AlignedBuffer(count: piece, lock: false) }
-        let tickets = try sinks.enumerated().map { i, sink throws(AsyncIOError) in
-            try handle.submitRead(into: sink, from: path, offset: Int64(i * piece))
-        }
-        for (i, ticket) in tickets.enumerated() {
-            #expect(try await ticket.value == piece)
-            #expect(sinks[i].contentsEqual(from: 0, to: slice(source, i * piece, piece), length: piece), "operation \(i)")
-        }
-        let log = recorder.logs[0]
-        #expect(log.requests.count == count)
-        // Starting one queued operation per reap kept 2 in flight here.
-        #expect(log.maxInFlight == 8, "at most \(log.maxInFlight) of 8 in flight")
+        return recorder.logs[0]
     }
 
     @Test("the sequential discipline never overlaps operations", arguments: engines)
