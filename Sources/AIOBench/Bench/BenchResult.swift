@@ -33,9 +33,9 @@ public struct BenchResult: Sendable, Codable, Equatable {
     /// Average bytes per physically contiguous run of the task buffers' pages (nil where the kernel
     /// hides frame numbers: not root). Over 4 KiB pages it decides how far requests merge.
     var physicalRunBytes: Int? = nil
-    /// Bytes of ordinary memory held since before the task buffers were allocated (the target's
-    /// stand-in for a DeepSpeed process's heap; nil for `native`; optional so that results
-    /// without it still decode).
+    /// Bytes of ordinary memory touched just before the task buffers were allocated (the target's
+    /// stand-in for a DeepSpeed process's heap; nil for `native` and for engines that move no data;
+    /// optional so that results without it still decode).
     var footprintBytes: Int? = nil
     /// Per task, the measured seconds of each loop's operation.
     var taskLoopSeconds: [[Double]]

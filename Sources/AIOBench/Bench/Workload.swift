@@ -38,8 +38,8 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
     var hugePages: Bool { self == .native }
 
     /// Bytes of ordinary memory a measurement of this target touches (and holds until its buffers
-    /// are in place) before it allocates its buffers: DeepSpeed's pinned buffers are allocated in a process that already holds
-    /// python's, torch's and the op's heap (`RssAnon` of a ds_io process with DeepSpeed 0.19.8 and
+    /// are in place) before it allocates its buffers: DeepSpeed's pinned buffers are allocated in a
+    /// process that already holds python's, torch's and the op's heap (`RssAnon` of a ds_io process with DeepSpeed 0.19.8 and
     /// its aio handle: 322 MB). Over 4 KiB pages that matters: the kernel hands out its smallest
     /// free fragments first, so a buffer allocated after such a footprint lies in longer physically
     /// contiguous runs, and its requests merge into fewer segments (on this virtio disk: ds_io's

@@ -39,7 +39,8 @@ final class PendingOperation: @unchecked Sendable {
 }
 
 /// A persistent worker thread that owns one kernel queue and runs the slices given to it.
-// Sendable: its stored properties are; the runner is used on the worker's own thread only.
+// @unchecked: the runner is not Sendable and is used on the worker's own thread only; the job queue and
+// `finish` are Sendable.
 final class Worker: @unchecked Sendable {
     private let jobs = JobThread<(Slice, PendingOperation)>()
     private let runner: SliceRunner

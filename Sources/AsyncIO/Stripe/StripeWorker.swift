@@ -1,6 +1,7 @@
 /// A persistent worker thread of a striped handle: owns one kernel queue and runs the jobs given to it,
 /// one after the other (each job keeps up to `queueDepth` requests in flight).
-// Sendable: its stored properties are; the runner is used on the worker's own thread only.
+// @unchecked: the runner is not Sendable and is used on the worker's own thread only; the job queue is
+// Sendable.
 final class StripeWorker: @unchecked Sendable {
     private let jobs = JobThread<StripeJob>()
     private let runner: StripeMemberRunner
