@@ -163,10 +163,17 @@ struct SweepRaceTests {
         #expect(folder.records.contains { $0.log.notes.contains(Race.leaderNote) })
         let result = try ParamGenerator.generate(folder)
         #expect(result.best.configuration.blockSize == 256 << 10 && result.best.configuration.queueDepth == 8)
-        let undecided = Set(folder.records.filter { $0.log.notes.contains(Race.undecidedNote) }
-            .map(\.configuration.tuningIdentity))
-        #expect(result.notes.contains { $0.hasPrefix(undecided.isEmpty ? "the race's winner"
-            : "the race's leader, the best score measured: \(undecided.count) other") }, "\(result.notes)")
+        // 256K/qd 8 is as fast at io_parallel 1 as at 2, so the race may end on a winner, on an equivalence
+        // set, or (on a loaded machine) with configurations it could not decide: the note must say which.
+        func marked(_ note: String) -> Set<SweepConfiguration> {
+            Set(folder.records.filter { $0.log.notes.contains(note) }.map(\.configuration.tuningIdentity))
+        }
+        let equivalent = marked(Race.equivalentNote), undecided = marked(Race.undecidedNote)
+        let expected = !equivalent.isEmpty
+            ? "the race showed \(equivalent.count + 1) configurations equivalent within its margin"
+            : undecided.isEmpty ? "the race's winner"
+            : "the race's leader, the best score measured: \(undecided.count) other"
+        #expect(result.notes.contains { $0.hasPrefix(expected) }, "\(result.notes)")
         // The report greys the configurations that left the race, one cell per operation each.
         let left = folder.records.filter { $0.log.notes.contains { $0.hasPrefix(Race.leftNotePrefix) } }.count
         #expect(left > 0, "a 1.5× faster configuration at 1 % noise sends others out")
