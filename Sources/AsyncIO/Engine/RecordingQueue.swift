@@ -63,10 +63,29 @@
 
     private let lock = ConditionLock()
     private var recorded: [Log] = []
+    /// Whether submit calls wait (see `init(completionsPerReap:gated:)`); guarded by `lock`.
+    private var closed: Bool
 
     /// Creates an empty recorder.
-    public init(completionsPerReap: Int? = nil) {
+    ///
+    /// With `gated`, every queue's submit calls wait until `openGate()`, so a test can queue
+    /// operations on a handle before its workers hand any request to the kernel: what the workers
+    /// then do no longer depends on how fast the device or the test's own thread is.
+    public init(completionsPerReap: Int? = nil, gated: Bool = false) {
         self.completionsPerReap = completionsPerReap.map { max(1, $0) }
+        closed = gated
+    }
+
+    /// Lets submit calls through (see `gated`).
+    public func openGate() {
+        lock.withLock {
+            closed = false
+            lock.broadcast()
+        }
+    }
+
+    fileprivate func passGate() {
+        lock.withLock { while closed { lock.waitLocked() } }
     }
 
     /// One log per queue, in the order the queues were made.
@@ -125,6 +144,7 @@ final class RecordingQueue: IOQueue {
     }
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
+        recorder.passGate()
         let accepted = try inner.submit(requests, path: path)
         inFlight += accepted
         let taken = requests.prefix(accepted).map {
