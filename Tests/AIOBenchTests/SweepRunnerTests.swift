@@ -138,9 +138,10 @@ struct SweepRaceTests {
         o.sweepConfig = writeConfig(dir, #"{"block_size": ["128K", "256K"], "queue_depth": [4, 8], "io_parallel": [1, 2]}"#)
         // Writes only: a simulated write moves nothing, so its time is the model's even in a slow
         // (sanitized, loaded) build, where filling a read's pattern could take longer than the model says.
-        // Operations of 16 MiB take 13–20 ms of model time, far above the tool's own cost per run.
+        // Operations of 64 MiB take 52–80 ms of model time, far above the tool's own cost per run and a
+        // loaded machine's scheduling delays (at 16 MiB, a sanitized build's delays could move a run by 10 %).
         o.read = false
-        o.ioSize = 16 << 20
+        o.ioSize = 64 << 20
         o.warmupLoops = 0
         o.engine = .sim
         o.engineOptions.simulation = Self.model

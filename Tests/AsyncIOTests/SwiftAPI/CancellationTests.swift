@@ -24,15 +24,17 @@ struct CancellationTests {
     static func requests(_ recorder: QueueRecorder) -> Int { recorder.logs.reduce(0) { $0 + $1.requests.count } }
 
     /// Calls `cancel` from a thread of its own once `count` more requests than `start` reached the
-    /// queues, and returns how many had then (not from a task: with every suite running, the
+    /// queues, and returns how many had right after it (not from a task: with every suite running, the
     /// cooperative pool can be busy with blocking calls for longer than the whole operation).
     static func cancel(after count: Int, beyond start: Int, _ recorder: QueueRecorder,
                        _ cancel: @escaping @Sendable () -> Void) -> CancelPoint {
         let point = CancelPoint()
         let thread = Thread {
             for _ in 0..<200_000 where requests(recorder) - start < count { usleep(100) }
-            point.requests = requests(recorder) - start
+            // Cancelled first, counted after: a thread preempted between the two would otherwise let the
+            // workers submit for a whole time slice that the count does not include.
             cancel()
+            point.requests = requests(recorder) - start
             point.done.signal()
         }
         thread.start()
