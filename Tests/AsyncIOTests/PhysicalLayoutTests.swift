@@ -32,3 +32,41 @@ struct PhysicalLayoutTests {
         if buffer.hugePageBytes == 2 << 20 { #expect(layout.runs == 1) }
     }
 }
+
+/// A ring of bounce buffers is one allocation cut into parts, so small buffers share huge pages.
+@Suite("Bounce buffers as parts of one allocation")
+struct BounceBufferPartsTests {
+    @Test("4 x 1 MiB: consecutive parts of one 4 MiB huge-page allocation, which outlives the ring's own reference",
+          .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
+                   "transparent huge pages are off"))
+    func partsOfOne() throws {
+        let ring = try BounceBuffers(size: 1 << 20, count: 4)
+        let whole = try #require(ring.buffers[0].whole)
+        #expect(whole.count == 4 << 20 && whole.hugePagesAdvised && whole.alignment == 2 << 20)
+        for (i, part) in ring.buffers.enumerated() {
+            #expect(part.whole === whole)
+            #expect(part.base == whole.base + i * (1 << 20), "part \(i)")
+            #expect(part.count == 1 << 20 && part.hugePagesAdvised && part.isLocked == whole.isLocked)
+            #expect(part.alignment == (i % 2 == 0 ? 2 << 20 : 1 << 20), "part \(i)")
+            #expect(part.registrationRange.baseAddress == whole.base && part.registrationRange.count == 4 << 20)
+        }
+        // Each separate 1 MiB buffer would have had 4 KiB pages only.
+        #expect(!(try AlignedBuffer(count: 1 << 20)).hugePagesAdvised)
+        // A part alone keeps the memory alive.
+        let part = ring.buffers[3]
+        part.withUnsafeMutableBytes { $0[0] = 7; $0[(1 << 20) - 1] = 9 }
+        part.withUnsafeBytes { #expect($0[0] == 7 && $0[(1 << 20) - 1] == 9) }
+    }
+
+    @Test("a part's pages are the whole's: one run per huge page when the kernel gave them",
+          .enabled(if: geteuid() == 0, "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN"),
+          .disabled(if: PhysicalLayoutTests.underSanitizer, PhysicalLayoutTests.sanitizerReason),
+          .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
+                   "transparent huge pages are off"))
+    func partLayout() throws {
+        let ring = try BounceBuffers(size: 1 << 20, count: 2)
+        let layout = try #require(ring.buffers[1].physicalLayout)
+        #expect(layout.pages == 256)
+        if ring.hugePageBytes == 2 << 20 { #expect(layout.runs == 1) }
+    }
+}

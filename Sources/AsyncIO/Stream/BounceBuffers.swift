@@ -17,10 +17,12 @@ public final class BounceBuffers: Sendable {
     /// Whether every buffer is page-locked (`mlock`); they work unlocked too.
     public var isLocked: Bool { buffers.allSatisfy(\.isLocked) }
     /// Bytes of the ring the kernel backs with huge pages now (see `AlignedBuffer.hugePageBytes`).
-    public var hugePageBytes: Int { buffers.reduce(0) { $0 + $1.hugePageBytes } }
+    public var hugePageBytes: Int { buffers.first?.whole?.hugePageBytes ?? 0 }
     private let taken = Atomic<Bool>(false)
 
-    /// Allocates `count` buffers of `size` bytes (defaults: DeepSpeed's two of 64 MiB).
+    /// Allocates `count` buffers of `size` bytes (defaults: DeepSpeed's two of 64 MiB), as parts of
+    /// one allocation, so that the ring lies on huge pages once it is 2 MiB or more in all, whatever
+    /// the size of one buffer.
     ///
     /// - Throws: `AsyncIOError` when `size` is not a positive multiple of 4096, `count` is below 1,
     ///   or the memory cannot be had.
@@ -28,7 +30,17 @@ public final class BounceBuffers: Sendable {
         throws(AsyncIOError) {
         try BounceBuffers.check(size: size, count: count)
         self.size = size
-        buffers = try (0..<count).map { _ throws(AsyncIOError) in try AlignedBuffer(count: size) }
+        buffers = try BounceBuffers.parts(size: size, count: count)
+    }
+
+    /// `count` buffers of `size` bytes, parts of one allocation.
+    static func parts(size: Int, count: Int) throws(AsyncIOError) -> [AlignedBuffer] {
+        let (total, overflow) = size.multipliedReportingOverflow(by: count)
+        guard !overflow else {
+            throw .invalid("stream", "\(count) bounce buffers of \(size) bytes do not fit in memory")
+        }
+        let whole = try AlignedBuffer(count: total)
+        return (0..<count).map { AlignedBuffer(partOf: whole, offset: $0 * size, count: size) }
     }
 
     /// Refuses a size or count that cannot work.

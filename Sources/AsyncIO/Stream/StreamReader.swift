@@ -161,7 +161,7 @@ final class StreamReadState {
             holdsRing = true
             buffers = Array(ring.buffers.prefix(count))
         } else {
-            buffers = try (0..<count).map { _ throws(AsyncIOError) in try AlignedBuffer(count: reader.bufferSize) }
+            buffers = try BounceBuffers.parts(size: reader.bufferSize, count: count)
         }
         for b in buffers.indices { try readAhead(into: b) }
     }
