@@ -36,26 +36,38 @@ struct PhysicalLayoutTests {
 /// A ring of bounce buffers is one allocation cut into parts, so small buffers share huge pages.
 @Suite("Bounce buffers as parts of one allocation")
 struct BounceBufferPartsTests {
-    @Test("4 x 1 MiB: consecutive parts of one 4 MiB huge-page allocation, which outlives the ring's own reference",
+    @Test("4 x 1 MiB: consecutive parts of one 4 MiB huge-page allocation, freed once, with its last part",
           .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
                    "transparent huge pages are off"))
     func partsOfOne() throws {
-        let ring = try BounceBuffers(size: 1 << 20, count: 4)
-        let whole = try #require(ring.buffers[0].whole)
-        #expect(whole.count == 4 << 20 && whole.hugePagesAdvised && whole.alignment == 2 << 20)
-        for (i, part) in ring.buffers.enumerated() {
-            #expect(part.whole === whole)
-            #expect(part.base == whole.base + i * (1 << 20), "part \(i)")
-            #expect(part.count == 1 << 20 && part.hugePagesAdvised && part.isLocked == whole.isLocked)
-            #expect(part.alignment == (i % 2 == 0 ? 2 << 20 : 1 << 20), "part \(i)")
-            #expect(part.registrationRange.baseAddress == whole.base && part.registrationRange.count == 4 << 20)
+        weak var weakWhole: AlignedBuffer?
+        var part: AlignedBuffer?
+        do {
+            let ring = try BounceBuffers(size: 1 << 20, count: 4)
+            let whole = try #require(ring.buffers[0].whole)
+            weakWhole = whole
+            #expect(whole.count == 4 << 20 && whole.hugePagesAdvised && whole.alignment == 2 << 20)
+            for (i, part) in ring.buffers.enumerated() {
+                #expect(part.whole === whole)
+                #expect(part.base == whole.base + i * (1 << 20), "part \(i)")
+                #expect(part.count == 1 << 20 && part.hugePagesAdvised && part.isLocked == whole.isLocked)
+                #expect(part.alignment == (i % 2 == 0 ? 2 << 20 : 1 << 20), "part \(i)")
+                #expect(part.wholeRange?.baseAddress == whole.base && part.wholeRange?.count == 4 << 20)
+            }
+            #expect(ring.hugePageBytes <= 4 << 20)
+            part = ring.buffers[3]
         }
         // Each separate 1 MiB buffer would have had 4 KiB pages only.
         #expect(!(try AlignedBuffer(count: 1 << 20)).hugePagesAdvised)
-        // A part alone keeps the memory alive.
-        let part = ring.buffers[3]
-        part.withUnsafeMutableBytes { $0[0] = 7; $0[(1 << 20) - 1] = 9 }
-        part.withUnsafeBytes { #expect($0[0] == 7 && $0[(1 << 20) - 1] == 9) }
+        // Other tests free buffers meanwhile, so only "freed at least once" can be told apart.
+        let freedBefore = AlignedBuffer.freedCount.load(ordering: .sequentiallyConsistent)
+        // A part alone keeps the memory alive and usable.
+        #expect(weakWhole != nil)
+        part?.withUnsafeMutableBytes { $0[0] = 7; $0[(1 << 20) - 1] = 9 }
+        part?.withUnsafeBytes { #expect($0[0] == 7 && $0[(1 << 20) - 1] == 9) }
+        part = nil
+        #expect(weakWhole == nil, "the whole is freed with its last part")
+        #expect(AlignedBuffer.freedCount.load(ordering: .sequentiallyConsistent) > freedBefore)
     }
 
     @Test("a part's pages are the whole's: one run per huge page when the kernel gave them",

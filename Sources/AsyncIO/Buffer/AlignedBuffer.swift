@@ -9,6 +9,8 @@ import Synchronization
 /// request reach the device as one piece instead of 256 pages (virtio takes at most 254
 /// segments). The memory is then locked with `mlock` when the limit allows; when it does not,
 /// the buffer stays unlocked and `lockFailure` says why. Memory is zero-filled and faulted in.
+/// The buffers of a `BounceBuffers` ring are parts of one such allocation, so even small ones lie
+/// on huge pages.
 ///
 /// ## Ownership while an operation is in flight
 ///
@@ -136,9 +138,11 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// under 2 MiB still lie on huge pages: each of 16 separate 1 MiB buffers would have 4 KiB pages,
     /// and a 1 MiB read into them reached the virtual disk at less than half the speed.
     init(partOf whole: AlignedBuffer, offset: Int, count: Int) {
-        precondition(offset >= 0 && count > 0 && offset % AlignedBuffer.pageSize == 0
-            && count % AlignedBuffer.pageSize == 0 && offset + count <= whole.allocated,
-            "AlignedBuffer: part \(offset)+\(count) outside a \(whole.allocated)-byte buffer")
+        // Multiples of 4096 (what O_DIRECT needs), not of the page size: bounce buffers take any
+        // multiple of 4096, also where pages are 16 or 64 KiB.
+        precondition(whole.whole == nil && offset >= 0 && count > 0 && offset % 4096 == 0 && count % 4096 == 0
+            && offset + count <= whole.allocated,
+            "AlignedBuffer: part \(offset)+\(count) outside a \(whole.allocated)-byte buffer, or of a part")
         base = whole.base + offset
         self.count = count
         allocated = count
@@ -151,11 +155,10 @@ public final class AlignedBuffer: @unchecked Sendable {
         self.whole = whole
     }
 
-    /// The memory an io_uring ring registers for an operation on this buffer: the whole allocation
-    /// a part belongs to (so the parts of one ring of bounce buffers share one registration).
-    var registrationRange: UnsafeMutableRawBufferPointer {
-        let root = whole ?? self
-        return UnsafeMutableRawBufferPointer(start: root.base, count: root.allocated)
+    /// The whole allocation a part belongs to (nil for a buffer of its own): an io_uring ring
+    /// registers it, so the parts of one ring of bounce buffers share one registration.
+    var wholeRange: UnsafeMutableRawBufferPointer? {
+        whole.map { UnsafeMutableRawBufferPointer(start: $0.base, count: $0.allocated) }
     }
 
     deinit {
@@ -166,10 +169,10 @@ public final class AlignedBuffer: @unchecked Sendable {
         if isOwnMapping { munmap(base, allocated) } else { free(base) }
     }
 
-    /// How many buffers have been freed so far. An io_uring ring keeps its registration while the
-    /// same memory range comes back; once a buffer has been freed, a new one may sit at the same
-    /// address on other pages (the registration still pins the old ones), so the ring registers
-    /// again when this count has moved (`URingQueue.prepare`).
+    /// How many allocations have been freed so far (a part frees none; its whole counts once). An
+    /// io_uring ring keeps its registration while the same memory range comes back; once a buffer
+    /// has been freed, a new one may sit at the same address on other pages (the registration still
+    /// pins the old ones), so the ring registers again when this count has moved (`URingQueue.prepare`).
     static let freedCount = Atomic<UInt64>(0)
 
     /// The memlock limit (`ulimit -l`) as text: `unlimited` or a byte count.

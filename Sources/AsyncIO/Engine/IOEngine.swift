@@ -65,8 +65,9 @@ protocol IOQueue: AnyObject {
     var pathDescription: String { get }
     /// Called at the start of each slice, before `prepare`.
     func begin(_ slice: Slice)
-    /// Called at the start of each slice with the memory it will use (register it if useful).
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32])
+    /// Called at the start of each slice with the memory it will use (register it if useful), and the
+    /// whole allocation that memory is a part of, to register instead where it can (nil: `memory` alone).
+    func prepare(memory: UnsafeMutableRawBufferPointer, region: UnsafeMutableRawBufferPointer?, fds: [Int32])
     /// Queues and submits requests; returns how many the kernel accepted.
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int
     /// Waits for at least `minimum` completions and appends every ready one to `out`.

@@ -8,7 +8,7 @@ class ImmediateQueue {
         ready.reserveCapacity(depth)
     }
 
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
+    func prepare(memory: UnsafeMutableRawBufferPointer, region: UnsafeMutableRawBufferPointer?, fds: [Int32]) {}
 
     func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
         out.append(contentsOf: ready)

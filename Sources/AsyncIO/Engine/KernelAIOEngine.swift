@@ -58,7 +58,7 @@ final class KernelAIOQueue: IOQueue {
         events.deallocate()
     }
 
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
+    func prepare(memory: UnsafeMutableRawBufferPointer, region: UnsafeMutableRawBufferPointer?, fds: [Int32]) {}
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
         let n = min(requests.count, capacity)

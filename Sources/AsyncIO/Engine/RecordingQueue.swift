@@ -139,8 +139,8 @@ final class RecordingQueue: IOQueue {
 
     func begin(_ slice: Slice) { inner.begin(slice) }
 
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
-        inner.prepare(memory: memory, fds: fds)
+    func prepare(memory: UnsafeMutableRawBufferPointer, region: UnsafeMutableRawBufferPointer?, fds: [Int32]) {
+        inner.prepare(memory: memory, region: region, fds: fds)
     }
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {

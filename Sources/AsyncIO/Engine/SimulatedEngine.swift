@@ -40,7 +40,7 @@ final class SimulatedQueue: IOQueue {
         lastDue = monotonicNanos()
     }
 
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {}
+    func prepare(memory: UnsafeMutableRawBufferPointer, region: UnsafeMutableRawBufferPointer?, fds: [Int32]) {}
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
         var due = max(monotonicNanos(), lastDue)

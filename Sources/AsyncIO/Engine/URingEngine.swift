@@ -35,7 +35,8 @@ final class URingQueue: IOQueue {
     /// Local copy of the SQ tail (only this thread writes it).
     private var localTail: UInt32
 
-    /// Memory regions (the memory of whole slices) kept registered at once (see `prepare`).
+    /// Memory regions kept registered at once: a slice's memory, or the whole allocation it is a part
+    /// of (see `prepare`).
     static let maxRegions = 4
 
     // Registration state (see URingRegistration.swift).

@@ -16,7 +16,7 @@ extension URingQueue {
         }
     }
 
-    func prepare(memory: UnsafeMutableRawBufferPointer, fds: [Int32]) {
+    func prepare(memory: UnsafeMutableRawBufferPointer, region: UnsafeMutableRawBufferPointer?, fds: [Int32]) {
         guard options.registerResources else { return }
         // Always refresh the table: descriptor numbers are reused after a file is closed, and
         // the registered table would still point at the old file.
@@ -36,10 +36,17 @@ extension URingQueue {
         let freed = AlignedBuffer.freedCount.load(ordering: .sequentiallyConsistent)
         let current = buffersRegistered && registeredAtFreedCount == freed
         if current, registeredRegions.contains(where: { start >= $0.start && end <= $0.end }) { return }
+        // The whole allocation when there is one (the parts of a ring of bounce buffers then share one
+        // registration); if the kernel refuses it (the memlock limit counts every ring's registration),
+        // the slice's memory alone, as without one.
+        var wanted = (start, end)
+        if let r = region, let b = r.baseAddress, UInt(bitPattern: b) <= start, end <= UInt(bitPattern: b) + UInt(r.count) {
+            wanted = (UInt(bitPattern: b), UInt(bitPattern: b) + UInt(r.count))
+        }
         // Keep the regions registered before (a stream alternates between its bounce buffers), up to
         // `maxRegions`, unless a buffer was freed since: then only the new one.
         var regions = current ? registeredRegions : []
-        regions.append((start, end))
+        regions.append(wanted)
         if regions.count > URingQueue.maxRegions { regions.removeFirst(regions.count - URingQueue.maxRegions) }
         if buffersRegistered {
             _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
@@ -49,8 +56,11 @@ extension URingQueue {
         }
         var code = register(regions)
         if code != nil, regions.count > 1 {
-            regions = [(start, end)]
+            regions = [wanted]
             code = register(regions)
+        }
+        if code != nil, wanted != (start, end) {
+            code = register([(start, end)])
         }
         if let code {
             bufferRegistrationFailed = "\(AsyncIOError.errnoName(code)), memlock limit \(AlignedBuffer.memlockLimitDescription)"

@@ -171,9 +171,8 @@ final class SliceRunner {
             lane.failure = .cancelled(task.0.operation == .read ? "read" : "write", path: task.0.file.path)
         } else {
             queue.begin(task.0)
-            queue.prepare(memory: task.1.buffer.whole == nil
-                          ? UnsafeMutableRawBufferPointer(start: task.0.memory, count: task.0.length)
-                          : task.1.buffer.registrationRange,
+            queue.prepare(memory: UnsafeMutableRawBufferPointer(start: task.0.memory, count: task.0.length),
+                          region: task.1.buffer.wholeRange,
                           fds: [task.0.file.directFD, task.0.file.bufferedFD])
         }
         st.lanes.append(lane)

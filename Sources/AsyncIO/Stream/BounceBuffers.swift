@@ -17,7 +17,7 @@ public final class BounceBuffers: Sendable {
     /// Whether every buffer is page-locked (`mlock`); they work unlocked too.
     public var isLocked: Bool { buffers.allSatisfy(\.isLocked) }
     /// Bytes of the ring the kernel backs with huge pages now (see `AlignedBuffer.hugePageBytes`).
-    public var hugePageBytes: Int { buffers.first?.whole?.hugePageBytes ?? 0 }
+    public var hugePageBytes: Int { min(buffers.first?.whole?.hugePageBytes ?? 0, size * count) }
     private let taken = Atomic<Bool>(false)
 
     /// Allocates `count` buffers of `size` bytes (defaults: DeepSpeed's two of 64 MiB), as parts of
@@ -36,7 +36,7 @@ public final class BounceBuffers: Sendable {
     /// `count` buffers of `size` bytes, parts of one allocation.
     static func parts(size: Int, count: Int) throws(AsyncIOError) -> [AlignedBuffer] {
         let (total, overflow) = size.multipliedReportingOverflow(by: count)
-        guard !overflow else {
+        guard !overflow, total <= Int.max / 2 else {
             throw .invalid("stream", "\(count) bounce buffers of \(size) bytes do not fit in memory")
         }
         let whole = try AlignedBuffer(count: total)

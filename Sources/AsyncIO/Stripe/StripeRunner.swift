@@ -49,7 +49,7 @@ final class StripeMemberRunner {
     func run(_ job: StripeJob) throws(AsyncIOError) {
         let slice = job.slice
         queue.begin(slice)
-        queue.prepare(memory: UnsafeMutableRawBufferPointer(start: slice.memory, count: job.bufferBytes),
+        queue.prepare(memory: UnsafeMutableRawBufferPointer(start: slice.memory, count: job.bufferBytes), region: nil,
                       fds: [slice.file.directFD, slice.file.bufferedFD])
         var st = SchedulerState(depth: 0)
         swap(&st, &saved)
