@@ -30,23 +30,29 @@ struct URingRegionTests {
         #expect(queue.registeredRegions.map { [$0.start, $0.end] } == [[Self.range(whole).start, Self.range(whole).end]])
     }
 
-    @Test("a whole the kernel refuses (here: a range with an unmapped half) falls back to the part alone")
+    @Test("a whole the kernel refuses (a range with an unmapped third) falls back to its parts, without trying it again")
     func refusedWholeFallsBack() throws {
         let queue = try #require(try makeQueue(kind: .uring, depth: 4, options: EngineOptions()) as? URingQueue)
-        // 128 KiB mapped, the second half unmapped again: registering all of it fails with EFAULT; the
-        // first half, the part a request uses, must still be registered.
-        let half = 64 << 10
-        let mapped = try #require(mmap(nil, 2 * half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        // 192 KiB mapped, the last third unmapped again: registering all of it fails with EFAULT; the
+        // parts a request uses, the first and second thirds, must still be registered.
+        let third = 64 << 10
+        let mapped = try #require(mmap(nil, 3 * third, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
         try #require(mapped != MAP_FAILED)
-        defer { munmap(mapped, half) }
-        munmap(mapped + half, half)
-        queue.prepare(memory: UnsafeMutableRawBufferPointer(start: mapped, count: half),
-                      region: UnsafeMutableRawBufferPointer(start: mapped, count: 2 * half), fds: [])
+        defer { munmap(mapped, 2 * third) }
+        munmap(mapped + 2 * third, third)
+        let region = UnsafeMutableRawBufferPointer(start: mapped, count: 3 * third)
+        let start = UInt(bitPattern: mapped), size = UInt(third)
+        queue.prepare(memory: UnsafeMutableRawBufferPointer(start: mapped, count: third), region: region, fds: [])
         guard queue.bufferRegistrationFailed == nil else {
             Issue.record("the part alone was not registered: \(queue.bufferRegistrationFailed!)")
             return
         }
-        let start = UInt(bitPattern: mapped)
-        #expect(queue.registeredRegions.map { [$0.start, $0.end] } == [[start, start + UInt(half)]])
+        #expect(queue.registeredRegions.map { [$0.start, $0.end] } == [[start, start + size]])
+        #expect(queue.refusedWhole.map { [$0.start, $0.end] } == [start, start + 3 * size])
+        // The next part joins the first: the refused whole is not tried again (which would fail and
+        // leave the second part registered alone).
+        queue.prepare(memory: UnsafeMutableRawBufferPointer(start: mapped + third, count: third), region: region, fds: [])
+        #expect(queue.registeredRegions.map { [$0.start, $0.end] }
+            == [[start, start + size], [start + size, start + 2 * size]])
     }
 }

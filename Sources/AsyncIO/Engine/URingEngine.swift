@@ -47,6 +47,9 @@ final class URingQueue: IOQueue {
     /// no buffer has been freed since, or a new buffer at a freed one's address would be read
     /// from and written to through the old, still pinned pages.
     var registeredAtFreedCount: UInt64 = 0
+    /// A whole allocation the kernel refused to register (see `prepare`), and `AlignedBuffer.freedCount`
+    /// then: its parts are registered alone, without trying the whole again, until a buffer is freed.
+    var refusedWhole: (start: UInt, end: UInt, freedCount: UInt64)?
     var buffersRegistered = false
     var bufferRegistrationFailed: String?
     var filesRegistered = false

@@ -38,10 +38,12 @@ extension URingQueue {
         if current, registeredRegions.contains(where: { start >= $0.start && end <= $0.end }) { return }
         // The whole allocation when there is one (the parts of a ring of bounce buffers then share one
         // registration); if the kernel refuses it (the memlock limit counts every ring's registration),
-        // the slice's memory alone, as without one.
+        // the slice's memory alone, as without one, and the whole is not tried again for its other parts.
         var wanted = (start, end)
         if let r = region, let b = r.baseAddress, UInt(bitPattern: b) <= start, end <= UInt(bitPattern: b) + UInt(r.count) {
-            wanted = (UInt(bitPattern: b), UInt(bitPattern: b) + UInt(r.count))
+            let whole = (UInt(bitPattern: b), UInt(bitPattern: b) + UInt(r.count))
+            let refused = refusedWhole.map { $0.start == whole.0 && $0.end == whole.1 && $0.freedCount == freed }
+            if refused != true { wanted = whole }
         }
         // Keep the regions registered before (a stream alternates between its bounce buffers), up to
         // `maxRegions`, unless a buffer was freed since: then only the new one.
@@ -60,6 +62,7 @@ extension URingQueue {
             code = register(regions)
         }
         if code != nil, wanted != (start, end) {
+            refusedWhole = (wanted.0, wanted.1, freed)
             code = register([(start, end)])
         }
         if let code {
