@@ -36,6 +36,13 @@ struct ParamGeneratorTests {
         #expect(led.notes.contains { $0.hasPrefix("the race's leader, the best score measured: 1 other configuration was "
                                                  + "neither shown slower nor shown equivalent") }, "\(led.notes)")
         #expect(!led.notes.contains { $0.contains("winner") })
+        // Equivalent configurations and undecided ones: the cheapest of the equivalent, and the open count.
+        let both = try ParamGenerator.generate(readSamples: reads, writeSamples: writes,
+                                               raceDecided: [fast, config()], raceUndecided: 2)
+        #expect(both.best.configuration == config(), "the cheaper of the two equivalent")
+        #expect(both.notes.contains { $0.hasPrefix("the race showed 2 configurations equivalent within its margin")
+            && $0.hasSuffix("; 2 other configurations were neither shown slower nor shown equivalent within the budget"
+                + " (more trials, or --budget, would decide)") }, "\(both.notes)")
     }
 
     @Test("objective sum over the fixture logs: DeepSpeed's choice and line")

@@ -203,14 +203,7 @@ public enum ParamGenerator {
             ?? ranked.filter { $0.scoreRange.overlaps(top.scoreRange) }.sorted(by: cheaper)
         let best = tied[0]
         if raceChoice?.isEmpty == false {
-            notes.append(tied.count > 1
-                ? "the race showed \(tied.count) configurations equivalent within its margin; choosing the cheapest:"
-                    + " fewest io_parallel, then lowest queue depth, then smallest block size"
-                : raceUndecided > 0
-                    ? "the race's leader, the best score measured: \(raceUndecided) other configuration"
-                        + (raceUndecided == 1 ? " was" : "s were")
-                        + " neither shown slower nor shown equivalent within the budget (more trials, or --budget, would decide)"
-                    : "the race's winner: every other configuration was shown slower")
+            notes.append(raceNote(equivalent: tied.count, undecided: raceUndecided))
         } else if tied.count > 1 {
             notes.append("\(tied.count) configurations are tied with the top scorer (their trial ranges overlap);"
                 + " choosing the cheapest: fewest io_parallel, then lowest queue depth, then smallest block size")
@@ -218,6 +211,20 @@ public enum ParamGenerator {
         notes += runtimeNotes(best.configuration)
         return TuningResult(requestedObjective: requested, objective: objective, best: best, topScorer: top,
                             tied: tied, ranked: ranked, notes: notes)
+    }
+
+    /// What a race that ended knows of its choice: `equivalent` configurations shown equivalent (the
+    /// leader included), `undecided` others neither shown slower nor equivalent.
+    static func raceNote(equivalent: Int, undecided: Int) -> String {
+        let open = "\(undecided) other configuration" + (undecided == 1 ? " was" : "s were")
+            + " neither shown slower nor shown equivalent within the budget (more trials, or --budget, would decide)"
+        if equivalent > 1 {
+            return "the race showed \(equivalent) configurations equivalent within its margin; choosing the cheapest:"
+                + " fewest io_parallel, then lowest queue depth, then smallest block size"
+                + (undecided > 0 ? "; " + open : "")
+        }
+        if undecided > 0 { return "the race's leader, the best score measured: " + open }
+        return "the race's winner: every other configuration was shown slower"
     }
 
     /// `Best performance (GB/sec): read = %5.2f, write = %5.2f` as DeepSpeed prints it; `  n/a` for nil.
