@@ -1,3 +1,4 @@
+import Glibc
 import AsyncIO
 import Foundation
 import Testing
@@ -119,6 +120,31 @@ struct SystemTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plain)
         #expect(SystemInfo.findExecutable("prog", searchPath: path) == plain)
         #expect(SystemInfo.findExecutable("sh", searchPath: "/nonexistent:/bin") == "/bin/sh")
+    }
+
+    /// Enough open descriptors that `/proc/self/fd` fills readdir's 32 KiB buffer, where copying an
+    /// entry's 256-byte `d_name` field read past its end (AddressSanitizer: heap-buffer-overflow).
+    static let manyDescriptors = 1_600
+    /// The soft limit on open descriptors.
+    static let descriptorLimit: Int = {
+        var limit = rlimit()
+        return getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 0
+    }()
+
+    @Test("listing /proc/self/fd with 1,600 descriptors open: every name read in place",
+          .enabled(if: SystemTests.descriptorLimit > SystemTests.manyDescriptors + 400,
+                   "the open-file limit is below 2,000 descriptors"))
+    func manyDescriptorEntries() throws {
+        let dir = ScratchFolder("many-fds")
+        let path = dir.file("f")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        let handles = try (0..<Self.manyDescriptors).map { _ in try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) }
+        defer { for h in handles { try? h.close() } }
+        let targets = SystemInfo.openDescriptorTargets()
+        #expect(targets.filter { $0 == path }.count == Self.manyDescriptors)
+        let names = try FileSystem.contentsOfDirectory("/proc/self/fd")
+        #expect(names.count >= Self.manyDescriptors)
+        #expect(names.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }, "\(names.filter { !$0.allSatisfy(\.isNumber) })")
     }
 
     @Test("machine facts")

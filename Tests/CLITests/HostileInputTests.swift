@@ -291,7 +291,10 @@ func rawNamesRaw(_ folder: [UInt8]) -> [[UInt8]] {
     defer { closedir(dir) }
     var names: [[UInt8]] = []
     while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+        // Read in place: copying `d_name` (declared 256 bytes) reads past the last packed entry.
+        let field = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        let name = Array(UnsafeBufferPointer(start: field.assumingMemoryBound(to: UInt8.self),
+                                             count: strlen(field.assumingMemoryBound(to: CChar.self))))
         if name != [0x2E] && name != [0x2E, 0x2E] { names.append(name) }
     }
     return names.sorted { $0.lexicographicallyPrecedes($1) }

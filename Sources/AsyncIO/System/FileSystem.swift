@@ -87,9 +87,7 @@ public enum FileSystem {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = String(decoding: directoryEntryName(entry), as: UTF8.self)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
@@ -160,3 +158,16 @@ public enum FileSystem {
             typeMagic: type)
     }
 }
+
+/// The name of the directory entry `readdir` returned, read where it lies.
+///
+/// `dirent.d_name` is declared as 256 bytes, but the kernel packs entries by the length of their
+/// names, so copying the field (`entry.pointee.d_name`) reads past the end of the last entry in
+/// readdir's buffer: with more than about 1,360 open descriptors, `/proc/self/fd` fills the buffer and
+/// AddressSanitizer stops the process with a heap-buffer-overflow.
+func directoryEntryName(_ entry: UnsafeMutablePointer<dirent>) -> UnsafeBufferPointer<UInt8> {
+    let name = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+    return UnsafeBufferPointer(start: name.assumingMemoryBound(to: UInt8.self),
+                               count: strlen(name.assumingMemoryBound(to: CChar.self)))
+}
+

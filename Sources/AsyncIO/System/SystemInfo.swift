@@ -43,9 +43,7 @@ public enum SystemInfo {
         var targets: [String] = []
         var link = [CChar](repeating: 0, count: 4097)
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = String(decoding: directoryEntryName(entry), as: UTF8.self)
             if name == "." || name == ".." || name == own { continue }
             let n = readlink("/proc/self/fd/" + name, &link, link.count - 1)
             guard n >= 0 else { continue }
