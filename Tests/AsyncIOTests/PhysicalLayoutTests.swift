@@ -8,9 +8,16 @@ struct PhysicalLayoutTests {
     static let underSanitizer = getenv("AIO_SANITIZER") != nil
     static let sanitizerReason: Comment =
         "the sanitizers make mlock a no-op, so a locked buffer's pages are not faulted in and have no frames"
+    /// Frame numbers in /proc/self/pagemap need root.
+    static let framesReadable = ConditionTrait.enabled(if: geteuid() == 0,
+        "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN")
+    /// A locked buffer's pages have frames (not under the sanitizers).
+    static let framesPresent = ConditionTrait.disabled(if: underSanitizer, sanitizerReason)
+    /// Transparent huge pages are on (`always` or `madvise`).
+    static let hugePagesOn = ConditionTrait.enabled(
+        if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""), "transparent huge pages are off")
     @Test("a locked buffer's pages are all present and form between one run and one run per page",
-          .enabled(if: geteuid() == 0, "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN"),
-          .disabled(if: PhysicalLayoutTests.underSanitizer, PhysicalLayoutTests.sanitizerReason))
+          PhysicalLayoutTests.framesReadable, PhysicalLayoutTests.framesPresent)
     func layoutOfLockedBuffer() throws {
         let buffer = try AlignedBuffer(count: 3 << 20, lock: true, hugePages: false)
         let layout = try #require(buffer.physicalLayout)
@@ -20,10 +27,7 @@ struct PhysicalLayoutTests {
     }
 
     @Test("a 2 MiB buffer is 512 pages, in one run when the kernel gave it a huge page",
-          .enabled(if: geteuid() == 0, "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN"),
-          .disabled(if: PhysicalLayoutTests.underSanitizer, PhysicalLayoutTests.sanitizerReason),
-          .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
-                   "transparent huge pages are off"))
+          PhysicalLayoutTests.framesReadable, PhysicalLayoutTests.framesPresent, PhysicalLayoutTests.hugePagesOn)
     func hugePageIsOneRun() throws {
         let buffer = try AlignedBuffer(count: 2 << 20, lock: true, hugePages: true)
         let layout = try #require(buffer.physicalLayout)
@@ -37,8 +41,7 @@ struct PhysicalLayoutTests {
 @Suite("Bounce buffers as parts of one allocation")
 struct BounceBufferPartsTests {
     @Test("4 x 1 MiB: consecutive parts of one 4 MiB huge-page allocation, freed once, with its last part",
-          .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
-                   "transparent huge pages are off"))
+          PhysicalLayoutTests.hugePagesOn)
     func partsOfOne() throws {
         weak var weakWhole: AlignedBuffer?
         var part: AlignedBuffer?
@@ -71,10 +74,7 @@ struct BounceBufferPartsTests {
     }
 
     @Test("a part's pages are the whole's: one run per huge page when the kernel gave them",
-          .enabled(if: geteuid() == 0, "frame numbers in /proc/self/pagemap are zeros without CAP_SYS_ADMIN"),
-          .disabled(if: PhysicalLayoutTests.underSanitizer, PhysicalLayoutTests.sanitizerReason),
-          .enabled(if: ["always", "madvise"].contains(AlignedBuffer.transparentHugePageMode ?? ""),
-                   "transparent huge pages are off"))
+          PhysicalLayoutTests.framesReadable, PhysicalLayoutTests.framesPresent, PhysicalLayoutTests.hugePagesOn)
     func partLayout() throws {
         let ring = try BounceBuffers(size: 1 << 20, count: 2)
         let layout = try #require(ring.buffers[1].physicalLayout)
