@@ -43,7 +43,7 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
     /// its aio handle: 322 MB). Over 4 KiB pages that matters: the kernel hands out its smallest
     /// free fragments first, so a buffer allocated after such a footprint lies in longer physically
     /// contiguous runs, and its requests merge into fewer segments (on this virtio disk: ds_io's
-    /// write buffer in runs of 30–43 KiB at 3.9–4.4 GB/s, one allocated first in runs of 13–17 KiB
+    /// write buffer in runs of 30–43 KiB at 4.1–4.4 GB/s, one allocated first in runs of 13–19 KiB
     /// at 3.1–3.5 GB/s).
     var footprintBytes: Int { self == .deepspeed ? 320 << 20 : 0 }
 

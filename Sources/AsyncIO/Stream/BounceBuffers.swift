@@ -33,8 +33,9 @@ public final class BounceBuffers: Sendable {
         buffers = try BounceBuffers.parts(size: size, count: count)
     }
 
-    /// `count` buffers of `size` bytes, parts of one allocation.
+    /// `count` buffers of `size` bytes, parts of one allocation (none, and nothing allocated, for 0).
     static func parts(size: Int, count: Int) throws(AsyncIOError) -> [AlignedBuffer] {
+        guard count > 0 else { return [] }
         let (total, overflow) = size.multipliedReportingOverflow(by: count)
         guard !overflow, total <= Int.max / 2 else {
             throw .invalid("stream", "\(count) bounce buffers of \(size) bytes do not fit in memory")

@@ -161,7 +161,7 @@ final class StreamReadState {
             holdsRing = true
             buffers = Array(ring.buffers.prefix(count))
         } else {
-            buffers = count == 0 ? [] : try BounceBuffers.parts(size: reader.bufferSize, count: count)
+            buffers = try BounceBuffers.parts(size: reader.bufferSize, count: count)
         }
         for b in buffers.indices { try readAhead(into: b) }
     }
