@@ -11,7 +11,9 @@ import Histogram
 public final class BenchRunner {
     /// The plan being measured.
     let plan: BenchPlan
-    private(set) var buffers: [AlignedBuffer] = []
+    /// One buffer per task, allocated once and reused (see `TaskBuffers`).
+    let taskBuffers = TaskBuffers()
+    var buffers: [AlignedBuffer] { taskBuffers.all }
     /// `io --stream`'s ordinary source memory, one array per task (writes only).
     private var streamSources: [StreamSource] = []
     private var readFilesReady = false
@@ -84,54 +86,11 @@ public final class BenchRunner {
         }
     }
 
-    /// Bytes of the task buffers backed by huge pages, read from /proc once after allocation.
-    var hugePageBytes = 0
-    /// Average bytes per physically contiguous run of the task buffers (see `PhysicalLayout`).
-    var physicalRunBytes: Int?
-    /// Bytes of ordinary memory touched just before the task buffers were allocated (the target's
-    /// `footprintBytes`), so they are laid out as in the process the target stands for.
-    private(set) var footprintBytes: Int?
-
-    /// Allocates (and page-locks) the task buffers once; every run, trial and configuration of this
-    /// runner reuses them. They are not filled here: a read overwrites them anyway, and a write fills
-    /// them once (`fillForWriting`).
-    ///
-    /// - Parameter engine: the engine that will move the data; the simulated and null engines
-    ///   move none, so the physical layout the target's footprint shapes does not matter to them.
+    /// Allocates (and page-locks) the task buffers once (`TaskBuffers.allocate`); a warning when
+    /// they cannot be page-locked.
     func allocate(engine: EngineKind) throws(BenchError) {
-        guard buffers.isEmpty else { return }
-        // Touched (not locked) 4 KiB pages, held while the buffers are allocated (see
-        // `footprintBytes`) and freed after: the buffers' pages are in place by then.
-        let footprint: AlignedBuffer?
-        if plan.target.footprintBytes > 0, engine != .sim, engine != .null {
-            do {
-                footprint = try AlignedBuffer(count: plan.target.footprintBytes, lock: false, hugePages: false)
-            } catch {
-                throw BenchError(error)
-            }
-            footprintBytes = footprint?.count
-        } else {
-            footprint = nil
-        }
-        defer { withExtendedLifetime(footprint) {} }
-        defer {
-            hugePageBytes = buffers.reduce(0) { $0 + $1.hugePageBytes }
-            let layouts = buffers.compactMap(\.physicalLayout)
-            let runs = layouts.reduce(0) { $0 + $1.runs }
-            if layouts.count == buffers.count, runs > 0 {
-                physicalRunBytes = layouts.reduce(0) { $0 + $1.pages } * AlignedBuffer.pageSize / runs
-            }
-        }
-        for _ in 0..<plan.taskCount {
-            do {
-                let buffer = try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory,
-                                               hugePages: plan.target.hugePages)
-                if let failure = buffer.lockFailure, warnings.isEmpty { warnings.append(failure) }
-                buffers.append(buffer)
-            } catch {
-                throw BenchError(error)
-            }
-        }
+        try taskBuffers.allocate(plan, engine: engine)
+        if let failure = taskBuffers.lockFailure, warnings.isEmpty { warnings.append(failure) }
     }
 
     /// Called before each loop's I/O, after its files were prepared: the loop number (warm-up first)
@@ -145,24 +104,9 @@ public final class BenchRunner {
     /// Write files this runner has removed once already (ds_io's overwrite mode removes each once).
     private var writeFilesStarted: Set<String> = []
 
-    /// What the task buffers hold: nothing yet, their random write data, or the simulated
-    /// device's pattern (what its reads return, so a simulated write-then-read compares equal).
-    enum BufferContents { case unfilled, random, simulatedPattern }
-    var contents = BufferContents.unfilled
-
-    /// Fills the task buffers for writing, once: seeded pseudo-random data, or the pattern for `sim`.
+    /// Fills the task buffers for writing, once (`TaskBuffers.fillForWriting`).
     func fillForWriting(simulated: Bool) {
-        let wanted: BufferContents = simulated ? .simulatedPattern : .random
-        guard contents != wanted else { return }
-        for (task, buffer) in buffers.enumerated() {
-            // Seeded by the job-wide task number: ranks sharing a folder write different data.
-            if simulated {
-                buffer.fillPattern()
-            } else {
-                buffer.fillRandom(seed: UInt64(plan.firstTask + task + 1) &* 0x9E37_79B9)
-            }
-        }
-        contents = wanted
+        taskBuffers.fillForWriting(simulated: simulated, firstTask: plan.firstTask)
     }
 
     func track(_ file: String) {
@@ -256,7 +200,7 @@ public final class BenchRunner {
             try allocate(engine: config.engine)
             if operation == .read {
                 try prepareReadFiles(direct: direct)
-                contents = .unfilled  // the read overwrites them
+                taskBuffers.contents = .unfilled  // the read overwrites them
             } else {
                 fillForWriting(simulated: config.engine == .sim)
             }
@@ -359,11 +303,11 @@ public final class BenchRunner {
             enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks,
             pageLocked: plan.streamBufferSize == nil ? buffers.allSatisfy(\.isLocked) : rings.allSatisfy(\.isLocked),
-            hugePageBytes: plan.streamBufferSize == nil ? hugePageBytes : rings.reduce(0) { $0 + $1.hugePageBytes },
+            hugePageBytes: plan.streamBufferSize == nil ? taskBuffers.hugePageBytes : rings.reduce(0) { $0 + $1.hugePageBytes },
             bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
                 ?? buffers.reduce(0) { $0 + $1.count },
-            physicalRunBytes: plan.streamBufferSize == nil ? physicalRunBytes : nil,
-            footprintBytes: footprintBytes,
+            physicalRunBytes: plan.streamBufferSize == nil ? taskBuffers.physicalRunBytes : nil,
+            footprintBytes: taskBuffers.footprintBytes,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,

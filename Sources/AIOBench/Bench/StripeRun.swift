@@ -92,7 +92,7 @@ extension BenchRunner {
             operation: operation, ioSize: plan.ioSize, tasks: 1, loops: loopSeconds.count, config: handle.config,
             target: plan.target, writeMode: operation == .write ? plan.writeMode : nil,
             notes: measurementNotes(operation), enginePath: handle.enginePath, engineFallbacks: handle.engineFallbacks,
-            pageLocked: buffer.isLocked, hugePageBytes: hugePageBytes, bufferBytes: buffer.count,
+            pageLocked: buffer.isLocked, hugePageBytes: taskBuffers.hugePageBytes, bufferBytes: buffer.count,
             taskLoopSeconds: [loopSeconds], taskLatency: total, e2eLatency: total, requests: requests,
             latencyMicros: histograms.percentilesMicros(), cpuUser: cpuEnd.user - cpuStart.user,
             cpuSystem: cpuEnd.system - cpuStart.system, validated: validated, folders: folders,
@@ -117,7 +117,7 @@ extension BenchRunner {
             throw BenchError(error)
         }
         buffer.fillRandom(seed: 0x5EED_0002)
-        contents = .unfilled
+        taskBuffers.contents = .unfilled
     }
 
     /// Compares the buffer with the member files read back through the page cache, chunk by chunk,

@@ -17,6 +17,10 @@ public enum EngineKind: String, Sendable, CaseIterable, Hashable, Codable {
     /// (`EngineOptions.simulation`). Never chosen by `auto`.
     case sim
 
+    /// Whether this engine moves data between memory and storage: `null` and `sim` move none (a
+    /// read leaves the buffer as it was, or fills it with the simulated device's pattern).
+    public var movesData: Bool { self != .null && self != .sim }
+
     /// The concrete engines that work on this machine, best first (never `.auto`).
     public static var available: [EngineKind] {
         [.uring, .aio, .posix, .null].filter { EngineProbe.probe($0).works }
