@@ -62,6 +62,25 @@ struct RaceScreeningTests {
         #expect(runs.sorted()[10] < 2 * 64 * 2, "runs per seed: \(runs)")
     }
 
+    @Test("a fastest configuration that stands clear ends the race after round 1: a third of the fixed schedule")
+    func clearWinnerEndsAtRoundOne() {
+        // The same 64-point grid; 8M blocks are 50 % faster, and one of them (qd 128, batch, overlap)
+        // twice as fast as the rest: every other configuration is at least 25 % behind it.
+        let factors = Self.grid.factors
+        let truth = factors.map { f -> Double in
+            f == [3, 3, 0, 1] ? 2.0 : f[0] == 3 ? 1.5 : 1.0
+        }
+        let best = truth.firstIndex(of: 2.0)!
+        var endedAtRoundOne = 0
+        for seed in 0..<20 {
+            let outcome = RaceTests.race(truth, noise: 0.01, seed: UInt64(seed), factors: factors)
+            #expect(outcome.pick == best, "seed \(seed) picked \(outcome.pick)")
+            if outcome.runs == 64 * 2 { endedAtRoundOne += 1 }
+        }
+        // Round 1 is 128 runs, a third of the fixed 3-trial schedule's 384.
+        #expect(endedAtRoundOne >= 18, "ended after round 1 in \(endedAtRoundOne) of 20 seeds")
+    }
+
     @Test("screening keeps a configuration 10 % faster than 15 equal ones: picked in 19 of 20 seeds")
     func screeningKeepsTheFastest() {
         var truth = [Double](repeating: 1, count: 16)
