@@ -57,3 +57,33 @@ int CAsyncIO_fs_type(const char *path, int64_t *type) {
     *type = (int64_t)info.f_type;
     return 0;
 }
+
+// ---------------------------------------------------------------------------------------
+// Kernel AIO contexts destroyed off the caller's thread (see CAsyncIO.h).
+
+static int destroys_pending;  // accessed with __atomic builtins only
+
+static void *destroy_context(void *arg) {
+    syscall(__NR_io_destroy, (aio_context_t)(uintptr_t)arg);
+    __atomic_fetch_sub(&destroys_pending, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+int CAsyncIO_io_destroy_detached(aio_context_t ctx) {
+    pthread_attr_t attr;
+    pthread_t thread;
+    __atomic_fetch_add(&destroys_pending, 1, __ATOMIC_RELAXED);
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        int rc = pthread_create(&thread, &attr, destroy_context, (void *)(uintptr_t)ctx);
+        pthread_attr_destroy(&attr);
+        if (rc == 0) return 0;
+    }
+    __atomic_fetch_sub(&destroys_pending, 1, __ATOMIC_RELAXED);
+    return (int)syscall(__NR_io_destroy, ctx);
+}
+
+int CAsyncIO_io_destroys_pending(void) {
+    return __atomic_load_n(&destroys_pending, __ATOMIC_ACQUIRE);
+}

@@ -11,6 +11,9 @@ final class KernelAIOQueue: IOQueue {
     var pathDescription: String { "kernel AIO (io_submit/io_getevents)" }
 
     private var context: aio_context_t = 0
+    /// Requests submitted and not yet reaped: the context may be destroyed off this thread only
+    /// when none are (io_destroy waits for them, and their buffers must outlive that wait).
+    private var outstanding = 0
     private let iocbs: UnsafeMutablePointer<iocb>
     private let pointers: UnsafeMutablePointer<UnsafeMutablePointer<iocb>?>
     private let events: UnsafeMutablePointer<io_event>
@@ -18,9 +21,18 @@ final class KernelAIOQueue: IOQueue {
     init(depth: Int) throws(AsyncIOError) {
         capacity = depth
         var ctx: aio_context_t = 0
+        var waitedMillis = 0
         while CAsyncIO_io_setup(UInt32(depth), &ctx) < 0 {
             let code = currentErrno()
             if code == EINTR { continue }
+            // A context this process destroys in the background counts in fs.aio-nr until its
+            // io_destroy has begun (the kernel subtracts it first, then waits): near the limit, let
+            // those threads run before calling the limit reached.
+            if code == EAGAIN, CAsyncIO_io_destroys_pending() > 0, waitedMillis < 2000 {
+                usleep(2000)
+                waitedMillis += 2
+                continue
+            }
             let hint: String?
             switch code {
             case EAGAIN:
@@ -52,7 +64,10 @@ final class KernelAIOQueue: IOQueue {
     }
 
     deinit {
-        _ = CAsyncIO_io_destroy(context)
+        // io_destroy waits for an RCU grace period, 30-50 ms on a small VM: paid by every handle
+        // of a sweep's run (once per worker) when called here. With nothing in flight nothing is
+        // left for it to wait for, so it runs on a thread of its own.
+        _ = outstanding == 0 ? CAsyncIO_io_destroy_detached(context) : CAsyncIO_io_destroy(context)
         iocbs.deallocate()
         pointers.deallocate()
         events.deallocate()
@@ -74,7 +89,10 @@ final class KernelAIOQueue: IOQueue {
         }
         while true {
             let rc = CAsyncIO_io_submit(context, n, pointers)
-            if rc >= 0 { return rc }
+            if rc >= 0 {
+                outstanding += rc
+                return rc
+            }
             let code = currentErrno()
             if code == EINTR { continue }
             if code == EAGAIN { return 0 }
@@ -95,6 +113,7 @@ final class KernelAIOQueue: IOQueue {
                 out.append(IOCompletion(tag: Int(events[i].data), result: Int(events[i].res)))
             }
             got += rc
+            outstanding -= rc
         } while got < minimum
     }
 }

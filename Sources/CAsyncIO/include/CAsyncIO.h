@@ -41,6 +41,13 @@ static inline int CAsyncIO_io_setup(unsigned nr_events, aio_context_t *ctx) {
 static inline int CAsyncIO_io_destroy(aio_context_t ctx) {
     return (int)syscall(__NR_io_destroy, ctx);
 }
+/// io_destroy on a detached thread of its own, for a context with no request in flight: the call
+/// waits for an RCU grace period (30-50 ms on a small VM), which the caller need not wait for.
+/// Falls back to a plain io_destroy when no thread can be started.
+int CAsyncIO_io_destroy_detached(aio_context_t ctx);
+/// How many detached io_destroy calls have not returned yet (a context counts in fs.aio-nr until
+/// its io_destroy has begun).
+int CAsyncIO_io_destroys_pending(void);
 static inline long CAsyncIO_io_submit(aio_context_t ctx, long nr, struct iocb **iocbpp) {
     return syscall(__NR_io_submit, ctx, nr, iocbpp);
 }
