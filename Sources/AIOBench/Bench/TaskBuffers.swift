@@ -43,17 +43,20 @@ final class TaskBuffers {
             footprint = nil
         }
         defer { withExtendedLifetime(footprint) {} }
-        defer { measureLayout() }
+        // All or nothing: a runner kept after a failed configuration (a sweep goes on) must not
+        // find fewer buffers than tasks on its next run.
+        var made: [AlignedBuffer] = []
         for _ in 0..<plan.taskCount {
             do {
-                let buffer = try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory,
-                                               hugePages: plan.target.hugePages)
-                if lockFailure == nil { lockFailure = buffer.lockFailure }
-                all.append(buffer)
+                made.append(try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory,
+                                              hugePages: plan.target.hugePages))
             } catch {
                 throw BenchError(error)
             }
         }
+        all = made
+        lockFailure = all.lazy.compactMap(\.lockFailure).first
+        measureLayout()
     }
 
     /// Reads the buffers' huge pages and physical runs from /proc (the runs only where the kernel
