@@ -6,16 +6,10 @@ import Testing
 /// waits for an RCU grace period), and none is left behind.
 @Suite("kernel AIO engine", .enabled(if: EngineProbe.probe(.aio).works, "kernel AIO does not work here"))
 struct KernelAIOTests {
-    /// Kernel AIO rings mapped into this process now (`/[aio]` lines of /proc/self/maps).
-    static func aioRings() -> Int {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return 0 }
-        return maps.split(separator: "\n").filter { $0.contains("/[aio]") }.count
-    }
-
     @Test("400 contexts of closed handles are all destroyed: the rings go back to where they were")
     func closedContextsGoAway() throws {
         let dir = ScratchFolder("kaio")
-        let before = Self.aioRings()
+        let before = ProcessSnapshot().aioRings
         let source = try randomBuffer(1 << 20, seed: 41)
         let sink = try AlignedBuffer(count: 1 << 20, lock: false)
         for i in 0..<100 {
@@ -29,10 +23,10 @@ struct KernelAIOTests {
         // Suites beside this one open and close contexts too: allow some, and look again for up to
         // 20 s (a background io_destroy takes tens of ms). 400 left behind stay.
         let slack = 64
-        var now = Self.aioRings()
+        var now = ProcessSnapshot().aioRings
         for _ in 0..<200 where now > before + slack {
             usleep(100_000)
-            now = Self.aioRings()
+            now = ProcessSnapshot().aioRings
         }
         #expect(now <= before + slack, "kernel AIO rings: \(before) before, \(now) after closing 100 handles of 4")
     }
