@@ -57,4 +57,33 @@ struct StripeCancellationTests {
         try await striped.read(back, from: "after")
         #expect(back.contentsEqual(small))
     }
+
+    @Test("a task cancelled before it writes or reads a set submits nothing and leaves the set as it was",
+          arguments: realEngines)
+    func cancelledBeforeStart(engine: EngineKind) async throws {
+        let folders = [ScratchFolder("stripe-precancel-a"), ScratchFolder("stripe-precancel-b")]
+        let (striped, recorder) = try Self.handle(engine, folders)
+        let old = try randomBuffer(3 << 20, seed: 43)
+        try await striped.write(old, to: "set")
+        let new = try randomBuffer(3 << 20, seed: 44)
+        let start = CancellationTests.requests(recorder)
+        for operation in [IOOperation.write, .read] {
+            let result = await Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                if operation == .write { try await striped.write(new, to: "set") } else {
+                    try await striped.read(new, from: "set")
+                }
+            }.result
+            guard case .failure(let error) = result else {
+                Issue.record("the \(operation) of a cancelled task ran")
+                continue
+            }
+            #expect((error as? AsyncIOError)?.kind == .cancelled, "\(error)")
+        }
+        #expect(CancellationTests.requests(recorder) == start)
+        // The set still holds the old bytes (a write that started would have truncated its members).
+        let back = try AlignedBuffer(count: 3 << 20, lock: false)
+        try await striped.read(back, from: "set")
+        #expect(back.contentsEqual(old))
+    }
 }

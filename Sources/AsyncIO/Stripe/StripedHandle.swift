@@ -96,7 +96,10 @@ public final class StripedHandle: @unchecked Sendable {
     @discardableResult
     public func write(_ buffer: AlignedBuffer, to name: String, count: Int? = nil) async throws(AsyncIOError)
         -> StripeTransfer {
-        try await startWrite(buffer, to: name, count: count).completion()
+        // As `AIOHandle.write(from:to:)`: a task cancelled before it starts submits nothing (its
+        // cancellation handler is only installed once the transfer has started).
+        if Task.isCancelled { throw .cancelled("write", path: name) }
+        return try await startWrite(buffer, to: name, count: count).completion()
     }
 
     /// Reads like `read(_:from:count:)` without blocking the caller's thread while the data moves (the
@@ -104,7 +107,8 @@ public final class StripedHandle: @unchecked Sendable {
     @discardableResult
     public func read(_ buffer: AlignedBuffer, from name: String, count: Int? = nil) async throws(AsyncIOError)
         -> StripeTransfer {
-        try await startRead(buffer, from: name, count: count).completion()
+        if Task.isCancelled { throw .cancelled("read", path: name) }
+        return try await startRead(buffer, from: name, count: count).completion()
     }
 
     // MARK: - Started operations
