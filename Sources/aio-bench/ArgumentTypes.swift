@@ -45,6 +45,9 @@ extension EngineKind: ExpressibleByArgument {
 /// `deepspeed` or `native`.
 extension MeasurementTarget: ExpressibleByArgument {}
 
+/// `auto`, `allowed` or `avoided`.
+extension RequestMerging: ExpressibleByArgument {}
+
 extension ArgumentHelp {
     /// `abstract` followed by `(default: ...)`, as ArgumentParser writes it for an option without a
     /// `transform:`; options with one (`ByteCount`, `EngineKind`, whose errors must name the flag and

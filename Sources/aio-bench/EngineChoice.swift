@@ -2,7 +2,7 @@ import AIOBench
 import ArgumentParser
 import AsyncIO
 
-/// `--engine` and the simulated device's `--sim_model`, shared by `io`, `fio-equivalent`, `sweep`
+/// `--engine`, `--request_merging` and the simulated device's `--sim_model`, shared by `io`, `fio-equivalent`, `sweep`
 /// and `tune`.
 struct EngineChoice: ParsableArguments {
     @Option(name: .customLong("engine"),
@@ -13,6 +13,12 @@ struct EngineChoice: ParsableArguments {
     @Option(name: [.customLong("sim_model"), .customLong("sim-model")],
             help: "--engine sim: the device model (JSON; see the README).")
     var simModel: String?
+
+    @Option(name: [.customLong("request_merging"), .customLong("request-merging")],
+            help: .abstract("io_uring and kernel AIO: whether the block layer may merge a batch's neighbouring "
+                + "requests into larger ones: auto (requests of 128K and more reach the device whole), allowed "
+                + "(one submit call per batch, as DeepSpeed), avoided.", default: RequestMerging.auto))
+    var requestMerging = RequestMerging.auto
 
     /// The simulated device's model when `--engine sim`, else nil (see `SimulationModelFile.forEngine`).
     func simulation() throws -> SimulatedDevice? {

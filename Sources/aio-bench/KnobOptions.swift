@@ -47,7 +47,8 @@ struct KnobOptions: ParsableArguments {
             blockSize: blockSize.bytes, queueDepth: queueDepth,
             singleSubmit: singleSubmit, overlapEvents: !sequentialRequests, intraOpParallelism: ioParallel,
             engine: engineChoice.engine,
-            engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles))
+            engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles,
+                                         requestMerging: engineChoice.requestMerging))
         config.engineOptions.simulation = try engineChoice.simulation()
         return config
     }

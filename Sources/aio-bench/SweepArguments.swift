@@ -126,6 +126,7 @@ struct SweepArguments: ParsableArguments {
         }
         o.engine = engineChoice.engine
         o.engineOptions.simulation = try engineChoice.simulation()
+        o.engineOptions.requestMerging = engineChoice.requestMerging
         o.force = force
         o.buffered = buffered
         o.target = target ?? defaultTarget

@@ -134,6 +134,10 @@ extension BenchPlan {
     func resolve(_ config: HandleConfig) throws(BenchError) -> HandleConfig {
         var resolved = config.with(direct: !buffered)
         resolved.engine = try target.engine(asked: config.engine)
+        if target == .deepspeed {
+            // DeepSpeed's aio_handle hands the kernel a whole batch in one io_submit.
+            resolved.engineOptions.requestMerging = .allowed
+        }
         return resolved
     }
 
@@ -156,6 +160,10 @@ extension BenchPlan {
             try config.validate()
         } catch {
             throw BenchError(error)
+        }
+        if target == .deepspeed, config.engineOptions.requestMerging == .avoided {
+            throw .usage("--request_merging avoided contradicts --target deepspeed, whose aio_handle submits a whole "
+                + "batch in one call (the block layer merges it): drop one of them")
         }
         if stripeSize != nil { try checkStripe(config) }
     }

@@ -80,9 +80,14 @@ protocol IOQueue: AnyObject {
     /// Best effort: every request still completes through `reap` (cancelled ones with a negative
     /// result such as `-ECANCELED`), so the caller reaps them all before reusing their memory.
     func cancel(tags: [Int])
+    /// Wakes this queue's worker out of a wait in `reap` when work is queued for it (nil: the
+    /// worker takes new work at its next completion).
+    var wakeup: QueueWakeup? { get }
 }
 
 extension IOQueue {
+    /// Most queues cannot be woken: their waits end at the next completion.
+    var wakeup: QueueWakeup? { nil }
     /// Most queues need nothing per slice.
     func begin(_ slice: Slice) {}
     /// Queues whose requests complete inside `submit` have nothing in flight to cancel.
@@ -119,16 +124,21 @@ public struct EngineOptions: Sendable, Hashable {
     @_spi(Testing) public var ringEntries: Int?
     /// io_uring: behave as if buffer registration failed, for tests of the fallback path.
     @_spi(Testing) public var simulateRegistrationFailure = false
+    /// io_uring and kernel AIO: whether the block layer may merge the requests of one submit call
+    /// (see `RequestMerging`; default `auto`: requests of 128 KiB and more reach the device whole).
+    public var requestMerging: RequestMerging = .auto
     /// The device model of the `sim` engine.
     public var simulation: SimulatedDevice?
     /// Records every call into the handle's queues (see `QueueRecorder`), for tests of the knobs.
     @_spi(Testing) public var recorder: QueueRecorder?
 
     /// Creates the default options.
-    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false) {
+    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false,
+                requestMerging: RequestMerging = .auto) {
         self.sqpoll = sqpoll
         self.registerResources = registerResources
         self.registerFiles = registerFiles
+        self.requestMerging = requestMerging
     }
 }
 

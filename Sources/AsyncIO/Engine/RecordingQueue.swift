@@ -130,6 +130,7 @@ final class RecordingQueue: IOQueue {
     var kind: EngineKind { inner.kind }
     var capacity: Int { inner.capacity }
     var pathDescription: String { inner.pathDescription + " + recording" }
+    var wakeup: QueueWakeup? { inner.wakeup }
 
     init(inner: IOQueue, recorder: QueueRecorder, log: Int) {
         self.inner = inner

@@ -29,6 +29,13 @@ final class URingQueue: IOQueue {
     let options: EngineOptions
     private let cqEntries: Int
     private let requestedDepth: Int
+    /// Wakes the worker out of a wait for completions when new work is queued (see `QueueWakeup`);
+    /// nil with SQPOLL, or when the completion ring has no room beside the queue depth.
+    let wakeup: QueueWakeup?
+    /// Whether the wake-up's poll is in the ring (it is one-shot: re-armed before each wait).
+    private var wakeArmed = false
+    /// Whether the wake-up's poll fired since the last `reap` returned.
+    private var woken = false
 
     /// SQEs written to the ring that the kernel has not consumed yet.
     private var unsubmitted: UInt32 = 0
@@ -167,6 +174,7 @@ final class URingQueue: IOQueue {
         capacity = min(depth, Int(params.cq_entries))
         cqEntries = Int(params.cq_entries)
         requestedDepth = depth
+        wakeup = sqpoll || capacity >= cqEntries ? nil : QueueWakeup()
 
         if options.registerResources && options.registerFiles {
             registerFileTable()
@@ -187,8 +195,12 @@ final class URingQueue: IOQueue {
     // MARK: submission
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {
-        let head = CAsyncIO_load_acquire(sqHead)
-        let space = Int(sqEntries &- (localTail &- head))
+        var space = Int(sqEntries &- (localTail &- CAsyncIO_load_acquire(sqHead)))
+        if space < requests.count && unsubmitted > 0 {
+            // Entries left from an earlier call (a cancel, the wake-up's poll): hand them over first.
+            try enter(minComplete: 0, path: path)
+            space = Int(sqEntries &- (localTail &- CAsyncIO_load_acquire(sqHead)))
+        }
         let n = min(requests.count, space)
         for i in 0..<n {
             let r = requests[i]
@@ -273,6 +285,20 @@ final class URingQueue: IOQueue {
     /// The user_data of `IORING_OP_ASYNC_CANCEL` entries: never a slot number, so their own
     /// completions are told apart from those of requests and dropped in `harvest`.
     private static let cancelMarker = UInt64.max
+    /// The user_data of the wake-up's poll, also never a slot number.
+    private static let wakeMarker = UInt64.max - 1
+
+    /// Puts the wake-up's one-shot poll in the submission ring (the next enter submits it).
+    private func armWakeup() {
+        guard let wakeup, !wakeArmed else { return }
+        let head = CAsyncIO_load_acquire(sqHead)
+        guard sqEntries &- (localTail &- head) > 0 else { return }
+        CAsyncIO_sqe_prep_poll(sqes + Int(localTail & sqMask), wakeup.fd, UInt32(POLLIN), URingQueue.wakeMarker)
+        localTail &+= 1
+        CAsyncIO_store_release(sqTail, localTail)
+        unsubmitted &+= 1
+        wakeArmed = true
+    }
 
     /// Queues one `IORING_OP_ASYNC_CANCEL` per tag (as many as the submission ring has room for)
     /// and submits them. The kernel completes each cancelled request with `-ECANCELED`; one
@@ -303,6 +329,12 @@ final class URingQueue: IOQueue {
             let cqe = cqes[Int(head & cqMask)]
             head &+= 1
             if cqe.user_data == URingQueue.cancelMarker { continue }
+            if cqe.user_data == URingQueue.wakeMarker {
+                wakeArmed = false
+                woken = true
+                wakeup?.drain()
+                continue
+            }
             out.append(IOCompletion(tag: Int(cqe.user_data), result: Int(cqe.res)))
             n += 1
         }
@@ -310,11 +342,25 @@ final class URingQueue: IOQueue {
         return n
     }
 
+    /// Waits for `minimum` completions, or less when the wake-up fires (new work was queued for
+    /// this worker: the caller goes and takes it, then waits again).
     func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
         var got = harvest(into: &out)
         var spins = 0
-        while got < minimum {
-            try enter(minComplete: UInt32(minimum - got), path: path)
+        defer { woken = false }
+        while got < minimum && !woken {
+            if let wakeup {
+                // Armed only when about to block, so no poll entry is left unsubmitted in the ring.
+                guard wakeup.willWait() else { break }
+                armWakeup()
+            }
+            do {
+                try enter(minComplete: UInt32(minimum - got), path: path)
+            } catch {
+                wakeup?.didWait()
+                throw error
+            }
+            wakeup?.didWait()
             let n = harvest(into: &out)
             got += n
             if n == 0 {

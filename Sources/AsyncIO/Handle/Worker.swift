@@ -45,20 +45,32 @@ final class Worker: @unchecked Sendable {
     private let jobs = JobThread<(Slice, PendingOperation)>()
     private let runner: SliceRunner
     private let finish: @Sendable (PendingOperation, AsyncIOError?) -> Void
+    private let wakeup: QueueWakeup?
 
-    /// The queue's description of the path it takes.
-    var pathDescription: String { runner.queue.pathDescription }
+    /// The queue's description of the path it takes, and how requests are submitted when they
+    /// are kept whole (see `RequestMerging`).
+    var pathDescription: String {
+        let path = runner.queue.pathDescription
+        return runner.callLimit == RequestMerging.unpluggedCall
+            ? path + ", submit calls of at most \(RequestMerging.unpluggedCall) requests (no block-layer merging)" : path
+    }
 
     init(index: Int, queue: IOQueue, config: HandleConfig, requests: RequestCounter,
          finish: @escaping @Sendable (PendingOperation, AsyncIOError?) -> Void) throws(AsyncIOError) {
         runner = SliceRunner(queue: queue, blockSize: config.blockSize, depth: config.queueDepth,
                              singleSubmit: config.singleSubmit, overlap: config.overlapEvents,
-                             workerIndex: index, requestCounter: requests)
+                             workerIndex: index, requestCounter: requests,
+                             merging: config.engineOptions.requestMerging, sqpoll: config.engineOptions.sqpoll)
         self.finish = finish
+        wakeup = queue.wakeup
         try jobs.start(name: "aio-worker-\(index)") { [self] in loop() }
     }
 
-    func enqueue(_ slice: Slice, _ op: PendingOperation) { jobs.enqueue((slice, op)) }
+    func enqueue(_ slice: Slice, _ op: PendingOperation) {
+        jobs.enqueue((slice, op))
+        // A worker waiting for completions of earlier work submits this at once.
+        wakeup?.wake()
+    }
 
     func stop() { jobs.stop() }
 

@@ -7,7 +7,9 @@ struct SchedulerState {
     struct Environment {
         let queue: IOQueue
         let blockSize: Int
-        let singleSubmit: Bool
+        /// Requests per submit call at most: 1 with single submit; 2 to keep requests whole (see
+        /// `RequestMerging`); else unlimited.
+        let callLimit: Int
         let workerIndex: Int
     }
 
@@ -87,12 +89,13 @@ struct SchedulerState {
         lanes[l].next = next
     }
 
-    /// Submits everything pending: one call per request with single submit, else one call for
-    /// the lot; a partial submit queues the rest for the next call.
+    /// Submits everything pending in calls of at most `callLimit` requests (one per request with
+    /// single submit, else one call for the lot unless requests are kept whole); a partial submit
+    /// queues the rest for the next call.
     mutating func flush(_ env: Environment) throws(AsyncIOError) {
         var stalls = 0
         while !pending.isEmpty {
-            let batch = env.singleSubmit ? 1 : pending.count
+            let batch = min(pending.count, env.callLimit)
             requests.removeAll(keepingCapacity: true)
             // One clock read per submit call: the requests of a batch leave together.
             let now = isTimed ? monotonicNanos() : 0

@@ -57,7 +57,8 @@ struct Lane {
 ///   worker's next slice starts as soon as every request of the current one has been handed out,
 ///   so the queue stays full across operations (a stream's bounce buffers, many `asyncPRead`s);
 ///   each operation is still reported when the kernel is done with its own requests;
-/// - single submit: one submit call per request; otherwise one call for all that is pending.
+/// - single submit: one submit call per request; otherwise one call for all that is pending, or
+///   calls of at most 2 requests where requests are kept whole (`RequestMerging`).
 ///
 /// Every completion is checked: a negative result becomes an error naming errno, operation,
 /// path and offset; a short transfer is continued from where it stopped (on the ordinary
@@ -88,8 +89,11 @@ final class SliceRunner {
     /// exclusivity checks and no copy-on-write checks on class properties in the hot loop.
     private var saved: SchedulerState
 
+    /// Requests per submit call at most (see `RequestMerging`).
+    let callLimit: Int
+
     init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool, workerIndex: Int = 0,
-         requestCounter: RequestCounter? = nil) {
+         requestCounter: RequestCounter? = nil, merging: RequestMerging = .allowed, sqpoll: Bool = false) {
         self.workerIndex = workerIndex
         self.requestCounter = requestCounter
         self.queue = queue
@@ -99,6 +103,8 @@ final class SliceRunner {
         self.singleSubmit = singleSubmit
         self.overlap = overlap
         pipelines = overlap && (queue.kind == .uring || queue.kind == .aio)
+        callLimit = RequestMerging.callLimit(merging, kind: queue.kind, blockSize: blockSize,
+                                             singleSubmit: singleSubmit, sqpoll: sqpoll)
         saved = SchedulerState(depth: self.depth)
     }
 
@@ -113,7 +119,7 @@ final class SliceRunner {
         st.lanes.removeAll(keepingCapacity: true)
         st.firstLive = 0
         guard start(next(), &st) else { return }
-        let env = SchedulerState.Environment(queue: queue, blockSize: blockSize, singleSubmit: singleSubmit,
+        let env = SchedulerState.Environment(queue: queue, blockSize: blockSize, callLimit: callLimit,
                                              workerIndex: workerIndex)
         // Requests that go through the page cache (an unaligned tail, or the rest of a short
         // direct transfer) never run beside direct ones: a buffered write reads, patches and later

@@ -27,7 +27,8 @@ final class StripeMemberRunner {
     let queue: IOQueue
     let blockSize: Int
     let depth: Int
-    let singleSubmit: Bool
+    /// Requests per submit call at most (see `RequestMerging`).
+    let callLimit: Int
     let overlap: Bool
     let workerIndex: Int
     let requestCounter: RequestCounter
@@ -38,7 +39,9 @@ final class StripeMemberRunner {
         self.queue = queue
         blockSize = config.blockSize
         depth = min(config.queueDepth, queue.capacity)
-        singleSubmit = config.singleSubmit
+        callLimit = RequestMerging.callLimit(config.engineOptions.requestMerging, kind: queue.kind,
+                                             blockSize: config.blockSize, singleSubmit: config.singleSubmit,
+                                             sqpoll: config.engineOptions.sqpoll)
         overlap = config.overlapEvents
         self.workerIndex = workerIndex
         self.requestCounter = requestCounter
@@ -63,7 +66,7 @@ final class StripeMemberRunner {
             st.lanes.removeAll(keepingCapacity: true)
             swap(&st, &saved)
         }
-        let env = SchedulerState.Environment(queue: queue, blockSize: blockSize, singleSubmit: singleSubmit,
+        let env = SchedulerState.Environment(queue: queue, blockSize: blockSize, callLimit: callLimit,
                                              workerIndex: workerIndex)
         // Requests through the page cache wait until no direct request is in flight (see SliceRunner.run).
         var bufferedPhase = false

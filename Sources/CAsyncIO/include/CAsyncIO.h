@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/eventfd.h>
+#include <poll.h>
 #include <linux/aio_abi.h>
 #include <linux/io_uring.h>
 #include <linux/time_types.h>
@@ -111,6 +113,30 @@ static inline void CAsyncIO_sqe_prep_cancel(struct io_uring_sqe *sqe, uint64_t t
     sqe->fd = -1;
     sqe->addr = target;
     sqe->user_data = user_data;
+}
+
+/// Fills one SQE for a one-shot IORING_OP_POLL_ADD of `events` on `fd` (a worker's wake-up eventfd).
+static inline void CAsyncIO_sqe_prep_poll(struct io_uring_sqe *sqe, int fd, uint32_t events, uint64_t user_data) {
+    __builtin_memset(sqe, 0, sizeof(*sqe));
+    sqe->opcode = IORING_OP_POLL_ADD;
+    sqe->fd = fd;
+    sqe->poll32_events = events;
+    sqe->user_data = user_data;
+}
+
+/// A non-blocking, close-on-exec eventfd, or -1 with errno set.
+static inline int CAsyncIO_eventfd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+/// Adds 1 to an eventfd's counter (best effort: a full counter is already readable).
+static inline void CAsyncIO_eventfd_signal(int fd) {
+    eventfd_t one = 1;
+    (void)eventfd_write(fd, one);
+}
+/// Reads and so resets an eventfd's counter (nothing to read is fine).
+static inline void CAsyncIO_eventfd_drain(int fd) {
+    eventfd_t value;
+    (void)eventfd_read(fd, &value);
 }
 
 // Ring indices are shared with the kernel: read them with acquire, publish with release.
