@@ -299,7 +299,7 @@ public final class BenchRunner {
         let cpuSystem: Double = cpuEnd.system - cpuStart.system
         return BenchResult(
             operation: operation, ioSize: plan.ioSize, tasks: tasks, loops: measuredLoops,
-            config: handles[0].config, target: plan.target, writeMode: writeMode, notes: measurementNotes(operation),
+            config: handles[0].config, target: plan.target, writeMode: writeMode, notes: measurementNotes(operation, config: handles[0].config),
             enginePath: handles[0].enginePath,
             engineFallbacks: handles[0].engineFallbacks,
             pageLocked: plan.streamBufferSize == nil ? buffers.allSatisfy(\.isLocked) : rings.allSatisfy(\.isLocked),
@@ -316,7 +316,7 @@ public final class BenchRunner {
     }
 
     /// Why this run's figures may measure memory rather than storage.
-    func measurementNotes(_ operation: IOOperation) -> [String] {
+    func measurementNotes(_ operation: IOOperation, config: HandleConfig) -> [String] {
         var notes: [String] = []
         for folder in Set(plan.targets.map(\.folder)).sorted()
         where (try? FileSystem.fileSystemStats(of: folder))?.isMemoryBacked == true {
@@ -325,7 +325,9 @@ public final class BenchRunner {
         if let size = plan.streamBufferSize {
             notes.append("streamed: " + (operation == .write
                 ? "StreamWriter from ordinary memory (unaligned, not page-locked) "
-                : "StreamReader, every chunk checksummed and dropped, ")
+                : "StreamReader, every chunk of "
+                    + ByteSize.compact(BenchRunner.streamChunkSize(config, bufferSize: size))
+                    + " checksummed and dropped, ")
                 + "through \(StreamWriter.defaultBufferCount) bounce buffers of \(ByteSize.compact(size)) per task "
                 + "(allocated once, before the loops); "
                 + "no per-request latency is recorded")

@@ -60,16 +60,30 @@ extension BenchRunner {
             return 0
         }
         var sum: UInt64 = 0
-        for try await chunk in try StreamReader(path: path, handle: handle, buffers: ring) {
-            sum = sum &* 1_000_003 &+ chunk.withBytes(BenchRunner.checksum)
+        let chunkSize = streamChunkSize(handle.config, bufferSize: ring.size)
+        for try await chunk in try StreamReader(path: path, handle: handle, buffers: ring, chunkSize: chunkSize) {
+            sum = chunk.withBytes { BenchRunner.checksum($0, continuing: sum) }
         }
         return sum
     }
 
+    /// The chunk a streamed read hands out: one request per worker (`blockSize` x
+    /// `intraOpParallelism`) when that divides the bounce buffer, so each chunk goes back to the
+    /// kernel as soon as it is checksummed and the queues stay as full as fio's; else a whole buffer.
+    static func streamChunkSize(_ config: HandleConfig, bufferSize: Int) -> Int {
+        let (perRound, overflow) = config.blockSize.multipliedReportingOverflow(by: config.intraOpParallelism)
+        guard !overflow, perRound > 0, perRound % 4096 == 0, perRound <= bufferSize, bufferSize % perRound == 0 else {
+            return bufferSize
+        }
+        return perRound
+    }
+
     /// A checksum that reads every byte: 256-byte blocks summed in 16 bits (a loop the compiler
-    /// vectorises, about 10 GB/s here), the block sums combined in order.
-    static func checksum(_ bytes: Span<UInt8>) -> UInt64 {
-        var total: UInt64 = 0
+    /// vectorises, about 10 GB/s here), the block sums combined in order. Chunks are multiples of
+    /// 256 bytes but for the last, so the checksum of a file does not depend on how it is cut:
+    /// pass the checksum so far as `continuing`.
+    static func checksum(_ bytes: Span<UInt8>, continuing total: UInt64 = 0) -> UInt64 {
+        var total = total
         var i = 0
         let count = bytes.count
         while i < count {
@@ -89,7 +103,6 @@ extension BenchRunner {
         let lastLoop = plan.warmupLoops + plan.loops - 1
         let paths = (0..<plan.taskCount).map { dataFile(task: $0, operation: operation, loop: lastLoop) }
         let size = plan.ioSize
-        // The same chunks as the run's (the checksum depends on where chunks start).
         let bufferSize = plan.streamBufferSize ?? StreamWriter.defaultBufferSize
         do {
             return try BenchRunner.blocking { () async throws(AsyncIOError) -> Bool in
@@ -115,7 +128,7 @@ extension BenchRunner {
         var sum: UInt64 = 0
         var position = 1
         for try await chunk in try StreamReader(path: path, handle: reader, bufferSize: bufferSize) {
-            sum = sum &* 1_000_003 &+ chunk.withBytes(BenchRunner.checksum)
+            sum = chunk.withBytes { BenchRunner.checksum($0, continuing: sum) }
             if let bytes = source?.bytes {
                 guard position + chunk.count <= bytes.count else { return nil }
                 let from = position

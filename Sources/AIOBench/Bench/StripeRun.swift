@@ -91,7 +91,7 @@ extension BenchRunner {
         return BenchResult(
             operation: operation, ioSize: plan.ioSize, tasks: 1, loops: loopSeconds.count, config: handle.config,
             target: plan.target, writeMode: operation == .write ? plan.writeMode : nil,
-            notes: measurementNotes(operation), enginePath: handle.enginePath, engineFallbacks: handle.engineFallbacks,
+            notes: measurementNotes(operation, config: handle.config), enginePath: handle.enginePath, engineFallbacks: handle.engineFallbacks,
             pageLocked: buffer.isLocked, hugePageBytes: taskBuffers.hugePageBytes, bufferBytes: buffer.count,
             taskLoopSeconds: [loopSeconds], taskLatency: total, e2eLatency: total, requests: requests,
             latencyMicros: histograms.percentilesMicros(), cpuUser: cpuEnd.user - cpuStart.user,

@@ -44,6 +44,14 @@ public final class BounceBuffers: Sendable {
         return (0..<count).map { AlignedBuffer(partOf: whole, offset: $0 * size, count: size) }
     }
 
+    /// The first `count` pieces of `size` bytes of the ring, in memory order, as parts of its one
+    /// allocation (a reader's slots when its chunks are smaller than a buffer).
+    func slots(of size: Int, count: Int) -> [AlignedBuffer] {
+        guard size != self.size, let whole = buffers.first?.whole else { return Array(buffers.prefix(count)) }
+        precondition(self.size % size == 0 && count <= self.count * (self.size / size), "BounceBuffers: bad slots")
+        return (0..<count).map { AlignedBuffer(partOf: whole, offset: $0 * size, count: size) }
+    }
+
     /// Refuses a size or count that cannot work.
     static func check(size: Int, count: Int, path: String? = nil) throws(AsyncIOError) {
         guard size > 0, size % 4096 == 0 else {

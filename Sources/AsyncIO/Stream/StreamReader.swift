@@ -8,8 +8,12 @@
 /// }
 /// ```
 ///
-/// Each chunk is one bounce buffer's worth (`bufferSize` bytes; the last one may be shorter) in
-/// file order. A chunk is **borrowed**: its bytes stay valid until the iterator is asked for the
+/// Each chunk is `chunkSize` bytes of the file (the last one may be shorter), in file order; by
+/// default a chunk is a whole bounce buffer. A smaller `chunkSize` cuts the ring into that many
+/// more slots, each read by its own submission and handed back to the kernel as soon as the
+/// caller moves past it: the same memory then keeps more reads in flight while the caller works
+/// (a chunk of the handle's `blockSize` x `intraOpParallelism` keeps the queues as full as a
+/// whole-buffer read does). A chunk is **borrowed**: its bytes stay valid until the iterator is asked for the
 /// next chunk, when its buffer is handed to the next read; using it after that stops the
 /// process with a message (`StreamChunk.isValid` tells beforehand). Every iteration opens the
 /// file again, with the handle's knobs (`direct`, block size, ...).
@@ -30,6 +34,8 @@ public struct StreamReader: AsyncSequence {
     public let bufferSize: Int
     /// Bounce buffers in the ring: the chunk held, plus reads ahead.
     public let bufferCount: Int
+    /// Bytes per chunk handed out (the last may be shorter): `bufferSize` or a divisor of it.
+    public let chunkSize: Int
     let handle: AIOHandle
     /// Buffers given by the caller, reused by every iteration (nil: each iteration allocates its own).
     let ring: BounceBuffers?
@@ -41,9 +47,10 @@ public struct StreamReader: AsyncSequence {
     ///   - handle: whose workers read the bounce buffers.
     ///   - bufferSize: bytes per bounce buffer; a positive multiple of 4096 (default 64 MiB).
     ///   - bufferCount: bounce buffers, at least 2 (one held by the caller, one read ahead; default 2).
-    /// - Throws: `AsyncIOError` for a bad size or count.
+    ///   - chunkSize: bytes per chunk, a multiple of 4096 that divides `bufferSize` (default: `bufferSize`).
+    /// - Throws: `AsyncIOError` for a bad size, count or chunk size.
     public init(path: String, handle: AIOHandle, bufferSize: Int = StreamWriter.defaultBufferSize,
-                bufferCount: Int = StreamWriter.defaultBufferCount) throws(AsyncIOError) {
+                bufferCount: Int = StreamWriter.defaultBufferCount, chunkSize: Int? = nil) throws(AsyncIOError) {
         try BounceBuffers.check(size: bufferSize, count: bufferCount, path: path)
         guard bufferCount >= 2 else {
             throw .invalid("stream", "a streamed read needs at least 2 bounce buffers, not \(bufferCount)", path: path)
@@ -52,14 +59,21 @@ public struct StreamReader: AsyncSequence {
         self.handle = handle
         self.bufferSize = bufferSize
         self.bufferCount = bufferCount
+        self.chunkSize = try StreamReader.checkChunk(chunkSize ?? bufferSize, bufferSize: bufferSize, path: path)
         ring = nil
     }
 
     /// Describes a streamed read of `path` through `buffers` (at least 2), which each iteration
     /// holds from its first `next()` to its end; one iteration at a time.
     ///
-    /// - Throws: `AsyncIOError` when the ring has fewer than 2 buffers.
-    public init(path: String, handle: AIOHandle, buffers: BounceBuffers) throws(AsyncIOError) {
+    /// - Parameters:
+    ///   - path: the file to read, from its start to its end.
+    ///   - handle: whose workers read the bounce buffers.
+    ///   - buffers: the ring, at least 2 buffers.
+    ///   - chunkSize: bytes per chunk, a multiple of 4096 that divides the buffers' size
+    ///     (default: a whole buffer).
+    /// - Throws: `AsyncIOError` when the ring has fewer than 2 buffers or the chunk size is bad.
+    public init(path: String, handle: AIOHandle, buffers: BounceBuffers, chunkSize: Int? = nil) throws(AsyncIOError) {
         guard buffers.count >= 2 else {
             throw .invalid("stream", "a streamed read needs at least 2 bounce buffers, not \(buffers.count)", path: path)
         }
@@ -67,7 +81,17 @@ public struct StreamReader: AsyncSequence {
         self.handle = handle
         bufferSize = buffers.size
         bufferCount = buffers.count
+        self.chunkSize = try StreamReader.checkChunk(chunkSize ?? buffers.size, bufferSize: buffers.size, path: path)
         ring = buffers
+    }
+
+    /// Refuses a chunk size that does not cut a bounce buffer into whole pages.
+    private static func checkChunk(_ size: Int, bufferSize: Int, path: String) throws(AsyncIOError) -> Int {
+        guard size > 0, size % 4096 == 0, bufferSize % size == 0 else {
+            throw .invalid("stream", "chunk size \(size) must be a positive multiple of 4096 that divides "
+                            + "the bounce buffer size \(bufferSize)", path: path)
+        }
+        return size
     }
 
     /// Starts an iteration (the file is opened by its first `next()`).
@@ -89,17 +113,18 @@ public struct StreamReader: AsyncSequence {
     }
 }
 
-/// The state of one iteration of a `StreamReader`: the file, the ring and the reads in flight.
-/// Used from one iterator, on its caller's isolation (never shared between tasks).
+/// The state of one iteration of a `StreamReader`: the file, the ring's slots (one per chunk) and
+/// the reads in flight. Used from one iterator, on its caller's isolation (never shared between tasks).
 final class StreamReadState {
     let reader: StreamReader
     private var file: IOFile?
     private var size: Int64 = 0
+    /// The ring cut into `chunkSize` slots, in memory order.
     private var buffers: [AlignedBuffer] = []
-    /// Reads in flight, in file order: ticket, bounce buffer, file offset, bytes.
+    /// Reads in flight, in file order: ticket, slot, file offset, bytes.
     private var pending: [(ticket: IOTicket, buffer: Int, offset: Int64, count: Int)] = []
     private var nextOffset: Int64 = 0
-    /// The bounce buffer of the chunk the caller holds.
+    /// The slot of the chunk the caller holds.
     private var held: Int?
     private var started = false
     private var ended = false
@@ -149,27 +174,28 @@ final class StreamReadState {
                            offset: first.offset, count: first.count)
     }
 
-    /// Opens the file, allocates as many buffers as it needs (up to the ring's) and fills them all.
+    /// Opens the file, takes as many slots as it needs (up to the ring's) and fills them all.
     private func open() throws(AsyncIOError) {
         let opened = try IOFile(path: reader.path, access: .read, direct: reader.handle.config.direct)
         file = opened
         size = try opened.size()
-        let needed = Int((size + Int64(reader.bufferSize) - 1) / Int64(reader.bufferSize))
-        let count = min(reader.bufferCount, max(needed, 0))
+        let chunk = reader.chunkSize
+        let needed = Int((size + Int64(chunk) - 1) / Int64(chunk))
+        let count = min(reader.bufferCount * (reader.bufferSize / chunk), max(needed, 0))
         if let ring = reader.ring {
             ring.take(for: reader.path)
             holdsRing = true
-            buffers = Array(ring.buffers.prefix(count))
+            buffers = ring.slots(of: chunk, count: count)
         } else {
-            buffers = try BounceBuffers.parts(size: reader.bufferSize, count: count)
+            buffers = try BounceBuffers.parts(size: chunk, count: count)
         }
         for b in buffers.indices { try readAhead(into: b) }
     }
 
-    /// Starts the read of the next range of the file into buffer `b`, if any is left.
+    /// Starts the read of the next range of the file into slot `b`, if any is left.
     private func readAhead(into b: Int) throws(AsyncIOError) {
         guard nextOffset < size, let file else { return }
-        let count = Int(min(Int64(reader.bufferSize), size - nextOffset))
+        let count = Int(min(Int64(reader.chunkSize), size - nextOffset))
         let ticket = try reader.handle.submit(.read, buffers[b], file: file, offset: nextOffset, count: count)
         pending.append((ticket, b, nextOffset, count))
         nextOffset += Int64(count)
