@@ -82,6 +82,18 @@ struct SweepRunnerTests {
         #expect(forced.runsDone == 4)
     }
 
+    @Test("a sweep resumed with other request merging refuses the old logs, naming it")
+    func mergingRefusal() throws {
+        let dir = TempDir()
+        var options = smallOptions(dir, trials: 1)
+        _ = try SweepRunner(options: options).run()
+        options.engineOptions.requestMerging = .avoided
+        let error = #expect(throws: BenchError.self) { try SweepRunner(options: options).run() }
+        #expect(error?.description.contains("request_merging was auto, now avoided") == true, "\(error?.description ?? "")")
+        options.engineOptions.requestMerging = .auto
+        #expect(try SweepRunner(options: options).run().runsDone == 0)
+    }
+
     @Test("a configuration that fails is logged with its error and the sweep goes on")
     func failureLogged() throws {
         let dir = TempDir()

@@ -36,6 +36,12 @@ struct WorkloadCLITests {
                                   "--engine", "io_uring"])
         #expect(refused.status == 64 && refused.stderrLines.count == 1, "\(refused)")
         #expect(refused.stderr.contains("contradicts --target deepspeed"), "\(refused)")
+        let merging = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--target", "deepspeed",
+                                  "--request_merging", "avoided"])
+        #expect(merging.status == 64 && merging.stderrLines.count == 1, "\(merging)")
+        #expect(merging.stderr.contains("--request_merging avoided contradicts --target deepspeed"), "\(merging)")
+        let badMerging = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--request_merging", "never"])
+        #expect(badMerging.status == 64 && badMerging.stderr.contains("'auto', 'allowed' or 'avoided'"), "\(badMerging)")
         let bad = try CLI.io(["--folder", scratch.path, "--io_size", "2M", "--target", "gpu"])
         #expect(bad.status == 64, "\(bad)")
         #expect(listingIsEmpty(scratch.path))

@@ -21,6 +21,9 @@ extension SweepRunner {
             "buffered": String(options.buffered),
             "target": options.target.rawValue,
             "write_mode": options.writeMode.rawValue,
+            // DeepSpeed's target always submits a batch in one call (see BenchPlan.resolve).
+            "request_merging": options.target == .deepspeed ? RequestMerging.allowed.rawValue
+                : options.engineOptions.requestMerging.rawValue,
             "folders": options.nvmeDirs.joined(separator: "\n"),
             "sweep_space": space.configurations.map(\.description).joined(separator: "\n"),
         ]
@@ -66,8 +69,8 @@ extension SweepRunner {
     /// Compares with an existing manifest; returns the first difference, or nil when they match.
     private func difference(from old: [String: String]) -> String? {
         let mine = manifest
-        for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "target", "write_mode", "folders",
-                    "sweep_space", "ranks"] {
+        for key in ["io_size", "loops", "warmup_loops", "trials", "engine", "buffered", "target", "write_mode",
+                    "request_merging", "folders", "sweep_space", "ranks"] {
             let a = old[key] ?? "(none)"
             let b = mine[key] ?? "(none)"
             if a != b {
