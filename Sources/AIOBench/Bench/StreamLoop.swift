@@ -69,7 +69,7 @@ extension BenchRunner {
 
     /// The chunk a streamed read hands out: one request per worker (`blockSize` x
     /// `intraOpParallelism`) when that divides the bounce buffer, so each chunk goes back to the
-    /// kernel as soon as it is checksummed and the queues stay as full as fio's; else a whole buffer.
+    /// kernel as soon as it is checksummed and the queues stay nearly full; else a whole buffer.
     static func streamChunkSize(_ config: HandleConfig, bufferSize: Int) -> Int {
         let (perRound, overflow) = config.blockSize.multipliedReportingOverflow(by: config.intraOpParallelism)
         guard !overflow, perRound > 0, perRound % 4096 == 0, perRound <= bufferSize, bufferSize % perRound == 0 else {
