@@ -15,7 +15,7 @@ public enum OutputPath {
         if (try? FileSystem.status(of: path))?.kind == .directory {
             throw .usage("\(flag) '\(path)' is a folder: give a file name")
         }
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let parent = PathName.parent(of: path)
         guard (try? FileSystem.status(of: parent))?.kind == .directory else {
             throw .usage("\(flag) '\(path)': folder '\(parent)' does not exist")
         }

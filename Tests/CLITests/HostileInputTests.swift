@@ -110,6 +110,33 @@ struct HostileInputTests {
         #expect(listing(scratch.path) == before, "a refused command created something")
     }
 
+    /// One-character names relative to the working folder (`d`, `l`, `r.html`): Foundation's
+    /// `deletingLastPathComponent` traps on such a path on Linux, and `tune --log_dir l` crashed
+    /// on it. Every command that takes a folder or a file works with them.
+    @Test func oneCharacterRelativeNames() throws {
+        let scratch = try ScratchFolder("onechar")
+        defer { scratch.remove() }
+        _ = try scratch.folder("d")
+        #expect(FileManager.default.createFile(atPath: scratch.child("s"), contents: Data(Self.sweepConfig.utf8)))
+        let run = { (args: [String]) throws -> CLIResult in try CLI.run(args, currentDirectory: scratch.path) }
+        expectSuccess(try run(["io", "--folder", "d", "--io_size", "1M", "--read"]))
+        let tune = try run(["tune", "--nvme_dir", "d", "--sweep_config", "s", "--io_size", "1M", "--trials", "1",
+                            "--log_dir", "l", "--no-report", "--target", "native", "--quiet"])
+        #expect(tune.status == 0, "\(tune)")
+        #expect(tune.stdout.contains("\"aio\""), "\(tune)")
+        #expect(try LogParser.parseFolder(scratch.child("l")).records.count == 4)
+        for args in [["parse", "--log_dir", "l"], ["generate", "--log_dir", "l"],
+                     ["report", "--log_dir", "l", "--output", "r", "--csv", "c", "--json", "j"]] {
+            let r = try run(args)
+            #expect(r.status == 0, "\(r)")
+        }
+        for file in ["r", "c", "j"] { #expect(FileManager.default.fileExists(atPath: scratch.child(file)), "\(file)") }
+        let missing = try run(["sweep", "--nvme_dir", "d", "--sweep_config", "s", "--log_dir", "x/l"])
+        expectUsage(missing)
+        #expect(missing.stderr.contains("'x' is not an existing folder"), "\(missing)")
+        #expect(listing(scratch.child("d")).isEmpty)
+    }
+
     /// Names whose bytes are not UTF-8, passed as raw argv bytes: Swift would read them as other
     /// names (U+FFFD), so the tool refuses them with one usage line that shows the bytes, and
     /// creates nothing (in particular no look-alike folder). Files with such names inside a log

@@ -36,11 +36,11 @@ public final class BenchRunner {
         let target = plan.targets[task / plan.tasksPerFolder]
         var folder = target.folder
         if let sub = operation == .read ? plan.readSubfolder : plan.writeSubfolder {
-            folder = (folder as NSString).appendingPathComponent(sub)
+            folder = PathName.join(folder, sub)
         }
         var name = "_aio_\(operation.rawValue)_\(plan.ioSize).pt.\(plan.firstTask + task)"
         if let loop, plan.differentFileEachIteration { name += "_\(loop)" }
-        return (folder as NSString).appendingPathComponent(name)
+        return PathName.join(folder, name)
     }
 
     /// Removes every file and folder this runner created.
@@ -57,7 +57,7 @@ public final class BenchRunner {
         let subs = [plan.readSubfolder, plan.writeSubfolder].compactMap { $0 }
         for sub in subs {
             for target in plan.targets {
-                let folder = (target.folder as NSString).appendingPathComponent(sub)
+                let folder = PathName.join(target.folder, sub)
                 if createdFolders.contains(folder) { continue }
                 // The sub-folders are the tool's own (`_aio_bench_read_io`, ...): one left by a
                 // killed run is removed at the end too (rmdir removes it only when empty).

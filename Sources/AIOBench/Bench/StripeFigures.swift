@@ -62,7 +62,7 @@ extension StripeFigures {
         func figures(stripeSize: Int) -> StripeFigures {
             let members = paths.indices.map { index in
                 let total = Double(bytes[index] * loops)
-                return Member(folder: folders[index], file: (paths[index] as NSString).lastPathComponent,
+                return Member(folder: folders[index], file: PathName.lastComponent(of: paths[index]),
                               bytesPerLoop: bytes[index], seconds: seconds[index],
                               gibPerSecond: seconds[index] > 0 ? total / seconds[index] / 1_073_741_824 : 0)
             }

@@ -34,10 +34,10 @@ struct SysFS {
     /// partitions to the whole disk, device-mapper and md devices to their slaves, loop devices to the
     /// device of their backing file, and disks to their controller and PCI function.
     func describe(blockDir: String, depth: Int) -> Block {
-        let name = (blockDir as NSString).lastPathComponent
+        let name = PathName.lastComponent(of: blockDir)
         let isPartition = exists("\(blockDir)/partition")
-        let wholeDir = isPartition ? (blockDir as NSString).deletingLastPathComponent : blockDir
-        let whole = (wholeDir as NSString).lastPathComponent
+        let wholeDir = isPartition ? PathName.parent(of: blockDir) : blockDir
+        let whole = PathName.lastComponent(of: wholeDir)
         var block = Block(name: name, wholeDisk: whole, wholeDiskDir: wholeDir)
         block.layers = isPartition ? [name, whole] : [name]
         guard depth < 4 else {
@@ -91,7 +91,7 @@ struct SysFS {
 
     /// Follows a loop device to the disk of its backing file.
     private func describeLoopBacking(file: String, depth: Int, into block: inout Block) {
-        let folder = (file as NSString).deletingLastPathComponent
+        let folder = PathName.parent(of: file)
         guard let info = try? FileSystem.status(of: file) else {
             block.notes.append("backing file \(file) cannot be read here: its disk is unknown")
             return
@@ -111,7 +111,7 @@ struct SysFS {
     private func physical(wholeDir: String, bus: String?, notes: inout [String]) -> Physical {
         var result = Physical()
         var deviceDir = realPath("\(wholeDir)/device")
-        if let dir = deviceDir, (dir as NSString).lastPathComponent.hasPrefix("nvme-subsys") {
+        if let dir = deviceDir, PathName.lastComponent(of: dir).hasPrefix("nvme-subsys") {
             // Native NVMe multipath: the namespace hangs off the subsystem, which links to its controllers.
             let controllers = list(dir).filter { Self.matches($0, prefix: "nvme") }
             if let first = controllers.first, let real = realPath("\(dir)/\(first)") { deviceDir = real }
@@ -119,11 +119,11 @@ struct SysFS {
             result.firmware = read("\(dir)/firmware_rev")
         }
         guard let deviceDir else {
-            notes.append("\((wholeDir as NSString).lastPathComponent) has no device link in sysfs")
+            notes.append("\(PathName.lastComponent(of: wholeDir)) has no device link in sysfs")
             return result
         }
-        if bus == "nvme", Self.matches((deviceDir as NSString).lastPathComponent, prefix: "nvme") {
-            result.controller = (deviceDir as NSString).lastPathComponent
+        if bus == "nvme", Self.matches(PathName.lastComponent(of: deviceDir), prefix: "nvme") {
+            result.controller = PathName.lastComponent(of: deviceDir)
         }
         result.model = read("\(deviceDir)/model") ?? result.model
         result.firmware = read("\(deviceDir)/firmware_rev") ?? read("\(deviceDir)/rev") ?? result.firmware
@@ -137,7 +137,7 @@ struct SysFS {
         var dir = deviceDir
         var limits: [Double] = []
         while dir.hasPrefix(root + "/devices/"), dir.count > root.count + "/devices/".count {
-            let base = (dir as NSString).lastPathComponent
+            let base = PathName.lastComponent(of: dir)
             if Self.isPCIAddress(base) {
                 if result.pciAddress == nil { result.pciAddress = base }
                 if exists("\(dir)/current_link_speed") || exists("\(dir)/current_link_width") {
@@ -150,7 +150,7 @@ struct SysFS {
                     if let limit = link.theoreticalBytesPerSecond { limits.append(limit) }
                 }
             }
-            dir = (dir as NSString).deletingLastPathComponent
+            dir = PathName.parent(of: dir)
         }
         guard let link = result.link else { return result }
         guard let endpoint = link.theoreticalBytesPerSecond else {
@@ -177,7 +177,7 @@ struct SysFS {
 
     /// The bus of a whole disk, from the path of its sysfs directory and its device's subsystem.
     static func bus(of wholeDir: String, device: String?) -> String {
-        let name = (wholeDir as NSString).lastPathComponent
+        let name = PathName.lastComponent(of: wholeDir)
         let parts = (device ?? wholeDir).split(separator: "/").map(String.init)
         if name.hasPrefix("zram") { return "zram" }
         if name.hasPrefix("nbd") { return "nbd" }
@@ -193,7 +193,7 @@ struct SysFS {
             return "scsi"
         }
         if let device, let subsystem = realPath("\(device)/subsystem") {
-            return (subsystem as NSString).lastPathComponent
+            return PathName.lastComponent(of: subsystem)
         }
         return "virtual"
     }

@@ -79,7 +79,7 @@ public enum LogParser {
         guard status.kind == .directory else { throw .usage("log folder \(path) is not a folder") }
         var folders: [String] = []
         for operation in IOOperation.allCases {
-            let sub = (path as NSString).appendingPathComponent(operation.logFolderName)
+            let sub = PathName.join(path, operation.logFolderName)
             if (try? FileSystem.status(of: sub))?.kind == .directory { folders.append(sub) }
         }
         if folders.isEmpty { folders = [path] }
@@ -93,7 +93,7 @@ public enum LogParser {
                 throw .usage("log folder \(folder) cannot be read: \(error.reason)")
             }
             for name in names {
-                let file = (folder as NSString).appendingPathComponent(name)
+                let file = PathName.join(folder, name)
                 switch readLog(file, name: name) {
                 case .log(let record): records.append(record)
                 case .skipped(let skip): skipped.append(skip)

@@ -58,7 +58,7 @@ public enum LogWriter {
                 return file
             }
         } catch {
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            let folder = PathName.parent(of: path)
             throw failure("create a temporary file in \(folder) for", path, error)
         }
         defer { ScratchFiles.shared.forget(file: file.temporaryPath) }

@@ -108,7 +108,7 @@ public struct FioEquivalent: Sendable, Equatable {
     /// - Throws: `BenchError.usage` when the text is not such a fio command, naming what is wrong.
     static func parse(displayCommand: String) throws(BenchError) -> FioEquivalent {
         let words = try shellWords(displayCommand)
-        guard let first = words.first, (first as NSString).lastPathComponent == program else {
+        guard let first = words.first, PathName.lastComponent(of: first) == program else {
             throw .usage("'\(displayCommand.prefix(40))' does not start with \(program)")
         }
         return try parse(arguments: Array(words.dropFirst()))

@@ -238,7 +238,7 @@ public enum ReportBuilder {
 
     /// The manifest of `logDir` as a JSON object, or nil when it is missing or not an object.
     static func manifest(logDir: String) -> [String: Any]? {
-        let path = (logDir as NSString).appendingPathComponent(manifestName)
+        let path = PathName.join(logDir, manifestName)
         guard let bytes = try? FileSystem.contents(of: path, limit: 16 << 20),
             let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         else { return nil }

@@ -83,11 +83,11 @@ extension SweepRunner {
     }
 
     func logFolder(_ op: IOOperation) -> String {
-        (options.logDir as NSString).appendingPathComponent(op.logFolderName)
+        PathName.join(options.logDir, op.logFolderName)
     }
 
     func prepareLogDir() throws(BenchError) {
-        let manifestPath = (options.logDir as NSString).appendingPathComponent(SweepRunner.manifestName)
+        let manifestPath = PathName.join(options.logDir, SweepRunner.manifestName)
         if let old = SweepRunner.readManifest(manifestPath), let diff = difference(from: old) {
             guard options.force else {
                 throw .usage("--log_dir '\(options.logDir)' holds a different sweep (\(diff)): "

@@ -48,7 +48,7 @@ public final class SweepRunner {
             }
             return
         }
-        let parent = (dir as NSString).deletingLastPathComponent
+        let parent = PathName.parent(of: dir)
         let p = parent.isEmpty ? "." : parent
         guard (try? FileSystem.status(of: p))?.kind == .directory else {
             throw .usage("--log_dir '\(dir)' cannot be created: '\(p)' is not an existing folder")
@@ -101,7 +101,7 @@ public final class SweepRunner {
         for op in [IOOperation.read, .write] where op == .read ? options.read : options.write {
             for (index, config) in configurations.enumerated() {
                 let name = space.logFileName(for: config, operation: op)
-                let path = (logFolder(op) as NSString).appendingPathComponent(name)
+                let path = PathName.join(logFolder(op), name)
                 var trials: [LogTrial] = []
                 var engine: String?
                 if let text = try? FileSystem.text(of: path, limit: LogParser.maximumLogBytes) {

@@ -21,10 +21,8 @@ public final class AtomicFile {
     /// - Throws: `AsyncIOError` for `open`, naming the temporary path.
     public init(replacing target: String) throws(AsyncIOError) {
         self.target = target
-        let slash = target.lastIndex(of: "/")
-        let folder = slash.map { String(target[..<$0]) } ?? "."
-        let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        temporaryPath = "\(folder.isEmpty ? "/" : folder)/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let hidden = ".\(PathName.lastComponent(of: target)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        temporaryPath = PathName.join(PathName.parent(of: target), hidden)
         let path = temporaryPath
         fd = try syscallRetrying("open", path: path) {
             open(path, O_WRONLY | O_CREAT | O_EXCL | CAsyncIO_O_CLOEXEC | CAsyncIO_O_NOFOLLOW, 0o600)
@@ -37,11 +35,7 @@ public final class AtomicFile {
     }
 
     /// The folder the target lives in.
-    public var folder: String {
-        guard let slash = target.lastIndex(of: "/") else { return "." }
-        let folder = String(target[..<slash])
-        return folder.isEmpty ? "/" : folder
-    }
+    public var folder: String { PathName.parent(of: target) }
 
     /// Appends `bytes` to the temporary file.
     public func write(_ bytes: [UInt8]) throws(AsyncIOError) {
