@@ -113,7 +113,7 @@ struct MPICLITests {
         let logs = scratch.child("logs")
         let space = scratch.child("space.json")
         try Data(#"{"block_size": ["1M"], "queue_depth": [4, 8]}"#.utf8).write(to: URL(fileURLWithPath: space))
-        let args = ["tune", "--mpi", "--nvme_dir", data, "--sweep_config", space, "--io_size", "64M", "--loops", "3",
+        let args = ["tune", "--mpi", "--nvme_dir", data, "--sweep_config", space, "--io_size", "64M", "--loops", "6",
                     "--trials", "3", "--log_dir", logs, "--no-report"]
         let names = { () -> [String] in
             ["_aio_bench_read_logs", "_aio_bench_write_logs"].flatMap { sub in
@@ -121,7 +121,7 @@ struct MPICLITests {
                     .filter { $0.hasSuffix(".txt") && !$0.hasPrefix(".") }
             }
         }
-        let running = try RunningCLI.start(MPIJob.argv(ranks: 2, args).dropFirst().map { RawArgument($0) },
+        let running = try RunningCLI.start(MPIJob.argv(ranks: 2, args, killAfter: 3).dropFirst().map { RawArgument($0) },
                                            executable: MPIJob.mpirun)
         #expect(waitUntil { running.hasExited || names().count >= 2 }, "no log appeared")
         #expect(!running.hasExited, "the tune ended before the signal; give it more work")

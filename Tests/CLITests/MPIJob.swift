@@ -29,8 +29,15 @@ enum MPIJob {
     static let launcherFlags = ["--allow-run-as-root", "--oversubscribe"]
 
     /// The argv of `mpirun -np N aio-bench args` (an argv array, never a shell).
-    static func argv(ranks: Int, _ args: [String]) -> [String] {
-        [mpirun ?? "mpirun"] + launcherFlags + ["-np", String(ranks), binary ?? "aio-bench"] + args
+    ///
+    /// On SIGINT or SIGTERM, Open MPI 4's `mpirun` sends the ranks SIGCONT, SIGTERM `killAfter`
+    /// seconds later and SIGKILL `killAfter` seconds after that (`odls_base_sigkill_timeout`, 1 s by
+    /// default). A rank removes its test files in tens of milliseconds, but on a node loaded by the
+    /// sanitizer runs of CI one was killed between removing its file and its folder, leaving an
+    /// empty `_aio_bench_write_io`; tests of that removal give the ranks more time.
+    static func argv(ranks: Int, _ args: [String], killAfter: Int? = nil) -> [String] {
+        let grace = killAfter.map { ["--mca", "odls_base_sigkill_timeout", String($0)] } ?? []
+        return [mpirun ?? "mpirun"] + launcherFlags + grace + ["-np", String(ranks), binary ?? "aio-bench"] + args
     }
 
     /// The argv of an MPMD launch: one rank per argument list, each `-np 1 aio-bench args`, joined by `:`.
