@@ -71,7 +71,7 @@ struct SubmitPathTests {
         let writeFD = fds[1]
         let reaped = DispatchSemaphore(value: 0)
         let helper = try OSThread(name: "waker") {
-            wakeup.wake()
+            SubmitPathTests.wakeWhenWaiting(wakeup)
             if reaped.wait(timeout: .now() + 20) == .timedOut {
                 var byte: UInt8 = 1
                 _ = write(writeFD, &byte, 1)
@@ -87,5 +87,58 @@ struct SubmitPathTests {
         while out.isEmpty { try queue.reap(minimum: 1, into: &out, path: "pipe") }
         #expect((out.first?.result ?? 0) >= 1)
         helper.join()
+    }
+
+    /// Calls `wake()` once the worker is about to block or blocked (at most 20 s later), so that the
+    /// poll, not the check before blocking, is what ends its wait.
+    static func wakeWhenWaiting(_ wakeup: QueueWakeup) {
+        var waited = 0
+        while !wakeup.isWaiting, waited < 20_000 {
+            usleep(1000)
+            waited += 1
+        }
+        wakeup.wake()
+    }
+
+    @Test("kernel AIO: a worker blocked in io_getevents with nothing in flight is woken by new work",
+          .enabled(if: realEngines.contains(.aio), "kernel AIO is refused here"))
+    func kernelAIOWakeup() throws {
+        let queue = try #require(try makeQueue(kind: .aio, depth: 4, options: EngineOptions()) as? KernelAIOQueue)
+        let wakeup = try #require(queue.wakeup)
+        // A file for the helper to read should the wake-up fail: that read's completion (buffered, so
+        // done inside io_submit) then ends the wait, 20 s late, with 1 completion instead of 0.
+        let dir = ScratchFolder("aiowake")
+        let path = dir.file("f")
+        let data = try randomBuffer(4096, seed: 7)
+        try AIOHandle(HandleConfig(blockSize: 4096, engine: .posix)).syncPWrite(data, to: path)
+        let fd = open(path, O_RDONLY)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let buffer = try AlignedBuffer(count: 4096, lock: false)
+        // Touched by the helper only when the wake-up failed (the queue is then idle in the wait).
+        nonisolated(unsafe) let fallback = (queue: queue, address: buffer.base)
+        let reaped = DispatchSemaphore(value: 0)
+        let helper = try OSThread(name: "waker") {
+            SubmitPathTests.wakeWhenWaiting(wakeup)
+            if reaped.wait(timeout: .now() + 20) == .timedOut {
+                let request = IORequest(operation: .read, fd: fd, address: fallback.address, length: 4096, offset: 0,
+                                        tag: 0)
+                _ = try? [request].withUnsafeBufferPointer { try fallback.queue.submit($0, path: path) }
+            }
+        }
+        var out: [IOCompletion] = []
+        try queue.reap(minimum: 1, into: &out, path: path)
+        reaped.signal()
+        helper.join()
+        #expect(out.isEmpty, "the reap returned with \(out.count) completion(s) instead of being woken")
+        #expect(queue.pollWakeups == 1, "the wait ended without the poll")
+        // The queue still works after a wake-up: a real read, reaped.
+        let request = IORequest(operation: .read, fd: fd, address: buffer.base, length: 4096, offset: 0, tag: 1)
+        let accepted = try [request].withUnsafeBufferPointer { try queue.submit($0, path: path) }
+        try #require(accepted == 1)
+        out = []
+        while out.isEmpty { try queue.reap(minimum: 1, into: &out, path: path) }
+        #expect(out.map(\.result) == [4096])
+        #expect(firstDifference(buffer, data) == nil)
     }
 }

@@ -5,10 +5,24 @@ import Glibc
 ///
 /// One context per worker, sized to the queue depth. The context handle starts zeroed, as the
 /// kernel requires. `EAGAIN` from `io_setup` means the system-wide `fs.aio-max-nr` is used up.
+///
+/// A worker blocked in `io_getevents` is woken for new work by a one-shot `IOCB_CMD_POLL` of its
+/// `QueueWakeup` eventfd, kept in the context beside the requests (one more slot than the depth).
 final class KernelAIOQueue: IOQueue {
     let kind = EngineKind.aio
     let capacity: Int
     var pathDescription: String { "kernel AIO (io_submit/io_getevents)" }
+    /// Wakes the worker out of `io_getevents` when new work is queued (see `QueueWakeup`); nil when
+    /// no eventfd could be had.
+    let wakeup: QueueWakeup?
+    /// False once the kernel refused the poll (before Linux 4.18): waits then end at completions.
+    private var pollWorks = true
+    /// Whether the wake-up's poll is in the context.
+    private var wakeArmed = false
+    /// How many times the poll ended a wait (for tests).
+    private(set) var pollWakeups = 0
+    /// The `aio_data` of the wake-up's poll: never a slot number.
+    private static let wakeMarker = UInt64.max - 1
 
     private var context: aio_context_t = 0
     /// Requests submitted and not yet reaped: the context may be destroyed off this thread only
@@ -20,9 +34,12 @@ final class KernelAIOQueue: IOQueue {
 
     init(depth: Int) throws(AsyncIOError) {
         capacity = depth
+        wakeup = QueueWakeup()
+        // The slot of the wake-up's poll; the iocb past the requests' is its own.
+        let slots = depth + 1
         var ctx: aio_context_t = 0
         var waitedMillis = 0
-        while CAsyncIO_io_setup(UInt32(depth), &ctx) < 0 {
+        while CAsyncIO_io_setup(UInt32(slots), &ctx) < 0 {
             let code = currentErrno()
             if code == EINTR { continue }
             // A context this process destroys in the background counts in fs.aio-nr until its
@@ -48,10 +65,10 @@ final class KernelAIOQueue: IOQueue {
             throw .system("io_setup(\(depth))", errno: code, hint: hint)
         }
         context = ctx
-        iocbs = .allocate(capacity: depth)
-        pointers = .allocate(capacity: depth)
-        events = .allocate(capacity: depth)
-        for i in 0..<depth { pointers[i] = iocbs + i }
+        iocbs = .allocate(capacity: slots)
+        pointers = .allocate(capacity: slots)
+        events = .allocate(capacity: slots)
+        for i in 0..<slots { pointers[i] = iocbs + i }
     }
 
     /// `io_cancel` for each tag. Regular files have no cancel method in the kernel, which then
@@ -64,6 +81,7 @@ final class KernelAIOQueue: IOQueue {
     }
 
     deinit {
+        // An armed poll needs no waiting for: io_destroy cancels it, and it touches no buffer.
         // io_destroy waits for an RCU grace period, 30-50 ms on a small VM: paid by every handle
         // of a sweep's run (once per worker) when called here. With nothing in flight nothing is
         // left for it to wait for, so it runs on a thread of its own.
@@ -100,20 +118,56 @@ final class KernelAIOQueue: IOQueue {
         }
     }
 
+    /// Puts the wake-up's one-shot poll in the context; a kernel that refuses it (before 4.18:
+    /// `EINVAL`) loses the wake-up for good, and the worker takes new work at its next completion.
+    private func armWakeup() {
+        guard let wakeup, !wakeArmed else { return }
+        let cb = iocbs + capacity
+        CAsyncIO_iocb_prep_poll(cb, wakeup.fd, UInt32(POLLIN), KernelAIOQueue.wakeMarker)
+        var one: UnsafeMutablePointer<iocb>? = cb
+        while true {
+            if CAsyncIO_io_submit(context, 1, &one) == 1 {
+                wakeArmed = true
+                return
+            }
+            let code = currentErrno()
+            if code == EINTR { continue }
+            if code != EAGAIN { pollWorks = false }
+            return
+        }
+    }
+
+    /// Waits for `minimum` completions, or less when the wake-up fires (new work was queued for
+    /// this worker: the caller goes and takes it, then waits again).
     func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
         var got = 0
+        var woken = false
         repeat {
-            let rc = CAsyncIO_io_getevents(context, minimum - got, capacity, events, nil)
+            let blocks = minimum - got > 0 && pollWorks
+            if blocks, let wakeup {
+                // Armed only when about to block: a poll never waits in the context for nothing.
+                guard wakeup.willWait() else { break }
+                armWakeup()
+            }
+            let rc = CAsyncIO_io_getevents(context, minimum - got, capacity + 1, events, nil)
+            if blocks { wakeup?.didWait() }
             if rc < 0 {
                 let code = currentErrno()
                 if code == EINTR { continue }
                 throw .system("io_getevents", errno: code, path: path)
             }
             for i in 0..<rc {
+                if events[i].data == KernelAIOQueue.wakeMarker {
+                    wakeArmed = false
+                    woken = true
+                    pollWakeups += 1
+                    wakeup?.drain()
+                    continue
+                }
                 out.append(IOCompletion(tag: Int(events[i].data), result: Int(events[i].res)))
+                got += 1
+                outstanding -= 1
             }
-            got += rc
-            outstanding -= rc
-        } while got < minimum
+        } while got < minimum && !woken
     }
 }

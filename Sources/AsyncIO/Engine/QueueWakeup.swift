@@ -10,7 +10,8 @@ import Synchronization
 /// keeps about half its slots idle (measured: 1 MiB chunks, queue depth 16, 16 slots: 8–10
 /// requests in flight at the device against fio's 16).
 ///
-/// The queue keeps a one-shot poll of an eventfd in flight (`URingQueue`); `wake()` writes to the
+/// The queue keeps a one-shot poll of an eventfd in flight (`IORING_OP_POLL_ADD` in `URingQueue`,
+/// `IOCB_CMD_POLL` in `KernelAIOQueue`); `wake()` writes to the
 /// eventfd only while the worker is about to block or blocked, so a worker that is busy or idle
 /// between operations costs one atomic store per job.
 // Sendable: the descriptor is a `let`, the flags are atomics, and eventfd reads and writes are safe
@@ -50,6 +51,9 @@ final class QueueWakeup: Sendable {
         }
         return true
     }
+
+    /// Whether the worker is about to block or blocked (for tests: wake it only then).
+    var isWaiting: Bool { waiting.load(ordering: .sequentiallyConsistent) }
 
     /// Called by the worker once the wait returned.
     func didWait() { waiting.store(false, ordering: .sequentiallyConsistent) }

@@ -76,6 +76,16 @@ static inline void CAsyncIO_iocb_prep(struct iocb *cb, uint16_t opcode, int fd, 
     cb->aio_data = data;
 }
 
+/// Fills one iocb for a one-shot IOCB_CMD_POLL of `events` on `fd` (Linux 4.18+; a worker's
+/// wake-up eventfd): it completes with the ready events once `fd` is readable.
+static inline void CAsyncIO_iocb_prep_poll(struct iocb *cb, int fd, uint32_t events, uint64_t data) {
+    __builtin_memset(cb, 0, sizeof(*cb));
+    cb->aio_lio_opcode = IOCB_CMD_POLL;
+    cb->aio_fildes = (uint32_t)fd;
+    cb->aio_buf = events;
+    cb->aio_data = data;
+}
+
 // ---------------------------------------------------------------------------------------
 // io_uring, raw syscalls. No link against liburing.
 static inline int CAsyncIO_io_uring_setup(unsigned entries, struct io_uring_params *p) {
