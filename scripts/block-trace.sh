@@ -40,7 +40,8 @@ T=/sys/kernel/tracing
 
 out=$(mktemp)   # mode 0600
 old_clock=$(sed -n 's/.*\[\(.*\)\].*/\1/p' $T/trace_clock)
-restore() {
+restore() {   # every step, also when one fails
+  set +e
   echo 0 > $T/tracing_on
   echo 0 > $T/events/block/block_rq_issue/enable
   echo 0 > $T/events/block/block_rq_complete/enable
