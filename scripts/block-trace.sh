@@ -40,6 +40,7 @@ T=/sys/kernel/tracing
 
 out=$(mktemp)   # mode 0600
 old_clock=$(sed -n 's/.*\[\(.*\)\].*/\1/p' $T/trace_clock)
+old_size=$(cat $T/buffer_size_kb)
 restore() {   # every step, also when one fails
   set +e
   echo 0 > $T/tracing_on
@@ -47,6 +48,7 @@ restore() {   # every step, also when one fails
   echo 0 > $T/events/block/block_rq_complete/enable
   echo "$old_clock" > $T/trace_clock
   echo > $T/trace
+  echo "${old_size%% *}" > $T/buffer_size_kb
   rm -f "$out"
 }
 trap restore EXIT
@@ -64,6 +66,8 @@ status=0
 "$@" || status=$?
 echo 0 > $T/tracing_on
 cat $T/trace > "$out"
+lost=$(cat $T/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { n += $2 } END { print n + 0 }')
+(( lost == 0 )) || echo "block-trace: the trace buffer overflowed ($lost events lost): the figures below miss part of the run; trace a shorter one" >&2
 
 analysis=0
 python3 - "$out" "$majmin" "$device" <<'EOF' || analysis=$?
