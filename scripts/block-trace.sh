@@ -41,6 +41,7 @@ T=/sys/kernel/tracing
 out=$(mktemp)   # mode 0600
 old_clock=$(sed -n 's/.*\[\(.*\)\].*/\1/p' $T/trace_clock)
 old_size=$(cat $T/buffer_size_kb)
+old_on=$(cat $T/tracing_on)
 restore() {   # every step, also when one fails
   set +e
   echo 0 > $T/tracing_on
@@ -49,6 +50,7 @@ restore() {   # every step, also when one fails
   echo "$old_clock" > $T/trace_clock
   echo > $T/trace
   echo "${old_size%% *}" > $T/buffer_size_kb
+  echo "$old_on" > $T/tracing_on
   rm -f "$out"
 }
 trap restore EXIT
