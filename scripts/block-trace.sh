@@ -73,7 +73,7 @@ lost=$(cat $T/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { n += $2 } END 
 
 analysis=0
 python3 - "$out" "$majmin" "$device" <<'EOF' || analysis=$?
-import re, statistics, sys
+import bisect, re, statistics, sys
 path, majmin, device = sys.argv[1:]
 pattern = re.compile(r'\s(\d+\.\d+): block_rq_(issue|complete): ' + re.escape(majmin)
                      + r' R\S* (?:\d+ )?\(\) (\d+) \+ (\d+)')
@@ -97,9 +97,9 @@ for a, b in zip(completions, completions[1:]):
 sizes.append(size)
 first = []
 for a, b in zip(bursts, bursts[1:] + [float('inf')]):
-    later = [t for t in issues if a < t < b]
-    if later:
-        first.append(later[0] - a)
+    i = bisect.bisect_right(issues, a)   # issues are in time order
+    if i < len(issues) and issues[i] < b:
+        first.append(issues[i] - a)
 points = sorted((t, 1 if kind == 'issue' else -1) for t, kind, _ in events)
 area, depth, last = 0.0, 0, points[0][0]
 for t, d in points:
