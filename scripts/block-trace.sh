@@ -5,8 +5,10 @@
 # needs root). Only reads of at least 4 KiB on the device are counted (other traffic on the disk
 # during the run is left out).
 #
-# usage: scripts/block-trace.sh [--device vda] -- COMMAND [ARG...]
+# usage: scripts/block-trace.sh [--device vda] [--buffer-kb N] -- COMMAND [ARG...]
 #   --device: the disk to watch (default: the one that holds the current folder)
+#   --buffer-kb: the kernel's trace buffer per CPU, in KiB (default 65536: about 300,000 events);
+#     when a run overflows it, the script says so and the figures are not to be trusted
 #   e.g. scripts/block-trace.sh -- .build/release/aio-bench io --read --folder D --io_size 1G \
 #          --block_size 1M --queue_depth 16 --loops 1 --warmup_loops 0 --stream --fast_io_size 8M
 #
@@ -16,14 +18,20 @@
 #   the median time from a burst to the next request issued, and the mean time between bursts.
 set -euo pipefail
 device=
+buffer_kb=65536
+usage='usage: block-trace.sh [--device vda] [--buffer-kb N] -- COMMAND [ARG...]'
 while [[ $# -gt 0 ]]; do
   case $1 in
     --device) device=${2:?--device needs a name}; shift 2 ;;
+    --buffer-kb)
+      buffer_kb=${2:-}
+      [[ $buffer_kb =~ ^[1-9][0-9]{0,7}$ ]] || { echo "block-trace: --buffer-kb needs a whole number of KiB from 1 to 99999999, not '$buffer_kb'" >&2; exit 64; }
+      shift 2 ;;
     --) shift; break ;;
-    *) echo "block-trace: unknown option '$1' (usage: block-trace.sh [--device vda] -- COMMAND [ARG...])" >&2; exit 64 ;;
+    *) echo "block-trace: unknown option '$1' ($usage)" >&2; exit 64 ;;
   esac
 done
-[[ $# -gt 0 ]] || { echo "block-trace: no command given (usage: block-trace.sh [--device vda] -- COMMAND [ARG...])" >&2; exit 64; }
+[[ $# -gt 0 ]] || { echo "block-trace: no command given ($usage)" >&2; exit 64; }
 [[ $(id -u) == 0 ]] || { echo "block-trace: needs root (tracefs)" >&2; exit 1; }
 if [[ -z $device ]]; then   # the disk that holds the current folder
   source=$(findmnt -no SOURCE -T .)
@@ -60,7 +68,7 @@ trap 'exit 143' TERM
 echo 0 > $T/tracing_on
 echo mono > $T/trace_clock
 echo > $T/trace
-echo 65536 > $T/buffer_size_kb
+echo "$buffer_kb" 2>/dev/null > $T/buffer_size_kb || { echo "block-trace: the kernel refused a trace buffer of $buffer_kb KiB per CPU: give a smaller --buffer-kb" >&2; exit 1; }
 echo 1 > $T/events/block/block_rq_issue/enable
 echo 1 > $T/events/block/block_rq_complete/enable
 echo 1 > $T/tracing_on
