@@ -62,8 +62,11 @@ int CAsyncIO_fs_type(const char *path, int64_t *type) {
 // Kernel AIO contexts destroyed off the caller's thread (see CAsyncIO.h).
 
 static int destroys_pending;  // accessed with __atomic builtins only
+static unsigned destroy_delay_us;  // tests only; accessed with __atomic builtins only
 
 static void *destroy_context(void *arg) {
+    unsigned delay = __atomic_load_n(&destroy_delay_us, __ATOMIC_RELAXED);
+    if (delay > 0) usleep(delay);
     syscall(__NR_io_destroy, (aio_context_t)(uintptr_t)arg);
     __atomic_fetch_sub(&destroys_pending, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -86,4 +89,8 @@ int CAsyncIO_io_destroy_detached(aio_context_t ctx) {
 
 int CAsyncIO_io_destroys_pending(void) {
     return __atomic_load_n(&destroys_pending, __ATOMIC_ACQUIRE);
+}
+
+void CAsyncIO_io_destroy_detached_delay(unsigned microseconds) {
+    __atomic_store_n(&destroy_delay_us, microseconds, __ATOMIC_RELAXED);
 }

@@ -232,6 +232,17 @@ enum AIOLimitProbe {
         return (try? CLI.run(raw: smallRun(in: scratch) + ["--engine", "aio"]))?.status == 0
     }()
 
+    /// Runs `body` holding an exclusive `flock` on `fs.aio-max-nr`, as every test that lowers it does:
+    /// two such tests at once would each restore the value the other had set.
+    static func withLock(_ body: () throws -> Void) throws {
+        let fd = open(maxPath, O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0, "cannot open \(maxPath)")
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 { try #require(errno == EINTR, "flock \(maxPath): errno \(errno)") }
+        defer { flock(fd, LOCK_UN) }
+        try body()
+    }
+
     /// `io` of 1 MiB in 4 KiB blocks in `scratch`.
     static func smallRun(in scratch: ScratchFolder) -> [RawArgument] {
         ["io", "--folder", RawArgument(scratch.path), "--io_size", "1M", "--block_size", "4K"]

@@ -236,6 +236,10 @@ struct FaultCLITests {
     /// meanwhile, while `io_setup(32768)` fails with EAGAIN exactly as on an exhausted system.
     @Test(.enabled(if: AIOLimitProbe.usable, AIOLimitProbe.skipReason))
     func kernelAIOExhausted() throws {
+        try AIOLimitProbe.withLock(kernelAIOExhaustedLocked)
+    }
+
+    private func kernelAIOExhaustedLocked() throws {
         let maxPath = AIOLimitProbe.maxPath
         let original = try #require(readNumber(maxPath))
         let inUse = try #require(readNumber(AIOLimitProbe.inUsePath))

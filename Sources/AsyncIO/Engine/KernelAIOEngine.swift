@@ -1,5 +1,6 @@
 import CAsyncIO
 import Glibc
+import Synchronization
 
 /// Linux kernel AIO (`io_setup` / `io_submit` / `io_getevents`), called directly: no libaio.
 ///
@@ -46,6 +47,7 @@ final class KernelAIOQueue: IOQueue {
             // io_destroy has begun (the kernel subtracts it first, then waits): near the limit, let
             // those threads run before calling the limit reached.
             if code == EAGAIN, CAsyncIO_io_destroys_pending() > 0, waitedMillis < 2000 {
+                if waitedMillis == 0 { KernelAIOCounters.waited.add(1, ordering: .relaxed) }
                 usleep(2000)
                 waitedMillis += 2
                 continue
@@ -169,5 +171,19 @@ final class KernelAIOQueue: IOQueue {
                 outstanding -= 1
             }
         } while got < minimum && !woken
+    }
+}
+
+/// What kernel AIO contexts of this process met (for tests).
+@_spi(Testing) public enum KernelAIOCounters {
+    static let waited = Atomic<Int>(0)
+    /// Contexts whose `io_setup` found `fs.aio-max-nr` used up while contexts of this process were
+    /// being destroyed in the background, and so waited for those before trying again.
+    public static var setupsThatWaited: Int { waited.load(ordering: .relaxed) }
+
+    /// Makes each later background `io_destroy` of this process sleep `microseconds` before it
+    /// begins (0: none), so that a test can meet the window in which a closed context still counts.
+    public static func delayBackgroundDestroys(microseconds: UInt32) {
+        CAsyncIO_io_destroy_detached_delay(microseconds)
     }
 }

@@ -50,6 +50,8 @@ int CAsyncIO_io_destroy_detached(aio_context_t ctx);
 /// How many detached io_destroy calls have not returned yet (a context counts in fs.aio-nr until
 /// its io_destroy has begun).
 int CAsyncIO_io_destroys_pending(void);
+/// Tests only: makes each later detached io_destroy sleep this long before it begins (0: none).
+void CAsyncIO_io_destroy_detached_delay(unsigned microseconds);
 static inline long CAsyncIO_io_submit(aio_context_t ctx, long nr, struct iocb **iocbpp) {
     return syscall(__NR_io_submit, ctx, nr, iocbpp);
 }

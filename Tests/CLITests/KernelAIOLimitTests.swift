@@ -1,0 +1,50 @@
+@_spi(Testing) import AsyncIO
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The library at the system-wide kernel AIO limit (`fs.aio-max-nr`), beside the CLI's case in
+/// `FaultCLITests.kernelAIOExhausted`, whose lock and helpers it shares.
+@Suite("kernel AIO at fs.aio-max-nr")
+struct KernelAIOLimitTests {
+    /// `fs.aio-max-nr` is lowered (restored in every case) to what is in use, one context of 16384
+    /// requests included, plus 8192: room for other tests' small contexts, none for a second big
+    /// one. A closed handle's context is destroyed on a thread of its own and counts until that
+    /// thread's `io_destroy` begins, here held back 20 ms: a handle made at once meets EAGAIN and
+    /// must wait for it.
+    @Test("a context made while the last one is still being destroyed in the background waits for it",
+          .enabled(if: AIOLimitProbe.usable, AIOLimitProbe.skipReason))
+    func setupWaitsForBackgroundDestroy() throws {
+        try AIOLimitProbe.withLock {
+            let config = HandleConfig(blockSize: 4096, queueDepth: 16383, engine: .aio)  // 16384 slots
+            var handle: AIOHandle? = try AIOHandle(config)
+            let maxPath = AIOLimitProbe.maxPath
+            let original = try #require(readNumber(maxPath))
+            let inUse = try #require(readNumber(AIOLimitProbe.inUsePath))
+            try #require(writeNumber(maxPath, inUse + 8192), "cannot write \(maxPath)")
+            defer {
+                let restored = writeNumber(maxPath, original)
+                #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
+            }
+            let waitedBefore = KernelAIOCounters.setupsThatWaited
+            // Each closed context goes on counting for 20 ms: without the wait, every handle below fails.
+            KernelAIOCounters.delayBackgroundDestroys(microseconds: 20_000)
+            defer { KernelAIOCounters.delayBackgroundDestroys(microseconds: 0) }
+            for i in 0..<5 {
+                handle = nil
+                do {
+                    handle = try AIOHandle(config)
+                } catch {
+                    Issue.record("handle \(i) after closing the one before: \(error)")
+                    return
+                }
+            }
+            #expect(handle != nil)
+            #expect(KernelAIOCounters.setupsThatWaited >= waitedBefore + 5,
+                    "each handle's io_setup should have met EAGAIN and waited")
+        }
+    }
+}
