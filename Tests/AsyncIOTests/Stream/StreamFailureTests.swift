@@ -10,9 +10,15 @@ struct StreamFailureTests {
 
     static func descriptors(in folder: String) -> Int { StreamRoundTripTests.descriptors(in: folder) }
 
-    /// `count` bytes of the stream numbered `seed`: byte i is a function of i and the seed.
+    /// `count` bytes of the stream numbered `seed`: byte i is a function of i and the seed, and of
+    /// i only modulo 256. Built from that 256-byte period: byte by byte, the 32 MiB of the mid-read
+    /// cancellation took about 40 s under ThreadSanitizer.
     static func chunk(_ seed: Int, _ count: Int) -> [UInt8] {
-        (0..<count).map { UInt8(truncatingIfNeeded: ($0 &+ seed &* 131) &* 7) }
+        let period = (0..<256).map { UInt8(truncatingIfNeeded: ($0 &+ seed &* 131) &* 7) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        while bytes.count < count { bytes.append(contentsOf: period.prefix(count - bytes.count)) }
+        return bytes
     }
 
     @Test("ENOSPC mid-stream: reported, descriptors closed, the partial file removed, later calls refused",
