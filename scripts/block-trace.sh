@@ -22,7 +22,10 @@ buffer_kb=65536
 usage='usage: block-trace.sh [--device vda] [--buffer-kb N] -- COMMAND [ARG...]'
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --device) device=${2:?--device needs a name}; shift 2 ;;
+    --device)
+      device=${2:-}
+      [[ -n $device && $device != -* ]] || { echo "block-trace: --device needs a disk name such as vda ($usage)" >&2; exit 64; }
+      shift 2 ;;
     --buffer-kb)
       buffer_kb=${2:-}
       [[ $buffer_kb =~ ^[1-9][0-9]{0,7}$ ]] || { echo "block-trace: --buffer-kb needs a whole number of KiB from 1 to 99999999, not '$buffer_kb'" >&2; exit 64; }
