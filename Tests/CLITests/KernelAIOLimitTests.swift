@@ -13,8 +13,10 @@ struct KernelAIOLimitTests {
     /// `fs.aio-max-nr` is lowered (restored in every case) to what is in use, one context of 16384
     /// requests included, plus 8192: room for other tests' small contexts, none for a second big
     /// one. A closed handle's context is destroyed on a thread of its own and counts until that
-    /// thread's `io_destroy` begins, here held back 20 ms: a handle made at once meets EAGAIN and
-    /// must wait for it.
+    /// thread's `io_destroy` begins, here held back 100 ms: a handle made at once meets EAGAIN and
+    /// must wait for it (with the wait removed, the first reopen fails).
+    /// At least one reopen must have waited, not each: under AddressSanitizer a reopen once came
+    /// after its predecessor's 20 ms hold had ended.
     @Test("a context made while the last one is still being destroyed in the background waits for it",
           .enabled(if: AIOLimitProbe.usable, AIOLimitProbe.skipReason))
     func setupWaitsForBackgroundDestroy() throws {
@@ -30,8 +32,8 @@ struct KernelAIOLimitTests {
                 #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
             }
             let waitedBefore = KernelAIOCounters.setupsThatWaited
-            // Each closed context goes on counting for 20 ms: without the wait, every handle below fails.
-            KernelAIOCounters.delayBackgroundDestroys(microseconds: 20_000)
+            // Each closed context goes on counting for 100 ms: without the wait, the handles below fail.
+            KernelAIOCounters.delayBackgroundDestroys(microseconds: 100_000)
             defer { KernelAIOCounters.delayBackgroundDestroys(microseconds: 0) }
             for i in 0..<5 {
                 handle = nil
@@ -43,8 +45,8 @@ struct KernelAIOLimitTests {
                 }
             }
             #expect(handle != nil)
-            #expect(KernelAIOCounters.setupsThatWaited >= waitedBefore + 5,
-                    "each handle's io_setup should have met EAGAIN and waited")
+            #expect(KernelAIOCounters.setupsThatWaited > waitedBefore,
+                    "no reopen met EAGAIN: the wait was not exercised")
         }
     }
 }
