@@ -232,15 +232,24 @@ enum AIOLimitProbe {
         return (try? CLI.run(raw: smallRun(in: scratch) + ["--engine", "aio"]))?.status == 0
     }()
 
-    /// Runs `body` holding an exclusive `flock` on `fs.aio-max-nr`, as every test that lowers it does:
-    /// two such tests at once would each restore the value the other had set.
-    static func withLock(_ body: () throws -> Void) throws {
+    /// Lowers `fs.aio-max-nr` to what is in use plus `room` for the time of `body` (given the new
+    /// limit and what was in use), restoring it in every case, and checking that it was restored.
+    /// Holds an exclusive `flock` on the file meanwhile, so two such tests never run at once: each
+    /// would restore the value the other had set.
+    static func withLimitLowered(room: Int, _ body: (_ limit: Int, _ inUse: Int) throws -> Void) throws {
         let fd = open(maxPath, O_RDONLY | O_CLOEXEC)
         try #require(fd >= 0, "cannot open \(maxPath)")
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 { try #require(errno == EINTR, "flock \(maxPath): errno \(errno)") }
         defer { flock(fd, LOCK_UN) }
-        try body()
+        let original = try #require(readNumber(maxPath))
+        let inUse = try #require(readNumber(inUsePath))
+        try #require(writeNumber(maxPath, inUse + room), "cannot write \(maxPath)")
+        defer {
+            let restored = writeNumber(maxPath, original)
+            #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
+        }
+        try body(inUse + room, inUse)
     }
 
     /// `io` of 1 MiB in 4 KiB blocks in `scratch`.

@@ -236,23 +236,15 @@ struct FaultCLITests {
     /// meanwhile, while `io_setup(32768)` fails with EAGAIN exactly as on an exhausted system.
     @Test(.enabled(if: AIOLimitProbe.usable, AIOLimitProbe.skipReason))
     func kernelAIOExhausted() throws {
-        try AIOLimitProbe.withLock(kernelAIOExhaustedLocked)
+        try AIOLimitProbe.withLimitLowered(room: 8192) { limit, inUse in
+            try #require(limit < 32768, "fs.aio-nr is \(inUse), too high to leave others room")
+            let scratch = try ScratchFolder("aiomax")
+            defer { scratch.remove() }
+            try kernelAIOExhausted(base: AIOLimitProbe.smallRun(in: scratch), scratch: scratch)
+        }
     }
 
-    private func kernelAIOExhaustedLocked() throws {
-        let maxPath = AIOLimitProbe.maxPath
-        let original = try #require(readNumber(maxPath))
-        let inUse = try #require(readNumber(AIOLimitProbe.inUsePath))
-        let scratch = try ScratchFolder("aiomax")
-        defer { scratch.remove() }
-        let base = AIOLimitProbe.smallRun(in: scratch)
-        let limit = inUse + 8192
-        try #require(limit < 32768, "fs.aio-nr is \(inUse), too high to leave others room")
-        try #require(writeNumber(maxPath, limit), "cannot write \(maxPath)")
-        defer {
-            let restored = writeNumber(maxPath, original)
-            #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
-        }
+    private func kernelAIOExhausted(base: [RawArgument], scratch: ScratchFolder) throws {
         let deep: [RawArgument] = base + ["--queue_depth", "32768"]
         let explicit = try CLI.run(raw: deep + ["--engine", "aio"])
         expectRuntime(explicit, mentioning: ["io_setup", "EAGAIN", "fs.aio-max-nr"])

@@ -7,12 +7,12 @@ import Glibc
 #endif
 
 /// The library at the system-wide kernel AIO limit (`fs.aio-max-nr`), beside the CLI's case in
-/// `FaultCLITests.kernelAIOExhausted`, whose lock and helpers it shares.
+/// `FaultCLITests.kernelAIOExhausted`, whose way of lowering the limit it shares.
 @Suite("kernel AIO at fs.aio-max-nr")
 struct KernelAIOLimitTests {
-    /// `fs.aio-max-nr` is lowered (restored in every case) to what is in use, one context of 16384
-    /// requests included, plus 8192: room for other tests' small contexts, none for a second big
-    /// one. A closed handle's context is destroyed on a thread of its own and counts until that
+    /// `fs.aio-max-nr` is lowered (restored in every case) to what is in use plus 16384 + 8192: room
+    /// for the test's one context of 16384 requests and other tests' small ones, none for a second
+    /// big one. A closed handle's context is destroyed on a thread of its own and counts until that
     /// thread's `io_destroy` begins, here held back 100 ms: a handle made at once meets EAGAIN and
     /// must wait for it (with the wait removed, the first reopen fails).
     /// At least one reopen must have waited, not each: under AddressSanitizer a reopen once came
@@ -20,17 +20,10 @@ struct KernelAIOLimitTests {
     @Test("a context made while the last one is still being destroyed in the background waits for it",
           .enabled(if: AIOLimitProbe.usable, AIOLimitProbe.skipReason))
     func setupWaitsForBackgroundDestroy() throws {
-        try AIOLimitProbe.withLock {
-            let config = HandleConfig(blockSize: 4096, queueDepth: 16383, engine: .aio)  // 16384 slots
+        let config = HandleConfig(blockSize: 4096, queueDepth: 16383, engine: .aio)  // 16384 slots
+        // Made under the lowered limit (and its lock): the other test that lowers it leaves no room.
+        try AIOLimitProbe.withLimitLowered(room: 16384 + 8192) { _, _ in
             var handle: AIOHandle? = try AIOHandle(config)
-            let maxPath = AIOLimitProbe.maxPath
-            let original = try #require(readNumber(maxPath))
-            let inUse = try #require(readNumber(AIOLimitProbe.inUsePath))
-            try #require(writeNumber(maxPath, inUse + 8192), "cannot write \(maxPath)")
-            defer {
-                let restored = writeNumber(maxPath, original)
-                #expect(restored && readNumber(maxPath) == original, "fs.aio-max-nr must be restored to \(original)")
-            }
             let waitedBefore = KernelAIOCounters.setupsThatWaited
             // Each closed context goes on counting for 100 ms: without the wait, the handles below fail.
             KernelAIOCounters.delayBackgroundDestroys(microseconds: 100_000)
