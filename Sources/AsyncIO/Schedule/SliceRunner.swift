@@ -91,9 +91,16 @@ final class SliceRunner {
 
     /// Requests per submit call at most (see `RequestMerging`).
     let callLimit: Int
+    /// Whether slices are reported strictly in the order they were taken, one per pass of the loop
+    /// (a blocking streamed read runs the caller's code in `done`, then hands the freed memory back
+    /// through `next()`, which is asked before the next wait): the loop does not wait in the kernel
+    /// while the oldest slice is done and not yet reported.
+    let inOrder: Bool
 
     init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool, workerIndex: Int = 0,
-         requestCounter: RequestCounter? = nil, merging: RequestMerging = .allowed, sqpoll: Bool = false) {
+         requestCounter: RequestCounter? = nil, merging: RequestMerging = .allowed, sqpoll: Bool = false,
+         inOrder: Bool = false) {
+        self.inOrder = inOrder
         self.workerIndex = workerIndex
         self.requestCounter = requestCounter
         self.queue = queue
@@ -151,6 +158,8 @@ final class SliceRunner {
                     bufferedPhase = false
                     continue
                 }
+                // In order: the oldest slice is done, so report it before waiting for more.
+                if inOrder, st.firstLive < st.lanes.count, st.lanes[st.firstLive].isDone { continue }
                 try st.reapAndCheck(env, path: st.lanes[current].slice?.file.path ?? "")
             }
         } catch {
@@ -185,9 +194,12 @@ final class SliceRunner {
         return true
     }
 
-    /// Reports every lane the kernel is done with, in order, dropping its slice (and file) first.
+    /// Reports every lane the kernel is done with, in order, dropping its slice (and file) first
+    /// (`inOrder`: the oldest lane alone, and only when it is done).
     private func report(_ st: inout SchedulerState, _ done: (PendingOperation, AsyncIOError?) -> Void) {
-        for i in st.lanes.indices[st.firstLive...] where !st.lanes[i].reported && st.lanes[i].isDone {
+        let candidates = inOrder ? st.lanes.indices[st.firstLive..<min(st.firstLive + 1, st.lanes.count)]
+                                 : st.lanes.indices[st.firstLive...]
+        for i in candidates where !st.lanes[i].reported && st.lanes[i].isDone {
             st.lanes[i].reported = true
             st.lanes[i].slice = nil
             requestCounter?.add(st.lanes[i].submitted)

@@ -1,0 +1,135 @@
+extension StreamReader {
+    /// Reads the whole file on the calling thread, blocking it, and calls `body` with each chunk
+    /// in file order; the reads ahead stay in flight while `body` runs.
+    ///
+    /// ```swift
+    /// var sum: UInt64 = 0
+    /// try StreamReader(path: "/mnt/nvme/ckpt.bin", handle: handle, chunkSize: 1 << 20).forEachChunk { bytes, offset in
+    ///     for i in bytes.indices { sum &+= UInt64(bytes[i]) }
+    /// }
+    /// ```
+    ///
+    /// The chunks and the ring are those of the `AsyncSequence` iteration (`chunkSize`, the
+    /// buffers given or allocated per call), and the bytes are borrowed in the same way: a `Span`
+    /// that cannot escape `body`. What differs is where the waiting happens. The iteration's reads
+    /// run on the handle's worker threads, so each chunk the kernel completes is passed from a
+    /// worker to the awaiting task, and each chunk handed back from that task to a worker. Here
+    /// the calling thread runs its own kernel queue (one queue of `queueDepth` x
+    /// `intraOpParallelism` requests, with the handle's engine and knobs; reads always overlap)
+    /// and waits in the kernel itself: a chunk goes back to the kernel the moment `body` returns,
+    /// with no thread to wake on the way. On a disk that completes the reads in flight together,
+    /// that is what sets the pace (see "Streaming" in the documentation).
+    ///
+    /// It blocks: call it from a thread of your own. From a task it holds one of Swift's few
+    /// cooperative threads for the whole file; there, prefer the `for try await` iteration. The
+    /// task's cancellation is still honoured between chunks.
+    ///
+    /// No descriptor outlives the call. When `body` throws, when a read fails, or when the task is
+    /// cancelled, the reads in flight are cancelled where the engine can and waited for, and the
+    /// first error is thrown (`.cancelled` for the task's cancellation).
+    ///
+    /// - Parameter body: called with each chunk's bytes and its offset in the file; throw to stop.
+    /// - Throws: `AsyncIOError` from opening or reading the file, from `body`, or `.cancelled`.
+    public func forEachChunk(_ body: (_ bytes: Span<UInt8>, _ offset: Int64) throws(AsyncIOError) -> Void)
+        throws(AsyncIOError) {
+        let file = try IOFile(path: path, access: .read, direct: handle.config.direct)
+        let size = try file.size()
+        let chunk = chunkSize
+        let needed = Int((size + Int64(chunk) - 1) / Int64(chunk))
+        let count = Swift.min(bufferCount * (bufferSize / chunk), Swift.max(needed, 0))
+        guard count > 0 else { return }
+        let slots: [AlignedBuffer]
+        if let ring {
+            ring.take(for: path)
+            slots = ring.slots(of: chunk, count: count)
+        } else {
+            slots = try BounceBuffers.parts(size: chunk, count: count)
+        }
+        defer { ring?.giveBack() }
+        let runner = try makeRunner()
+        var read = ChunkSchedule(file: file, size: size, chunk: chunk, slots: slots)
+        while read.failure == nil && !read.isFinished {
+            runner.run(next: { read.next() }, done: { op, error in
+                read.done(op, error) { (bytes: Span<UInt8>, offset: Int64) throws(AsyncIOError) in
+                    if Task.isCancelled { throw .cancelled("read", path: path) }
+                    try body(bytes, offset)
+                }
+            })
+        }
+        if let failure = read.failure { throw failure }
+    }
+
+    /// The calling thread's runner: one queue with the handle's engine, `queueDepth` x
+    /// `intraOpParallelism` deep, reporting chunks in file order.
+    private func makeRunner() throws(AsyncIOError) -> SliceRunner {
+        var config = handle.config
+        let (depth, overflow) = config.queueDepth.multipliedReportingOverflow(by: config.intraOpParallelism)
+        config.queueDepth = overflow ? config.queueDepth : depth
+        let (_, queues, _) = try makeEngineQueues(count: 1, config)
+        return SliceRunner(queue: queues[0], blockSize: config.blockSize, depth: config.queueDepth,
+                           singleSubmit: config.singleSubmit, overlap: true,
+                           merging: config.engineOptions.requestMerging, sqpoll: config.engineOptions.sqpoll,
+                           inOrder: true)
+    }
+}
+
+/// The chunks of one blocking streamed read: which slot reads which range, in file order.
+private struct ChunkSchedule {
+    let file: IOFile
+    let size: Int64
+    let chunk: Int
+    let slots: [AlignedBuffer]
+    /// Slots free to read into, oldest first.
+    private var free: [Int]
+    /// Reads handed to the runner and not yet reported, in file order.
+    private var inFlight: [(op: PendingOperation, slot: Int, offset: Int64)] = []
+    private var nextOffset: Int64 = 0
+    /// Set on the first error: every read still in flight is then cancelled.
+    private let cancel = CancelFlag()
+    private(set) var failure: AsyncIOError?
+
+    init(file: IOFile, size: Int64, chunk: Int, slots: [AlignedBuffer]) {
+        self.file = file
+        self.size = size
+        self.chunk = chunk
+        self.slots = slots
+        free = Array(slots.indices)
+    }
+
+    /// Whether every chunk was read and handed to the caller.
+    var isFinished: Bool { nextOffset >= size && inFlight.isEmpty }
+
+    /// The read of the next chunk into the oldest free slot, if any is due.
+    mutating func next() -> (Slice, PendingOperation)? {
+        guard failure == nil, nextOffset < size, !free.isEmpty else { return nil }
+        let slot = free.removeFirst()
+        let count = Int(min(Int64(chunk), size - nextOffset))
+        let op = PendingOperation(operation: .read, count: count, slices: 1, isAsync: false, file: file,
+                                  buffer: slots[slot], latency: nil)
+        let slice = Slice(operation: .read, file: file, memory: slots[slot].base, length: count,
+                          fileOffset: nextOffset, cancel: cancel)
+        inFlight.append((op, slot, nextOffset))
+        nextOffset += Int64(count)
+        return (slice, op)
+    }
+
+    /// The runner is done with `op`, the oldest read: hands its chunk to `body` and frees its slot,
+    /// or records the first error and cancels the rest.
+    mutating func done(_ op: PendingOperation, _ error: AsyncIOError?,
+                       body: (Span<UInt8>, Int64) throws(AsyncIOError) -> Void) {
+        let entry = inFlight.removeFirst()
+        precondition(entry.op === op, "StreamReader.forEachChunk: a chunk was reported out of file order")
+        guard failure == nil else { return }
+        do throws(AsyncIOError) {
+            if let error { throw error }
+            try slots[entry.slot].withUnsafeBytes { (all: UnsafeRawBufferPointer) throws(AsyncIOError) in
+                try body(UnsafeRawBufferPointer(rebasing: all[0..<op.count]).bindMemory(to: UInt8.self).span,
+                         entry.offset)
+            }
+            free.append(entry.slot)
+        } catch {
+            failure = error
+            cancel.set()
+        }
+    }
+}
