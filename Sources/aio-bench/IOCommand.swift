@@ -92,6 +92,10 @@ struct IOCommand: ParsableCommand {
             help: "With --stream: bytes per bounce buffer (default 64M, DeepSpeed's io_buffer_size).")
     var fastIOSize: String?
 
+    @Flag(name: .customLong("stream_async"),
+          help: "With --stream: read with `for try await` over the StreamReader (its worker threads) instead of its blocking forEachChunk on each task's own thread.")
+    var streamAsync = false
+
     @Flag(name: .customLong("buffered"), help: "Use the page cache instead of O_DIRECT.")
     var buffered = false
 
@@ -143,6 +147,9 @@ struct IOCommand: ParsableCommand {
             plan.streamBufferSize = try fastIOSize.map { text throws(BenchError) in
                 try ByteSize.parse(text, name: "--fast_io_size")
             } ?? StreamWriter.defaultBufferSize
+            plan.streamAsync = streamAsync
+        } else if streamAsync {
+            throw BenchError.usage("--stream_async needs --stream: it chooses how streamed reads are iterated")
         }
         let torchFlags: [(TorchOnlyFlag, Bool)] = [
             (.slowBounceBuffer, slowBounceBuffer), (.torchLegacySave, torchLegacySave),

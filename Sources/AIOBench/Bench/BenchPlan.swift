@@ -72,6 +72,9 @@ public struct BenchPlan: Sendable, Equatable {
     /// Stream the data through `StreamWriter` / `StreamReader` with bounce buffers of this many
     /// bytes (`io --stream [--fast_io_size N]`); nil runs whole-buffer operations.
     public var streamBufferSize: Int?
+    /// Streamed reads: iterate the `StreamReader` with `for try await` (`--stream_async`) rather than
+    /// with its blocking `forEachChunk` on the task's own thread.
+    public var streamAsync = false
 
     /// Creates a plan.
     public init(targets: [BenchTarget], ioSize: Int) {

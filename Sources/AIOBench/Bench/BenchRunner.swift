@@ -325,7 +325,7 @@ public final class BenchRunner {
         if let size = plan.streamBufferSize {
             notes.append("streamed: " + (operation == .write
                 ? "StreamWriter from ordinary memory (unaligned, not page-locked) "
-                : "StreamReader, every chunk of "
+                : "StreamReader (" + (plan.streamAsync ? "for try await" : "blocking forEachChunk") + "), every chunk of "
                     + ByteSize.compact(BenchRunner.streamChunkSize(config, bufferSize: size))
                     + " checksummed and dropped, ")
                 + "through \(StreamWriter.defaultBufferCount) bounce buffers of \(ByteSize.compact(size)) per task "

@@ -33,9 +33,14 @@ extension BenchRunner {
     /// One streamed loop: every task waits at a barrier, then streams its file.
     func runStreamLoop(_ operation: IOOperation, handles: [AIOHandle], paths: [String], rings: [BounceBuffers],
                        sources: [StreamSource]) -> (LoopOutcome, checksums: [UInt64]) {
+        let streamAsync = plan.streamAsync
         let run = BenchRunner.releasedTogether(tasks: handles.count) { t throws(AsyncIOError) -> UInt64 in
             let (handle, path, ring) = (handles[t], paths[t], rings[t])
             let source = operation == .write ? sources[t] : nil
+            if operation == .read && !streamAsync {
+                // Each task has a thread of its own: the reader waits in the kernel on it.
+                return try BenchRunner.streamBlocking(handle: handle, path: path, ring: ring)
+            }
             return try BenchRunner.blocking { () async throws(AsyncIOError) -> UInt64 in
                 try await BenchRunner.stream(operation, handle: handle, path: path, ring: ring, source: source)
             }
@@ -63,6 +68,17 @@ extension BenchRunner {
         let chunkSize = streamChunkSize(handle.config, bufferSize: ring.size)
         for try await chunk in try StreamReader(path: path, handle: handle, buffers: ring, chunkSize: chunkSize) {
             sum = chunk.withBytes { BenchRunner.checksum($0, continuing: sum) }
+        }
+        return sum
+    }
+
+    /// Reads `path` with the reader's blocking `forEachChunk` on the calling thread; returns the
+    /// checksum of what was read.
+    static func streamBlocking(handle: AIOHandle, path: String, ring: BounceBuffers) throws(AsyncIOError) -> UInt64 {
+        var sum: UInt64 = 0
+        let chunkSize = streamChunkSize(handle.config, bufferSize: ring.size)
+        try StreamReader(path: path, handle: handle, buffers: ring, chunkSize: chunkSize).forEachChunk { bytes, _ in
+            sum = BenchRunner.checksum(bytes, continuing: sum)
         }
         return sum
     }
