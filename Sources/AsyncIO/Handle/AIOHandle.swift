@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// An asynchronous I/O handle with DeepNVMe's knobs: moves whole buffers between memory and
 /// files, each operation split over `intraOpParallelism` persistent worker threads that each
@@ -51,7 +52,7 @@ public final class AIOHandle: @unchecked Sendable {
     /// so the handle's last reference is always the caller's and `deinit` (which joins the
     /// workers) never runs on a worker thread.
     let state: CompletionState
-    private let requestCounter: RequestCounter
+    let requestCounter: RequestCounter
 
     /// Bytes per request.
     public var blockSize: Int { config.blockSize }
@@ -65,9 +66,17 @@ public final class AIOHandle: @unchecked Sendable {
     public var intraOpParallelism: Int { config.intraOpParallelism }
     /// The engine in use (never `.auto`).
     public var engine: EngineKind { config.engine }
-    /// One line on the path the engine takes (registered buffers, SQPOLL, ...), from worker 0.
-    public var enginePath: String { workers[0].pathDescription }
-    /// Requests the workers have handed to the kernel so far, over every finished operation: one per
+    /// One line on the path the engine takes (registered buffers, SQPOLL, ...), from worker 0; from
+    /// the queue of the last blocking streamed read (`StreamReader.forEachChunk`) while no operation
+    /// ran on the workers.
+    public var enginePath: String {
+        if !workers[0].hasRun, let path = blockingReadPath.withLock({ $0 }) { return path }
+        return workers[0].pathDescription
+    }
+    /// The path of the last blocking streamed read's own queue (see `enginePath`).
+    let blockingReadPath = Mutex<String?>(nil)
+    /// Requests the workers (and blocking streamed reads, `StreamReader.forEachChunk`) have handed to
+    /// the kernel so far, over every finished operation: one per
     /// block of each slice, and one more for each unaligned tail and each continuation of a short
     /// transfer. The count behind IOPS figures.
     public var requestsSubmitted: Int { requestCounter.total }

@@ -47,13 +47,12 @@ final class Worker: @unchecked Sendable {
     private let finish: @Sendable (PendingOperation, AsyncIOError?) -> Void
     private let wakeup: QueueWakeup?
 
-    /// The queue's description of the path it takes, and how requests are submitted when they
-    /// are kept whole (see `RequestMerging`).
-    var pathDescription: String {
-        let path = runner.queue.pathDescription
-        return runner.callLimit == RequestMerging.unpluggedCall
-            ? path + ", submit calls of at most \(RequestMerging.unpluggedCall) requests (no block-layer merging)" : path
-    }
+    /// Whether the worker has run any operation.
+    private let ran = Atomic<Bool>(false)
+    var hasRun: Bool { ran.load(ordering: .relaxed) }
+
+    /// The queue's description of the path it takes (see `SliceRunner.pathDescription`).
+    var pathDescription: String { runner.pathDescription }
 
     init(index: Int, queue: IOQueue, config: HandleConfig, requests: RequestCounter,
          finish: @escaping @Sendable (PendingOperation, AsyncIOError?) -> Void) throws(AsyncIOError) {
@@ -79,6 +78,7 @@ final class Worker: @unchecked Sendable {
         // The runner drops each slice (and with it the file) before reporting it: once the
         // caller's wait returns, no worker holds the operation's descriptors any more.
         while jobs.waitForJobs() {
+            ran.store(true, ordering: .relaxed)
             runner.run(next: { jobs.next() }, done: { op, failure in finish(op, failure) })
         }
     }

@@ -115,6 +115,14 @@ final class SliceRunner {
         saved = SchedulerState(depth: self.depth)
     }
 
+    /// The queue's description of the path it takes, and how requests are submitted when they
+    /// are kept whole (see `RequestMerging`).
+    var pathDescription: String {
+        let path = queue.pathDescription
+        return callLimit == RequestMerging.unpluggedCall
+            ? path + ", submit calls of at most \(RequestMerging.unpluggedCall) requests (no block-layer merging)" : path
+    }
+
     /// Runs the slice `next()` gives, and while it runs (see `pipelines`) the further ones it
     /// gives; calls `done` for each once the kernel is done with all of its requests, with its
     /// first error. Returns when every slice taken was reported.

@@ -56,6 +56,7 @@ extension StreamReader {
                 }
             })
         }
+        handle.blockingReadPath.withLock { $0 = runner.pathDescription }
         if let failure = read.failure { throw failure }
     }
 
@@ -67,7 +68,7 @@ extension StreamReader {
         config.queueDepth = overflow ? config.queueDepth : depth
         let (_, queues, _) = try makeEngineQueues(count: 1, config)
         return SliceRunner(queue: queues[0], blockSize: config.blockSize, depth: config.queueDepth,
-                           singleSubmit: config.singleSubmit, overlap: true,
+                           singleSubmit: config.singleSubmit, overlap: true, requestCounter: handle.requestCounter,
                            merging: config.engineOptions.requestMerging, sqpoll: config.engineOptions.sqpoll,
                            inOrder: true)
     }

@@ -136,6 +136,26 @@ struct StreamBlockingReadTests {
         #expect(Self.descriptors(in: dir.path) == 0)
     }
 
+    @Test("its requests count in the handle's requestsSubmitted; enginePath names its queue until a worker runs",
+          arguments: realEngines)
+    func counted(engine: EngineKind) async throws {
+        let dir = ScratchFolder("stream-blk-count")
+        let path = dir.file("n")
+        plainWrite(path, [UInt8](repeating: 2, count: (1 << 20) + 100))
+        let handle = try AIOHandle(HandleConfig(blockSize: 16384, queueDepth: 4, engine: engine))
+        let before = handle.enginePath
+        try StreamReader(path: path, handle: handle, bufferSize: 64 << 10).forEachChunk { _, _ in }
+        // 64 whole blocks and the unaligned tail (one more request where it goes through the page cache).
+        #expect(handle.requestsSubmitted == 65, "\(handle.requestsSubmitted)")
+        if engine == .uring {
+            #expect(before.contains("plain READ"), "\(before)")
+            #expect(handle.enginePath.contains("READ_FIXED") || handle.enginePath.contains("registered"),
+                    "\(handle.enginePath)")
+        }
+        _ = try await handle.read(into: try AlignedBuffer(count: 4096), from: path)
+        #expect(handle.requestsSubmitted == 66)
+    }
+
     @Test("a missing file is ENOENT before any chunk; an empty file calls the body never")
     func missingAndEmpty() throws {
         let dir = ScratchFolder("stream-blk-missing")
