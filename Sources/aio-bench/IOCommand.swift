@@ -93,7 +93,7 @@ struct IOCommand: ParsableCommand {
     var fastIOSize: String?
 
     @Flag(name: .customLong("stream_async"),
-          help: "With --stream: read with `for try await` over the StreamReader (its worker threads) instead of its blocking forEachChunk on each task's own thread.")
+          help: "With --stream --read: read with `for try await` over the StreamReader (its worker threads) instead of its blocking forEachChunk on each task's own thread.")
     var streamAsync = false
 
     @Flag(name: .customLong("buffered"), help: "Use the page cache instead of O_DIRECT.")
@@ -143,13 +143,14 @@ struct IOCommand: ParsableCommand {
         plan.keepFiles = keepFiles
         plan.target = target
         plan.writeMode = writeModeFlag.writeMode
+        if streamAsync && !(stream && read) {
+            throw BenchError.usage("--stream_async needs --stream and --read: it chooses how streamed reads are iterated")
+        }
         if stream {
             plan.streamBufferSize = try fastIOSize.map { text throws(BenchError) in
                 try ByteSize.parse(text, name: "--fast_io_size")
             } ?? StreamWriter.defaultBufferSize
             plan.streamAsync = streamAsync
-        } else if streamAsync {
-            throw BenchError.usage("--stream_async needs --stream: it chooses how streamed reads are iterated")
         }
         let torchFlags: [(TorchOnlyFlag, Bool)] = [
             (.slowBounceBuffer, slowBounceBuffer), (.torchLegacySave, torchLegacySave),

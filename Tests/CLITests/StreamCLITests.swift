@@ -21,7 +21,7 @@ struct StreamCLITests {
         for line in ["Task \(op) Latency = ", "Task \(op) Speed = ", "E2E \(op) Latency = ", "E2E \(op) Speed = "] {
             #expect(r.stdout.split(separator: "\n").filter { $0.hasPrefix(line) }.count == 1, "\(line): \(r)")
         }
-        let how = mode.contains("--stream_async") ? "Reader (for try await)" : "Reader (blocking forEachChunk)"
+        let how = mode.contains("--stream_async") ? "Reader (for try await)" : "Reader (blocking forEachChunk, "
         #expect(r.stdout.contains("\nnote: streamed: Stream\(read ? how : "Writer")"), "\(r)")
         #expect(r.stdout.contains("bounce buffers of 64K"), "\(r)")
         #expect(r.stdout.contains("\nvalidate: data matches"), "\(r)")
@@ -41,12 +41,13 @@ struct StreamCLITests {
         #expect(r.stderr.contains(extra[0]) || r.stderr.contains("--stream"), "\(r)")
     }
 
-    @Test("--stream_async without --stream: one line, exit 64")
-    func asyncWithoutStream() throws {
+    @Test("--stream_async without --stream or without --read: one line, exit 64",
+          arguments: [["--read"], ["--stream"]])
+    func asyncAlone(extra: [String]) throws {
         let scratch = try ScratchFolder("stream-async-bad")
         defer { scratch.remove() }
-        let r = try CLI.io(["--folder", scratch.path, "--io_size", "1M", "--read", "--stream_async"])
+        let r = try CLI.io(["--folder", scratch.path, "--io_size", "1M", "--stream_async"] + extra)
         #expect(r.status == 64, "\(r)")
-        #expect(r.stderrLines.count == 1 && r.stderr.contains("--stream_async needs --stream"), "\(r)")
+        #expect(r.stderrLines.count == 1 && r.stderr.contains("--stream_async needs --stream and --read"), "\(r)")
     }
 }

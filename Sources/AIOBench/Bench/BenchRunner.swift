@@ -315,6 +315,14 @@ public final class BenchRunner {
             removalSeconds: Double(removalNanos) / 1e9)
     }
 
+    /// How streamed reads are iterated, for the summary.
+    private func streamReadMode(_ config: HandleConfig) -> String {
+        if plan.streamAsync { return "for try await" }
+        return config.engine == .uring || config.engine == .aio
+            ? "blocking forEachChunk, with a kernel queue of its own made per file inside the timed loop"
+            : "blocking forEachChunk, the handle's workers reading ahead"
+    }
+
     /// Why this run's figures may measure memory rather than storage.
     func measurementNotes(_ operation: IOOperation, config: HandleConfig) -> [String] {
         var notes: [String] = []
@@ -325,7 +333,7 @@ public final class BenchRunner {
         if let size = plan.streamBufferSize {
             notes.append("streamed: " + (operation == .write
                 ? "StreamWriter from ordinary memory (unaligned, not page-locked) "
-                : "StreamReader (" + (plan.streamAsync ? "for try await" : "blocking forEachChunk") + "), every chunk of "
+                : "StreamReader (" + streamReadMode(config) + "), every chunk of "
                     + ByteSize.compact(BenchRunner.streamChunkSize(config, bufferSize: size))
                     + " checksummed and dropped, ")
                 + "through \(StreamWriter.defaultBufferCount) bounce buffers of \(ByteSize.compact(size)) per task "

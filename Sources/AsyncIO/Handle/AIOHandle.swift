@@ -143,17 +143,20 @@ public final class AIOHandle: @unchecked Sendable {
         guard offset >= 0 else { throw .invalid(verb, "file offset \(offset) is negative", path: path) }
     }
 
+    /// Refuses a block size that is not a multiple of a direct file's alignment.
+    func checkBlockSize(_ operation: IOOperation, _ file: IOFile) throws(AsyncIOError) {
+        guard file.isDirect, config.blockSize % file.offsetAlignment != 0 else { return }
+        throw .invalid(operation == .read ? "read" : "write", "block size \(config.blockSize) is not a multiple of "
+                       + "the direct I/O alignment \(file.offsetAlignment) of this file system", path: file.path)
+    }
+
     /// Starts the operation on a file already open (the streaming reader and writer keep theirs).
     func start(
         _ operation: IOOperation, _ buffer: AlignedBuffer, _ file: IOFile, _ offset: Int64, _ count: Int,
         parallel: Bool, isAsync: Bool, latency: LatencySink?
     ) throws(AsyncIOError) -> PendingOperation {
-        let verb = operation == .read ? "read" : "write"
         let path = file.path
-        if file.isDirect, config.blockSize % file.offsetAlignment != 0 {
-            throw .invalid(verb, "block size \(config.blockSize) is not a multiple of the direct I/O alignment "
-                           + "\(file.offsetAlignment) of this file system", path: path)
-        }
+        try checkBlockSize(operation, file)
         if operation == .read {
             let size = try file.size()
             if size < offset + Int64(count) {

@@ -178,7 +178,8 @@ final class SliceRunner {
                 st.lanes[i].inFlight = 0
                 st.lanes[i].waiting = 0
             }
-            report(&st, done)
+            // Every lane now, in order (in-order mode too).
+            report(&st, done, oldestOnly: false)
         }
         st.drain(queue)
         st.lanes.removeAll(keepingCapacity: true)
@@ -204,8 +205,9 @@ final class SliceRunner {
 
     /// Reports every lane the kernel is done with, in order, dropping its slice (and file) first
     /// (`inOrder`: the oldest lane alone, and only when it is done).
-    private func report(_ st: inout SchedulerState, _ done: (PendingOperation, AsyncIOError?) -> Void) {
-        let candidates = inOrder ? st.lanes.indices[st.firstLive..<min(st.firstLive + 1, st.lanes.count)]
+    private func report(_ st: inout SchedulerState, _ done: (PendingOperation, AsyncIOError?) -> Void,
+                        oldestOnly: Bool? = nil) {
+        let candidates = oldestOnly ?? inOrder ? st.lanes.indices[st.firstLive..<min(st.firstLive + 1, st.lanes.count)]
                                  : st.lanes.indices[st.firstLive...]
         for i in candidates where !st.lanes[i].reported && st.lanes[i].isDone {
             st.lanes[i].reported = true

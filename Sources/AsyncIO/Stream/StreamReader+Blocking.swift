@@ -18,7 +18,9 @@ extension StreamReader {
     /// `intraOpParallelism` requests, with the handle's engine and knobs; reads always overlap)
     /// and waits in the kernel itself: a chunk goes back to the kernel the moment `body` returns,
     /// with no thread to wake on the way. On a disk that completes the reads in flight together,
-    /// that is what sets the pace (see "Streaming" in the documentation).
+    /// that is what sets the pace (see "Streaming" in the documentation). That is io_uring and
+    /// kernel AIO; with the engines whose requests complete inside the submit call (POSIX, `null`,
+    /// `sim`) the handle's workers read ahead and the calling thread waits for each chunk in turn.
     ///
     /// It blocks: call it from a thread of your own. From a task it holds one of Swift's few
     /// cooperative threads for the whole file; there, prefer the `for try await` iteration. The
@@ -34,38 +36,71 @@ extension StreamReader {
         throws(AsyncIOError) {
         let file = try IOFile(path: path, access: .read, direct: handle.config.direct)
         let size = try file.size()
-        let chunk = chunkSize
-        let needed = Int((size + Int64(chunk) - 1) / Int64(chunk))
-        let count = Swift.min(bufferCount * (bufferSize / chunk), Swift.max(needed, 0))
-        guard count > 0 else { return }
-        let slots: [AlignedBuffer]
-        if let ring {
-            ring.take(for: path)
-            slots = ring.slots(of: chunk, count: count)
-        } else {
-            slots = try BounceBuffers.parts(size: chunk, count: count)
-        }
+        try handle.checkBlockSize(.read, file)
+        let slots = try takeSlots(for: size)
+        guard !slots.isEmpty else { return }
         defer { ring?.giveBack() }
+        func visit(_ bytes: Span<UInt8>, _ offset: Int64) throws(AsyncIOError) {
+            if Task.isCancelled { throw .cancelled("read", path: path) }
+            try body(bytes, offset)
+        }
+        if handle.engine == .uring || handle.engine == .aio {
+            try readOnOwnQueue(file, size, slots, visit)
+        } else {
+            try readOnWorkers(file, size, slots, visit)
+        }
+    }
+
+    /// Reads on the calling thread's own queue, which keeps the reads ahead in flight while `visit` runs.
+    private func readOnOwnQueue(_ file: IOFile, _ size: Int64, _ slots: [AlignedBuffer],
+                                _ visit: (Span<UInt8>, Int64) throws(AsyncIOError) -> Void) throws(AsyncIOError) {
         let runner = try makeRunner()
-        var read = ChunkSchedule(file: file, size: size, chunk: chunk, slots: slots)
+        var read = ChunkSchedule(file: file, size: size, chunk: chunkSize, slots: slots)
         while read.failure == nil && !read.isFinished {
-            runner.run(next: { read.next() }, done: { op, error in
-                read.done(op, error) { (bytes: Span<UInt8>, offset: Int64) throws(AsyncIOError) in
-                    if Task.isCancelled { throw .cancelled("read", path: path) }
-                    try body(bytes, offset)
-                }
-            })
+            runner.run(next: { read.next() }, done: { op, error in read.done(op, error, body: visit) })
         }
         handle.blockingReadPath.withLock { $0 = runner.pathDescription }
         if let failure = read.failure { throw failure }
     }
 
+    /// Engines whose requests complete inside the submit call (POSIX, and the stand-ins) cannot
+    /// keep reads in flight on one thread: the handle's workers read ahead, the calling thread
+    /// waits for each chunk in turn.
+    private func readOnWorkers(_ file: IOFile, _ size: Int64, _ slots: [AlignedBuffer],
+                               _ visit: (Span<UInt8>, Int64) throws(AsyncIOError) -> Void) throws(AsyncIOError) {
+        var pending: [(ticket: IOTicket, slot: Int, offset: Int64)] = []
+        var next: Int64 = 0
+        func readAhead(into slot: Int) throws(AsyncIOError) {
+            guard next < size else { return }
+            let count = Int(Swift.min(Int64(chunkSize), size - next))
+            pending.append((try handle.submit(.read, slots[slot], file: file, offset: next, count: count), slot, next))
+            next += Int64(count)
+        }
+        do throws(AsyncIOError) {
+            for slot in slots.indices { try readAhead(into: slot) }
+            while let head = pending.first {
+                let count = try head.ticket.wait()
+                pending.removeFirst()
+                try slots[head.slot].withUnsafeBytes { (all: UnsafeRawBufferPointer) throws(AsyncIOError) in
+                    try visit(UnsafeRawBufferPointer(rebasing: all[0..<count]).bindMemory(to: UInt8.self).span,
+                              head.offset)
+                }
+                try readAhead(into: head.slot)
+            }
+        } catch {
+            // The reads in flight still own their slots and the file: cancel them and wait.
+            for entry in pending { entry.ticket.cancel() }
+            for entry in pending { _ = try? entry.ticket.wait() }
+            throw error
+        }
+    }
+
     /// The calling thread's runner: one queue with the handle's engine, `queueDepth` x
-    /// `intraOpParallelism` deep, reporting chunks in file order.
+    /// `intraOpParallelism` deep (at most `HandleConfig.maxQueueDepth`), reporting chunks in file order.
     private func makeRunner() throws(AsyncIOError) -> SliceRunner {
         var config = handle.config
         let (depth, overflow) = config.queueDepth.multipliedReportingOverflow(by: config.intraOpParallelism)
-        config.queueDepth = overflow ? config.queueDepth : depth
+        config.queueDepth = overflow ? HandleConfig.maxQueueDepth : Swift.min(depth, HandleConfig.maxQueueDepth)
         let (_, queues, _) = try makeEngineQueues(count: 1, config)
         return SliceRunner(queue: queues[0], blockSize: config.blockSize, depth: config.queueDepth,
                            singleSubmit: config.singleSubmit, overlap: true, requestCounter: handle.requestCounter,

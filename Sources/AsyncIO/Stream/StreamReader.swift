@@ -95,6 +95,18 @@ public struct StreamReader: AsyncSequence {
         return size
     }
 
+    /// The slots, one per chunk, that a read of a `size`-byte file needs (up to the ring's): parts
+    /// of the caller's ring, which this then holds (give it back with `ring?.giveBack()`), or of
+    /// one new allocation. None for an empty file, and the ring is then not taken.
+    func takeSlots(for size: Int64) throws(AsyncIOError) -> [AlignedBuffer] {
+        let needed = Int((size + Int64(chunkSize) - 1) / Int64(chunkSize))
+        let count = Swift.min(bufferCount * (bufferSize / chunkSize), Swift.max(needed, 0))
+        guard count > 0 else { return [] }
+        guard let ring else { return try BounceBuffers.parts(size: chunkSize, count: count) }
+        ring.take(for: path)
+        return ring.slots(of: chunkSize, count: count)
+    }
+
     /// Starts an iteration (the file is opened by its first `next()`).
     public func makeAsyncIterator() -> Iterator { Iterator(state: StreamReadState(self)) }
 
@@ -180,16 +192,8 @@ final class StreamReadState {
         let opened = try IOFile(path: reader.path, access: .read, direct: reader.handle.config.direct)
         file = opened
         size = try opened.size()
-        let chunk = reader.chunkSize
-        let needed = Int((size + Int64(chunk) - 1) / Int64(chunk))
-        let count = min(reader.bufferCount * (reader.bufferSize / chunk), max(needed, 0))
-        if let ring = reader.ring {
-            ring.take(for: reader.path)
-            holdsRing = true
-            buffers = ring.slots(of: chunk, count: count)
-        } else {
-            buffers = try BounceBuffers.parts(size: chunk, count: count)
-        }
+        buffers = try reader.takeSlots(for: size)
+        holdsRing = reader.ring != nil && !buffers.isEmpty
         for b in buffers.indices { try readAhead(into: b) }
     }
 

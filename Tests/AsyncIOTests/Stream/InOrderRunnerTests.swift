@@ -14,8 +14,13 @@ struct InOrderRunnerTests {
         var pathDescription: String { "reversing test queue" }
         private var held: [IOCompletion] = []
         private(set) var reaps = 0
+        /// Fail every reap with EIO, as a queue that broke.
+        let failing: Bool
 
-        init(capacity: Int) { self.capacity = capacity }
+        init(capacity: Int, failing: Bool = false) {
+            self.capacity = capacity
+            self.failing = failing
+        }
 
         func prepare(memory: UnsafeMutableRawBufferPointer, region: UnsafeMutableRawBufferPointer?, fds: [Int32]) {}
 
@@ -26,6 +31,7 @@ struct InOrderRunnerTests {
 
         func reap(minimum: Int, into out: inout [IOCompletion], path: String) throws(AsyncIOError) {
             reaps += 1
+            if failing, !held.isEmpty { throw .system("io_uring_enter", errno: EIO, path: path) }
             out += held.reversed()
             held = []
         }
@@ -34,22 +40,24 @@ struct InOrderRunnerTests {
     /// Runs `slices` one-request slices through a runner with `slots` pieces of memory, each piece
     /// taken by `next()` and given back in `done` (as the blocking reader does); returns the log of
     /// calls: "n3" when slice 3 was taken, "d3" when it was reported.
-    static func run(inOrder: Bool, slices: Int, slots: Int) throws -> (log: [String], reaps: Int) {
+    static func run(inOrder: Bool, slices: Int, slots: Int, failing: Bool = false) throws
+        -> (log: [String], reaps: Int) {
         let dir = ScratchFolder("in-order")
         let path = dir.file("f")
         plainWrite(path, [UInt8](repeating: 1, count: 4096 * slices))
         let file = try IOFile(path: path, access: .read, direct: false)
         let memory = try AlignedBuffer(count: 4096 * slots, lock: false)
-        let queue = ReversingQueue(capacity: slots)
+        let queue = ReversingQueue(capacity: slots, failing: failing)
         let runner = SliceRunner(queue: queue, blockSize: 4096, depth: slots, singleSubmit: false, overlap: true,
                                  inOrder: inOrder)
         var log: [String] = []
         var free = Array(0..<slots)
         var taken = 0
         var ids: [ObjectIdentifier: (index: Int, slot: Int)] = [:]
-        while taken < slices || !ids.isEmpty {
+        var failed = false
+        for _ in 0..<slices where !failed && (taken < slices || !ids.isEmpty) {
             runner.run(next: {
-                guard taken < slices, !free.isEmpty else { return nil }
+                guard !failed, taken < slices, !free.isEmpty else { return nil }
                 let slot = free.removeFirst()
                 let op = PendingOperation(operation: .read, count: 4096, slices: 1, isAsync: false, file: file,
                                           buffer: memory, latency: nil)
@@ -60,11 +68,13 @@ struct InOrderRunnerTests {
                               fileOffset: Int64(taken - 1) * 4096), op)
             }, done: { op, error in
                 let entry = ids.removeValue(forKey: ObjectIdentifier(op))!
-                #expect(error == nil)
+                #expect((error != nil) == failing)
+                failed = failed || error != nil
                 log.append("d\(entry.index)")
                 free.append(entry.slot)
             })
         }
+        #expect(ids.isEmpty, "every slice taken was reported")
         return (log, queue.reaps)
     }
 
@@ -75,6 +85,12 @@ struct InOrderRunnerTests {
                         "d4", "d5", "d6", "d7"], "\(log)")
         // One wait per burst: none while a reported-to-be slice was done.
         #expect(reaps == 2, "\(reaps)")
+    }
+
+    @Test("a queue that fails: every slice taken is reported, in order, with the error")
+    func queueFails() throws {
+        let (log, _) = try Self.run(inOrder: true, slices: 8, slots: 4, failing: true)
+        #expect(log == ["n0", "n1", "n2", "n3", "d0", "d1", "d2", "d3"], "\(log)")
     }
 
     @Test("the default runner reports a burst whole (what the in-order mode changes)")
