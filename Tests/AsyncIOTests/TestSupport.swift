@@ -6,10 +6,27 @@ import Foundation
 final class ScratchFolder: @unchecked Sendable {
     let path: String
 
+    static var base: String { ProcessInfo.processInfo.environment["AIO_TEST_DIR"] ?? NSTemporaryDirectory() }
+
     init(_ name: String = "aio") {
-        let base = ProcessInfo.processInfo.environment["AIO_TEST_DIR"] ?? NSTemporaryDirectory()
-        path = (base as NSString).appendingPathComponent("swift-aio-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        path = (Self.base as NSString).appendingPathComponent("swift-aio-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// Folders named `name` whose process has ended: an exit test's child stops without running
+    /// deinitializers, so its folder stays behind.
+    static func orphans(_ name: String) -> [String] {
+        let prefix = "swift-aio-\(name)-"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).filter { entry in
+            guard entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }),
+                  pid != getpid() else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }.map { (base as NSString).appendingPathComponent($0) }
+    }
+
+    /// Removes the `orphans(name)`, after an exit test.
+    static func removeOrphans(_ name: String) {
+        for folder in orphans(name) { try? FileManager.default.removeItem(atPath: folder) }
     }
 
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }

@@ -121,6 +121,8 @@ struct StreamRoundTripTests {
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("used after the next chunk was asked for"), "\(text)")
+        ScratchFolder.removeOrphans("stream-x")
+        #expect(ScratchFolder.orphans("stream-x").isEmpty)
     }
 
     @Test("bad bounce-buffer sizes and counts are refused with the value named")
@@ -174,5 +176,7 @@ struct BounceBufferTests {
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("while another stream still uses them"), "\(text)")
+        ScratchFolder.removeOrphans("bounce-x")
+        #expect(ScratchFolder.orphans("bounce-x").isEmpty)
     }
 }

@@ -49,6 +49,8 @@ struct BufferLoanTests {
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("withUnsafeMutableBytes: the buffer is lent to 1 operation(s) in flight"), "\(text)")
+        ScratchFolder.removeOrphans("loan-x1")
+        #expect(ScratchFolder.orphans("loan-x1").isEmpty)
     }
 
     @Test("filling a buffer lent to a write stops the process")
@@ -61,6 +63,8 @@ struct BufferLoanTests {
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("fillRandom: the buffer is lent"), "\(text)")
+        ScratchFolder.removeOrphans("loan-x2")
+        #expect(ScratchFolder.orphans("loan-x2").isEmpty)
     }
 
     @Test("reading the bytes of a buffer a read is filling stops the process")
@@ -73,6 +77,8 @@ struct BufferLoanTests {
             print(byte)
             _ = dir
         }
+        ScratchFolder.removeOrphans("loan-x3")
+        #expect(ScratchFolder.orphans("loan-x3").isEmpty)
     }
 
     @Test("reading a buffer a write is sending is allowed, and so is everything once it is done")
