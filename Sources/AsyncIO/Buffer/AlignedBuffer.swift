@@ -267,6 +267,15 @@ public final class AlignedBuffer: @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
+    /// Calls `body` with the first `prefix` bytes as a `Span` (a streamed chunk), read-only.
+    ///
+    /// - Precondition: no read in flight fills the buffer; `prefix` is at most `count`.
+    func withBytes<R, E: Error>(prefix: Int, _ body: (Span<UInt8>) throws(E) -> R) throws(E) -> R {
+        try withUnsafeBytes { (all: UnsafeRawBufferPointer) throws(E) -> R in
+            try body(UnsafeRawBufferPointer(rebasing: all[0..<prefix]).bindMemory(to: UInt8.self).span)
+        }
+    }
+
     /// Fills the buffer with seeded pseudo-random bytes, fast: the first 64 KiB come from a xorshift
     /// generator, every later 64 KiB block is that block XOR a per-block key (SplitMix64 of the seed
     /// and the block number), a loop the compiler vectorises. No two blocks are equal, so a request

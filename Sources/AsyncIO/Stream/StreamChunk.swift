@@ -15,12 +15,17 @@ public struct StreamChunk {
     /// Whether the chunk's bytes may still be used (no later chunk was asked for).
     public var isValid: Bool { state.generation == generation }
 
+    /// Stops the process, naming the chunk, when it is no longer valid.
+    private func checkValid() {
+        precondition(isValid, "StreamChunk at file offset \(offset) used after the next chunk was asked for: "
+                        + "its buffer is being refilled; copy the bytes to keep them")
+    }
+
     /// Calls `body` with the chunk's bytes, read-only.
     ///
     /// - Precondition: `isValid`.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        precondition(isValid, "StreamChunk at file offset \(offset) used after the next chunk was asked for: "
-                        + "its buffer is being refilled; copy the bytes to keep them")
+        checkValid()
         return try buffer.withUnsafeBytes { (all: UnsafeRawBufferPointer) throws(E) -> R in
             try body(UnsafeRawBufferPointer(rebasing: all[0..<count]))
         }
@@ -30,8 +35,7 @@ public struct StreamChunk {
     ///
     /// - Precondition: `isValid`.
     public func withBytes<R, E: Error>(_ body: (Span<UInt8>) throws(E) -> R) throws(E) -> R {
-        try withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(E) -> R in
-            try body(raw.bindMemory(to: UInt8.self).span)
-        }
+        checkValid()
+        return try buffer.withBytes(prefix: count, body)
     }
 }

@@ -81,10 +81,7 @@ extension StreamReader {
             while let head = pending.first {
                 let count = try head.ticket.wait()
                 pending.removeFirst()
-                try slots[head.slot].withUnsafeBytes { (all: UnsafeRawBufferPointer) throws(AsyncIOError) in
-                    try visit(UnsafeRawBufferPointer(rebasing: all[0..<count]).bindMemory(to: UInt8.self).span,
-                              head.offset)
-                }
+                try slots[head.slot].withBytes(prefix: count) { bytes throws(AsyncIOError) in try visit(bytes, head.offset) }
                 try readAhead(into: head.slot)
             }
         } catch {
@@ -158,10 +155,7 @@ private struct ChunkSchedule {
         guard failure == nil else { return }
         do throws(AsyncIOError) {
             if let error { throw error }
-            try slots[entry.slot].withUnsafeBytes { (all: UnsafeRawBufferPointer) throws(AsyncIOError) in
-                try body(UnsafeRawBufferPointer(rebasing: all[0..<op.count]).bindMemory(to: UInt8.self).span,
-                         entry.offset)
-            }
+            try slots[entry.slot].withBytes(prefix: op.count) { bytes throws(AsyncIOError) in try body(bytes, entry.offset) }
             free.append(entry.slot)
         } catch {
             failure = error
