@@ -30,33 +30,39 @@ struct SweepArguments: ParsableArguments {
     @Option(name: [.customLong("log_dir"), .customLong("log-dir")], help: "Log folder.")
     var logDir = "_aio_bench_logs"
 
-    @Option(name: .customLong("loops"), help: "Measured loops per trial.")
+    @Option(name: .customLong("loops"), parsing: .unconditional, help: "Measured loops per trial.")
     var loops = 1
 
-    @Option(name: [.customLong("warmup_loops"), .customLong("warmup-loops")], help: "Untimed loops per trial.")
+    @Option(name: [.customLong("warmup_loops"), .customLong("warmup-loops")], parsing: .unconditional, help: "Untimed loops per trial.")
     var warmupLoops = 1
 
-    @Option(name: .customLong("trials"),
+    @Option(name: .customLong("trials"), parsing: .unconditional,
             help: ArgumentHelp("A fixed number of trials per configuration, interleaved round-robin, instead of "
                 + "racing (the default)."))
     var trials: Int?
 
-    @Option(name: .customLong("confidence"),
-            help: ArgumentHelp("Racing: the confidence of each decision (default 0.95). A configuration leaves when "
-                + "a paired t-interval on log speeds (noise pooled over all racers, rounds paired so drift "
-                + "cancels) shows it slower than the leader by more than --tolerance."))
+    @Option(name: .customLong("confidence"), parsing: .unconditional,
+            help: ArgumentHelp("Racing: the confidence of the statement made about the pick (default 0.95). "
+                + "Round 1 runs every configuration (a half fraction of a grid over 96, chosen so every knob "
+                + "effect and two-knob interaction stays estimable); after each round one linear model of log "
+                + "speed (knob effects, the interactions BIC keeps, a round effect, and an effect of its own for "
+                + "any configuration whose runs disagree with its knobs) pools every run, and Hsu's multiple "
+                + "comparisons with the best (Dunnett's critical value) bound how far each configuration can be "
+                + "from the best; only configurations that could still be within --tolerance run again."))
     var confidence: Double?
 
-    @Option(name: .customLong("tolerance"),
-            help: "Racing: the practical-equivalence margin, a fraction of the leader's speed (default 0.03).")
+    @Option(name: .customLong("tolerance"), parsing: .unconditional,
+            help: ArgumentHelp("Racing: the indifference zone, a fraction of the best's speed (default 0.03): the race "
+                + "stops when a configuration is shown within it; the cheapest so shown is picked."))
     var tolerance: Double?
 
-    @Option(name: [.customLong("max_trials"), .customLong("max-trials")],
+    @Option(name: [.customLong("max_trials"), .customLong("max-trials")], parsing: .unconditional,
             help: "Racing: the most trials of one configuration (default 10).")
     var maxTrials: Int?
 
-    @Option(name: .customLong("budget"),
-            help: "Racing: stop after this much time (90s, 20m, 1h); by default after a fixed 3-trial sweep's runs.")
+    @Option(name: .customLong("budget"), parsing: .unconditional,
+            help: ArgumentHelp("Racing: stop after this much time (90s, 20m, 1h); by default after half a fixed "
+                + "3-trial sweep's runs. It always ends with a pick and the smallest margin the runs support."))
     var budget: String?
 
     @OptionGroup var engineChoice: EngineChoice

@@ -29,7 +29,7 @@ struct ParamGeneratorTests {
         let writes = [fast: [3.0, 3.1], config(): [2.9, 3.05], config(d: 8): [1.5]]
         let won = try ParamGenerator.generate(readSamples: reads, writeSamples: writes, raceDecided: [fast])
         #expect(won.best.configuration == fast)
-        #expect(won.notes.contains("the race's winner: every other configuration was shown slower"), "\(won.notes)")
+        #expect(won.notes.contains("the race's pick: no other configuration was shown within its margin of the best"), "\(won.notes)")
         let led = try ParamGenerator.generate(readSamples: reads, writeSamples: writes, raceDecided: [fast],
                                               raceUndecided: 1)
         #expect(led.best.configuration == fast, "the leader, not the cheaper undecided one")
@@ -40,7 +40,7 @@ struct ParamGeneratorTests {
         let both = try ParamGenerator.generate(readSamples: reads, writeSamples: writes,
                                                raceDecided: [fast, config()], raceUndecided: 2)
         #expect(both.best.configuration == config(), "the cheaper of the two equivalent")
-        #expect(both.notes.contains { $0.hasPrefix("the race showed 2 configurations equivalent within its margin")
+        #expect(both.notes.contains { $0.hasPrefix("the race showed 2 configurations within its margin of the best")
             && $0.hasSuffix("; 2 other configurations were neither shown slower nor shown equivalent within the budget"
                 + " (more trials, or --budget, would decide)") }, "\(both.notes)")
     }

@@ -79,7 +79,7 @@ struct RaceResumeCLITests {
         let resumed = verdicts(logs)
         #expect(Set(resumed.keys) == Set(expected.keys))
         #expect(resumed.values.allSatisfy { $0.contains { $0.hasPrefix("note: trials ") } }, "\(resumed)")
-        #expect(resumed["write_block_overlap_ftd1_d32_bs1M_p2.txt"]?.contains("note: race: the leader") == true,
+        #expect(resumed["write_block_overlap_ftd1_d32_bs1M_p2.txt"]?.contains("note: race: the pick") == true,
                 "\(resumed)")
         let pickResumed = try CLI.run(["generate", "--log_dir", logs, "--objective", "write"])
         let pickWhole = try CLI.run(["generate", "--log_dir", reference, "--objective", "write"])

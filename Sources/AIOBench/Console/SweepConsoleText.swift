@@ -36,7 +36,7 @@ extension SweepEvent {
 extension SweepOptions {
     /// The line `sweep` shows before it starts: configurations, operations, trials, size, folders, logs.
     public func headerLine(configurations: Int) -> String {
-        let budget = budgetRuns.map { "\($0) runs" } ?? "a fixed 3-trial sweep's runs"
+        let budget = budgetRuns.map { "\($0) runs" } ?? "half a fixed 3-trial sweep's runs"
         let schedule = race == nil ? "\(trials) trial(s)" : "racing (at most \(maxTrials) trials each, \(budget) in all)"
         return "sweep: \(configurations) configurations × \(read && write ? 2 : 1) "
             + "operation(s) × \(schedule), io_size \(ByteSize.compact(ioSize)) per task, "
@@ -52,6 +52,7 @@ extension SweepSummary {
                + "tool overhead %.1f ms per run)",
                runsDone, wallSeconds, ioSeconds, removalSeconds, overheadPerRunMillis)
             + (skipped > 0 ? ", \(skipped) complete log(s) kept from before" : "")
+            + String(format: "; wrote %.1f GiB to the drive", Double(writtenBytes) / Double(1 << 30))
     }
 
     /// One warning per failed configuration, except the failure that stopped the sweep (that one is

@@ -126,13 +126,15 @@ public enum ParamGenerator {
             return map
         }
         // A race that ended names its leader and those equivalent to it: the choice is among them.
-        let verdicts: Set = [Race.leaderNote, Race.equivalentNote]
+        let verdicts: Set = [Race.leaderNote, Race.legacyLeaderNote, Race.equivalentNote]
+        let pick = (reads + writes).first { $0.log.notes.contains(Race.leaderNote) }?.configuration.tuningIdentity
         let decided = Set((reads + writes).filter { $0.log.notes.contains(where: verdicts.contains) }
             .map { $0.configuration.tuningIdentity })
         let undecided = Set((reads + writes).filter { $0.log.notes.contains(Race.undecidedNote) }
             .map { $0.configuration.tuningIdentity })
         var result = try generate(readSamples: samples(reads), writeSamples: samples(writes), objective: objective,
-                                  raceDecided: decided.isEmpty ? nil : decided, raceUndecided: undecided.count)
+                                  raceDecided: decided.isEmpty ? nil : decided, raceUndecided: undecided.count,
+                                  racePick: pick)
         result.notes = notes + result.notes
         return result
     }
@@ -150,7 +152,8 @@ public enum ParamGenerator {
                                 writeSamples: [SweepConfiguration: [Double]],
                                 objective requested: TuningObjective = .time,
                                 raceDecided: Set<SweepConfiguration>? = nil,
-                                raceUndecided: Int = 0) throws(BenchError) -> TuningResult {
+                                raceUndecided: Int = 0,
+                                racePick: SweepConfiguration? = nil) throws(BenchError) -> TuningResult {
         var notes: [String] = []
         let reads = usable(readSamples, .read, &notes)
         let writes = usable(writeSamples, .write, &notes)
@@ -198,7 +201,13 @@ public enum ParamGenerator {
             return cheaper(lhs, rhs)
         }
         let top = ranked[0]
-        let raceChoice = raceDecided.map { set in ranked.filter { set.contains($0.configuration) }.sorted(by: cheaper) }
+        // The race's own pick comes first (it weighed every run through its model); then the cheapest.
+        let raceChoice = raceDecided.map { set in
+            ranked.filter { set.contains($0.configuration) }.sorted { lhs, rhs in
+                lhs.configuration == racePick ? rhs.configuration != racePick
+                    : rhs.configuration == racePick ? false : cheaper(lhs, rhs)
+            }
+        }
         let tied = raceChoice.flatMap { $0.isEmpty ? nil : $0 }
             ?? ranked.filter { $0.scoreRange.overlaps(top.scoreRange) }.sorted(by: cheaper)
         let best = tied[0]
@@ -219,12 +228,12 @@ public enum ParamGenerator {
         let open = "\(undecided) other configuration" + (undecided == 1 ? " was" : "s were")
             + " neither shown slower nor shown equivalent within the budget (more trials, or --budget, would decide)"
         if equivalent > 1 {
-            return "the race showed \(equivalent) configurations equivalent within its margin; choosing the cheapest:"
+            return "the race showed \(equivalent) configurations within its margin of the best; choosing the cheapest:"
                 + " fewest io_parallel, then lowest queue depth, then smallest block size"
                 + (undecided > 0 ? "; " + open : "")
         }
         if undecided > 0 { return "the race's leader, the best score measured: " + open }
-        return "the race's winner: every other configuration was shown slower"
+        return "the race's pick: no other configuration was shown within its margin of the best"
     }
 
     /// `Best performance (GB/sec): read = %5.2f, write = %5.2f` as DeepSpeed prints it; `  n/a` for nil.

@@ -28,7 +28,7 @@ public struct SweepOptions: Sendable, Equatable {
     var race: Race?
     /// Racing: the most trials one configuration gets (`--max_trials`).
     var maxTrials = 10
-    /// Racing: the most runs the whole race may spend; nil is what a fixed 3-trial sweep spends.
+    /// Racing: the most runs the whole race may spend; nil is half what a fixed 3-trial sweep spends.
     var budgetRuns: Int?
     /// Racing: the most wall seconds the race may spend (`--budget`); nil for no limit.
     var budgetSeconds: Double?
@@ -58,8 +58,11 @@ public struct SweepOptions: Sendable, Equatable {
             unit = scale
             number = number.dropLast()
         }
-        guard let value = Double(number), value.isFinite, value > 0 else {
+        guard let value = Double(number), value.isFinite else {
             throw .usage("--budget '\(text)' is not a duration: use seconds, or a number with s, m or h (90s, 20m, 1h)")
+        }
+        guard value > 0 else {
+            throw .usage("--budget '\(text)' must be positive: a time the race may spend (90s, 20m, 1h)")
         }
         return value * unit
     }
@@ -131,6 +134,8 @@ public struct SweepSummary: Sendable {
     var aborted: String?
     /// Logs (configuration × operation) the sweep covers, done now or before.
     var logs: Int = 0
+    /// Bytes the sweep wrote to the drives now (flash wears).
+    var writtenBytes = 0
 
     /// Per configuration run, the seconds outside the I/O loops and file removal (tool overhead), in ms.
     var overheadPerRunMillis: Double {

@@ -77,7 +77,7 @@ public final class SweepRunner {
     }
 
     /// What one sweep run keeps track of besides the jobs.
-    private struct Tally {
+    struct Tally {
         var ioSeconds = 0.0
         var removalSeconds = 0.0
         var runsDone = 0
@@ -86,6 +86,8 @@ public final class SweepRunner {
         var aborted: String?
         var fallbackNotes: Set<String> = []
         var best: [IOOperation: (name: String, gibps: Double)] = [:]
+        /// Bytes written to the drives (warm-up loops included).
+        var writtenBytes = 0
     }
 
     /// Runs (or resumes) the sweep: a fixed number of rounds (`--trials`), or a race.
@@ -129,75 +131,17 @@ public final class SweepRunner {
         if let flushMethod { onEvent(.note("page cache: dropped before each configuration via \(flushMethod)")) }
 
         var tally = Tally()
-        let fixedRuns = 3 * jobs.count
-        let budget = options.budgetRuns ?? fixedRuns
-        var spent = jobs.reduce(0) { $0 + $1.trials.count }
-        tally.totalRuns = options.race == nil ? jobs.reduce(0) { $0 + options.trials - $1.trials.count }
-            : max(0, min(budget, jobs.count * options.maxTrials) - spent)
-        var alive = Set(configurations.indices)
-        var stopReason: String?
-        var standing: Race.Standing?
-        var roundsRun = 0
         let loopStart = monotonicNanos()
-        let lastRound = options.race == nil ? options.trials : options.maxTrials
-        roundLoop: for round in 1...lastRound {
-            var members = jobs.indices.filter { j in
-                alive.contains(jobs[j].configIndex) && jobs[j].trials.count < round && jobs[j].error == nil
-            }
-            if options.race != nil {
-                if spent + members.count > budget {
-                    stopReason = "the run budget (\(budget) runs) leaves too few for round \(round)"
-                    break
-                }
-                if let seconds = options.budgetSeconds, Double(monotonicNanos() - wallStart) / 1e9 >= seconds {
-                    stopReason = "the time budget (\(SweepEvent.duration(seconds))) is spent"
-                    break
-                }
-                // Seeded by the round, so a resumed race runs its rounds in the same order.
-                var generator = SplitMix64(seed: UInt64(round))
-                members.shuffle(using: &generator)
-            }
-            roundsRun = round
-            for j in members {
-                try runTrial(&jobs[j], runners: &runners, flush: flushMethod, tally: &tally, loopStart: loopStart)
-                spent += 1
-                if tally.aborted != nil { break roundLoop }
-            }
-            guard let race = options.race else { continue }
-            for j in jobs.indices where jobs[j].error != nil { alive.remove(jobs[j].configIndex) }
-            guard !alive.isEmpty else { break }
-            let now = race.standing(scores: raceScores(jobs, count: configurations.count), alive: alive,
-                                    factors: Race.factorLevels(configurations.map(\.knobs)))
-            for j in jobs.indices where alive.contains(jobs[j].configIndex) && !now.alive.contains(jobs[j].configIndex) {
-                jobs[j].leftAfter = round
-                try writeLog(jobs[j])
-            }
-            alive = now.alive
-            standing = now
-            if now.isDecided {
-                stopReason = now.alive.count == 1 ? "one configuration is left"
-                    : "the \(now.alive.count) left are equivalent within \(Int((race.tolerance * 100).rounded())) %"
-                break
-            }
-            if round == lastRound {
-                stopReason = "--max_trials \(lastRound) reached"
-                break
-            }
-            let racing = jobs.indices.filter { alive.contains(jobs[$0].configIndex) && jobs[$0].error == nil }.count
-            let affordable = racing == 0 ? 0 : (budget - spent) / racing
-            // Every configuration still racing gets the fixed schedule's 3 trials; beyond that, a
-            // round is run only while it could still decide something.
-            if round >= 3, !race.canStillDecide(now, within: round + min(lastRound - round, affordable)) {
-                stopReason = "the \(now.alive.count) left could not be told apart within the budget at today's noise"
-                break
-            }
-        }
-        if let standing, tally.aborted == nil {
-            for j in jobs.indices where jobs[j].error == nil {
-                let verdict = Race.verdict(jobs[j].configIndex, in: standing)
-                if verdict != jobs[j].verdict {
-                    jobs[j].verdict = verdict
-                    try writeLog(jobs[j])
+        var raceSummary: RaceSummary?
+        if let race = options.race {
+            raceSummary = try runRace(race, jobs: &jobs, runners: &runners, flush: flushMethod, tally: &tally,
+                                      wallStart: wallStart, loopStart: loopStart)
+        } else {
+            tally.totalRuns = jobs.reduce(0) { $0 + options.trials - $1.trials.count }
+            roundLoop: for round in 1...options.trials {
+                for j in jobs.indices where jobs[j].trials.count < round && jobs[j].error == nil {
+                    try runTrial(&jobs[j], runners: &runners, flush: flushMethod, tally: &tally, loopStart: loopStart)
+                    if tally.aborted != nil { break roundLoop }
                 }
             }
         }
@@ -206,16 +150,13 @@ public final class SweepRunner {
                                    wallSeconds: Double(monotonicNanos() - wallStart) / 1e9, ioSeconds: tally.ioSeconds,
                                    removalSeconds: tally.removalSeconds,
                                    logDir: options.logDir, aborted: tally.aborted, logs: jobs.count)
-        if let race = options.race, tally.aborted == nil {
-            summary.race = RaceSummary(race: race, rounds: roundsRun, configurations: configurations.count,
-                                       standing: standing, names: configurations.map(\.description),
-                                       runs: spent, fixedRuns: fixedRuns, stopReason: stopReason ?? "done")
-        }
+        summary.race = raceSummary
+        summary.writtenBytes = tally.writtenBytes
         return summary
     }
 
     /// Runs one trial of `job` and writes its log.
-    private func runTrial(_ job: inout Job, runners: inout [Int: BenchRunner], flush: PageCacheFlush?,
+    func runTrial(_ job: inout Job, runners: inout [Int: BenchRunner], flush: PageCacheFlush?,
                           tally: inout Tally, loopStart: UInt64) throws(BenchError) {
         tally.runIndex += 1
         onEvent(.starting(index: tally.runIndex, total: max(tally.totalRuns, tally.runIndex), operation: job.operation,
@@ -238,6 +179,9 @@ public final class SweepRunner {
                 result = try measure()
             }
             tally.ioSeconds += result.ioSeconds
+            if job.operation == .write {
+                tally.writtenBytes += result.ioSize * result.tasks * (result.loops + options.warmupLoops)
+            }
             tally.removalSeconds += result.removalSeconds
             job.trials.append(LogTrial(bytes: result.ioSize * result.tasks * result.loops,
                                        taskLatency: result.taskLatency, e2eLatency: result.e2eLatency))
@@ -266,7 +210,7 @@ public final class SweepRunner {
                           best: tally.best))
     }
 
-    private func writeLog(_ job: Job) throws(BenchError) {
+    func writeLog(_ job: Job) throws(BenchError) {
         let text = LogWriter.format(
             operation: job.operation, configuration: job.configuration, engine: job.engine,
             ioSize: options.ioSize, trials: job.trials,
