@@ -118,6 +118,19 @@ struct SweepRunnerTests {
         #expect(result.objective == .read)
     }
 
+    @Test("a damaged manifest is named as damaged, with the parser's reason and how to start afresh")
+    func damagedManifest() throws {
+        let dir = TempDir()
+        var options = smallOptions(dir, trials: 1)
+        options.logDir = dir.sub("logs")
+        try FileManager.default.createDirectory(atPath: options.logDir, withIntermediateDirectories: true)
+        try "{\"io_size\": ".write(toFile: options.logDir + "/manifest.json", atomically: true, encoding: .utf8)
+        let e = #expect(throws: BenchError.self) { try SweepRunner(options: options).run() }
+        #expect(e?.description.contains("manifest.json is damaged (") == true, "\(String(describing: e))")
+        #expect(e?.description.contains("--force to start afresh") == true)
+        #expect(e?.description.contains("\n") == false)
+    }
+
     @Test("bad sweep inputs are one usage line each")
     func badInputs() throws {
         let dir = TempDir()
@@ -181,11 +194,10 @@ struct SweepRaceTests {
         func marked(_ note: String) -> Set<SweepConfiguration> {
             Set(folder.records.filter { $0.log.notes.contains(note) }.map(\.configuration.tuningIdentity))
         }
-        let equivalent = marked(Race.equivalentNote), undecided = marked(Race.undecidedNote)
+        let equivalent = marked(Race.equivalentNote)
         let expected = !equivalent.isEmpty
-            ? "the race showed \(equivalent.count + 1) configurations equivalent within its margin"
-            : undecided.isEmpty ? "the race's winner"
-            : "the race's leader, the best score measured: \(undecided.count) other"
+            ? "the race showed \(equivalent.count + 1) configurations within its margin of the best"
+            : "the race's pick"
         #expect(result.notes.contains { $0.hasPrefix(expected) }, "\(result.notes)")
         // The report greys the configurations that left the race, one cell per operation each.
         let left = folder.records.filter { $0.log.notes.contains { $0.hasPrefix(Race.leftNotePrefix) } }.count
@@ -198,7 +210,7 @@ struct SweepRaceTests {
     func budgetAndResume() throws {
         let dir = TempDir()
         var first = options(dir)
-        first.budgetRuns = 12  // round 1 takes 8 runs; round 2 would need 8 more
+        first.budgetRuns = 9  // round 1 takes 8 runs; round 2 would need at least 2 more
         let stopped = try #require(try SweepRunner(options: first).run().race)
         #expect(stopped.stopReason.contains("budget"), "\(stopped.stopReason)")
         #expect(stopped.runs <= 12)

@@ -50,9 +50,27 @@ extension SweepRunner {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    private static func readManifest(_ path: String) -> [String: String]? {
-        guard let bytes = try? FileSystem.contents(of: path, limit: 16 << 20),
-              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+    /// A manifest as it reads: missing, damaged (with the parser's reason), or its values as text.
+    enum ManifestState {
+        case missing
+        case damaged(String)
+        case found([String: String])
+    }
+
+    private static func readManifest(_ path: String) -> ManifestState {
+        guard let bytes = try? FileSystem.contents(of: path, limit: 16 << 20) else { return .missing }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes))
+        } catch {
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            return .damaged(reason ?? "not JSON")
+        }
+        guard let object = object as? [String: Any] else { return .damaged("not a JSON object") }
+        return .found(manifestValues(object))
+    }
+
+    private static func manifestValues(_ object: [String: Any]) -> [String: String] {
         var result: [String: String] = [:]
         for (k, v) in object {
             if let s = v as? String {
@@ -88,7 +106,12 @@ extension SweepRunner {
 
     func prepareLogDir() throws(BenchError) {
         let manifestPath = PathName.join(options.logDir, SweepRunner.manifestName)
-        if let old = SweepRunner.readManifest(manifestPath), let diff = difference(from: old) {
+        let state = SweepRunner.readManifest(manifestPath)
+        if case .damaged(let reason) = state, !options.force {
+            throw .usage("--log_dir '\(options.logDir)': its \(SweepRunner.manifestName) is damaged (\(ConsoleText.oneLine(reason))), "
+                + "so its logs cannot be matched to this sweep: use another --log_dir, or --force to start afresh")
+        }
+        if case .found(let old) = state, let diff = difference(from: old) {
             guard options.force else {
                 throw .usage("--log_dir '\(options.logDir)' holds a different sweep (\(diff)): "
                     + "use another --log_dir, or --force to start afresh")
@@ -97,7 +120,7 @@ extension SweepRunner {
             onEvent(.note("--force: removed the old logs in \(options.logDir)"))
         } else if options.force {
             for op in IOOperation.allCases { try? FileSystem.removeTree(logFolder(op)) }
-        } else if SweepRunner.readManifest(manifestPath) == nil {
+        } else if case .missing = state {
             // Logs without a manifest (a DeepSpeed run, or ours from before): do not mix.
             let existing = IOOperation.allCases.contains { op in
                 ((try? FileSystem.contentsOfDirectory(logFolder(op))) ?? []).contains { $0.hasSuffix(".txt") }
