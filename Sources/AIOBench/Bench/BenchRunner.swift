@@ -200,7 +200,9 @@ public final class BenchRunner {
             try allocate(engine: config.engine)
             if operation == .read {
                 try prepareReadFiles(direct: direct)
-                taskBuffers.contents = .unfilled  // the read overwrites them
+                // The read overwrites them with the read files' random data (an engine that moves none
+                // leaves them as they were: unfilled, for the next write to fill).
+                taskBuffers.contents = config.engine.movesData ? .readData : .unfilled
             } else {
                 fillForWriting(simulated: config.engine == .sim)
             }

@@ -16,10 +16,12 @@ final class TaskBuffers {
     /// Why the first buffer could not be page-locked (nil when every buffer was).
     private(set) var lockFailure: String?
 
-    /// What the buffers hold: nothing yet, their random write data, or the simulated device's
-    /// pattern (what its reads return, so a simulated write-then-read compares equal).
-    enum Contents { case unfilled, random, simulatedPattern }
-    /// What the buffers hold now; a read sets it back to `unfilled`.
+    /// What the buffers hold: nothing yet, their random write data, the simulated device's pattern
+    /// (what its reads return, so a simulated write-then-read compares equal), or what a read of the
+    /// read files left (their seeded random data: as good to write as fresh random data, so a write
+    /// after a read does not fill 400 MiB again).
+    enum Contents { case unfilled, random, simulatedPattern, readData }
+    /// What the buffers hold now; a read sets it to `readData` (or `unfilled` when it moved no data).
     var contents = Contents.unfilled
 
     /// Allocates (and page-locks) the buffers of `plan`, once; later calls do nothing. They are not
@@ -76,7 +78,7 @@ final class TaskBuffers {
     ///   data, so ranks sharing a folder write different data.
     func fillForWriting(simulated: Bool, firstTask: Int) {
         let wanted: Contents = simulated ? .simulatedPattern : .random
-        guard contents != wanted else { return }
+        guard contents != wanted, simulated || contents != .readData else { return }
         for (task, buffer) in all.enumerated() {
             if simulated {
                 buffer.fillPattern()
