@@ -151,7 +151,7 @@ struct CommandSupportTests {
             runsDone: 4, skipped: 1, failed: [("x", "EIO on /a"), ("y", "bad")], wallSeconds: 2, ioSeconds: 1,
             removalSeconds: 0.5, logDir: "logs", aborted: "EIO on /a")
         #expect(summary.line == "sweep: 4 run(s) in 2.0 s (I/O 1.0 s, removing old write files 0.5 s; "
-            + "tool overhead 125.0 ms per run), 1 complete log(s) kept from before")
+            + "tool overhead 125.0 ms per run), 1 complete log(s) kept from before; wrote 0.0 GiB to the drive")
         #expect(summary.failureWarnings == ["configuration y failed: bad"])
         #expect(summary.abortError(logDir: "logs") == .runtime("sweep stopped: EIO on /a; logs of finished "
             + "configurations are kept in logs; fix the cause and run the same command again to resume"))
