@@ -183,7 +183,7 @@ extension Race {
             return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
         }
         let active = (0..<p).filter { col in g.contains { $0[col] != 0 } }
-        var inverseSpread: [[Double]] = against.map { i in
+        let inverseSpread: [[Double]] = against.map { i in
             (0..<k).map { j in
                 var s = 0.0
                 for col in active { s += (g[i][col] - g[j][col]) * (g[i][col] - g[j][col]) }
@@ -209,7 +209,6 @@ extension Race {
                 maxima[a].append(m / scale)
             }
         }
-        inverseSpread.removeAll()
         let index = min(draws - 1, Int((confidence * Double(draws)).rounded(.up)))
         return maxima.map { $0.sorted()[index] }.max() ?? 0
     }
