@@ -204,6 +204,19 @@ struct SweepRaceTests {
         #expect(left > 0, "a 1.5× faster configuration at 1 % noise sends others out")
         let html = ReportBuilder.build(folder: folder, machine: [], device: nil).html
         #expect(html.components(separatedBy: " data-left=\"").count - 1 == left)
+        // The manifest keeps what the race concluded; the report opens with it and its effects chart.
+        let manifest = ReportBuilder.manifest(logDir: dir.sub("_aio_bench_logs"))
+        let record = try #require(RaceRecord(json: manifest?["race"]))
+        #expect(record.lines == summary.raceLines)
+        #expect(record.effects.count == 3, "block size, queue depth, io_parallel: \(record.effects)")
+        let decision = try #require(html.range(of: "<section class=\"decision\">"))
+        let firstCard = try #require(html.range(of: "class=\"card\""))
+        #expect(decision.lowerBound < firstCard.lowerBound, "the report opens with the recommendation")
+        #expect(html.components(separatedBy: "<g class=\"effect\"").count - 1 == record.effects.count)
+        // A resume with every log in place replays the rounds and prints the same.
+        let again = try SweepRunner(options: options(dir)).run()
+        #expect(again.runsDone == 0)
+        #expect(again.raceLines == summary.raceLines)
     }
 
     @Test("a run budget stops the race and says so; the same command then resumes it to a decision")

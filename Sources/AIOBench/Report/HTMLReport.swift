@@ -26,6 +26,7 @@ enum HTMLReport {
             &ldquo;GB/sec&rdquo;). Each cell shows the median over its trials.</p></header>
 
             """
+        html += HTMLEffects.section(input.race)
         html += overview(input)
         for operation in IOOperation.allCases where !input.rows(for: operation).isEmpty {
             html += section(input, operation)
@@ -177,6 +178,10 @@ enum HTMLReport {
         pre{background:#0f1420;color:#e6e9ef;padding:12px 14px;border-radius:6px;overflow-x:auto;font-size:13px}
         button{font:inherit;padding:3px 12px;border:1px solid #889;border-radius:4px;background:#fff;cursor:pointer}
         .facts ul{margin:0;padding-left:18px}
+        .decision .pick{font-size:16px;margin:8px 0 2px;overflow-wrap:anywhere}
+        .decision .guarantee{margin:0 0 10px}
+        svg.effects{max-width:100%;height:auto}
+        .effects-note{color:var(--muted);font-size:12px}
         .facts li{overflow-wrap:anywhere;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px}
 
         """

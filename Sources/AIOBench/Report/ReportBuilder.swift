@@ -180,11 +180,12 @@ public enum ReportBuilder {
             notes.append("\(folder.skipped.count) file\(folder.skipped.count == 1 ? " is" : "s are") not a log"
                 + " and \(folder.skipped.count == 1 ? "was" : "were") skipped")
         }
-        let input = ReportInput(
+        var input = ReportInput(
             title: title ?? "aio-bench report: \(folder.path)", rows: rows, recommendedJSON: json,
             machine: machine + logLines(folder, date: date),
             device: deviceLines(device, source: deviceSource, rows: rows, probe: probe),
             deviceCeilingBytesPerSecond: device?.ceilingBytesPerSecond)
+        input.race = RaceRecord(json: manifest(logDir: folder.path)?["race"])
         return BuiltReport(input: input, recommendationNotes: recommendationNotes, notes: notes)
     }
 

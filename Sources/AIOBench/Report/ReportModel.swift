@@ -81,6 +81,8 @@ public struct ReportInput: Sendable, Equatable {
     var device: [String]
     /// The most the device can carry in bytes per second (`StorageDevice.ceilingBytesPerSecond`), or nil.
     var deviceCeilingBytesPerSecond: Double?
+    /// What the race concluded (the report opens with it), or nil for logs of no race.
+    var race: RaceRecord?
 
     /// Creates the input of a report.
     init(

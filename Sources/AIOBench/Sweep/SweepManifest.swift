@@ -36,8 +36,11 @@ extension SweepRunner {
         return manifest
     }
 
-    private func manifestJSON() -> String {
+    /// The manifest as JSON text; with `race`, what the race concluded (the report draws it, and a
+    /// resume writes the same again).
+    private func manifestJSON(race: RaceRecord? = nil) -> String {
         var object: [String: Any] = [:]
+        if let race { object["race"] = race.json }
         for (k, v) in manifest { object[k] = v }
         object["folders"] = options.nvmeDirs
         object["sweep_space"] = space.configurations.map(\.description)
@@ -138,5 +141,11 @@ extension SweepRunner {
             } catch {}
         }
         try LogWriter.write(manifestJSON(), toFile: manifestPath)
+    }
+
+    /// Writes the manifest again with what the race concluded.
+    func recordRace(_ summary: RaceSummary) throws(BenchError) {
+        try LogWriter.write(manifestJSON(race: RaceRecord(summary)),
+                            toFile: PathName.join(options.logDir, SweepRunner.manifestName))
     }
 }

@@ -151,6 +151,7 @@ public final class SweepRunner {
                                    removalSeconds: tally.removalSeconds,
                                    logDir: options.logDir, aborted: tally.aborted, logs: jobs.count)
         summary.race = raceSummary
+        if let raceSummary { try recordRace(raceSummary) }
         summary.writtenBytes = tally.writtenBytes
         return summary
     }

@@ -91,17 +91,20 @@ struct RaceSummary: Sendable {
     static let knobNames = ["block_size", "queue_depth", "single_submit", "overlap_events", "io_parallel",
                             "threads", "engine"]
 
+    /// `io_parallel 2 vs 1`, `single submit vs batch`, `block_size 8M vs 1M`.
+    static func effectLabel(_ e: KnobEffect) -> String {
+        switch e.knob {
+        case 0: return "block_size \(ByteSize.compact(e.value)) vs \(ByteSize.compact(e.reference))"
+        case 2: return "single submit vs batch"
+        case 3: return "overlap events vs sequential"
+        case 6: return "engine \(e.value) vs \(e.reference)"
+        default: return "\(knobNames[e.knob]) \(e.value) vs \(e.reference)"
+        }
+    }
+
     /// `io_parallel 2 vs 1: +11.8 % (±2.1 %)`, `single submit vs batch: -0.4 % (±1.9 %): no effect shown`.
     static func effectText(_ e: KnobEffect) -> String {
-        let level: String
-        switch e.knob {
-        case 0: level = "block_size \(ByteSize.compact(e.value)) vs \(ByteSize.compact(e.reference))"
-        case 2: level = "single submit vs batch"
-        case 3: level = "overlap events vs sequential"
-        case 6: level = "engine \(e.value) vs \(e.reference)"
-        default: level = "\(knobNames[e.knob]) \(e.value) vs \(e.reference)"
-        }
-        return level + String(format: ": %+.1f %% (±%.1f %%)", e.change * 100, e.changeHalfWidth * 100)
+        effectLabel(e) + String(format: ": %+.1f %% (±%.1f %%)", e.change * 100, e.changeHalfWidth * 100)
             + (e.isShown ? "" : ": no effect shown")
     }
 }
