@@ -47,7 +47,10 @@ public enum LogWriter {
     /// flushed to disk and renamed over `path`, so a reader sees the old file or the whole new one.
     ///
     /// - Throws: `BenchError.runtime` naming the path and the kernel's error; the temporary file is removed.
-    public static func write(_ text: String, toFile path: String) throws(BenchError) {
+    ///
+    /// - Parameter durable: false leaves the flush to the caller (a sweep writes a log after every
+    ///   run and flushes them all at its end: see `AtomicFile.commit(durable:)`).
+    public static func write(_ text: String, toFile path: String, durable: Bool = true) throws(BenchError) {
         // Registered while it exists, so SIGINT/SIGTERM (see `ScratchFiles`) never leaves a
         // half-written temporary file next to the logs.
         let file: AtomicFile
@@ -64,7 +67,7 @@ public enum LogWriter {
         defer { ScratchFiles.shared.forget(file: file.temporaryPath) }
         do {
             try file.write(Array(text.utf8))
-            try file.commit()
+            try file.commit(durable: durable)
         } catch {
             if error.operation == "rename" {
                 throw failure("rename \(file.temporaryPath) to", path, error)

@@ -146,6 +146,6 @@ extension SweepRunner {
     /// Writes the manifest again with what the race concluded.
     func recordRace(_ summary: RaceSummary) throws(BenchError) {
         try LogWriter.write(manifestJSON(race: RaceRecord(summary)),
-                            toFile: PathName.join(options.logDir, SweepRunner.manifestName))
+                            toFile: PathName.join(options.logDir, SweepRunner.manifestName), durable: false)
     }
 }

@@ -152,6 +152,12 @@ public final class SweepRunner {
                                    logDir: options.logDir, aborted: tally.aborted, logs: jobs.count)
         summary.race = raceSummary
         if let raceSummary { try recordRace(raceSummary) }
+        // The logs were written without a flush each (one costs a journal commit): flush them once.
+        do {
+            try FileSystem.syncFileSystem(containing: options.logDir)
+        } catch {
+            throw .runtime("cannot flush the logs in \(options.logDir): \(error.reasonWithNumber)", cause: error)
+        }
         summary.writtenBytes = tally.writtenBytes
         return summary
     }
@@ -217,7 +223,7 @@ public final class SweepRunner {
             ioSize: options.ioSize, trials: job.trials,
             notes: logNotes(job.operation, trials: job.trials.count, leftAfter: job.leftAfter) + [job.verdict].compactMap { $0 },
             error: job.error)
-        try LogWriter.write(text, toFile: job.path)
+        try LogWriter.write(text, toFile: job.path, durable: false)
     }
 
     /// The `note:` lines of a log: trials done (and when the configuration left the race), the target,

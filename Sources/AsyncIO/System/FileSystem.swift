@@ -58,6 +58,15 @@ public enum FileSystem {
         _ = try syscallRetrying("unlink", path: path) { unlink(path) }
     }
 
+    /// Flushes every file of the file system that holds `path` to its device (`syncfs`).
+    ///
+    /// - Throws: `AsyncIOError` for `open` or `syncfs`, naming `path`.
+    public static func syncFileSystem(containing path: String) throws(AsyncIOError) {
+        let fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | CAsyncIO_O_CLOEXEC) }
+        defer { close(fd) }
+        _ = try syscallRetrying("syncfs", path: path) { CAsyncIO_syncfs(fd) }
+    }
+
     /// Removes `path` if it is there; returns whether a file was removed. Errors other than
     /// "not there" are ignored: for clean-up paths that must not fail.
     @discardableResult

@@ -35,6 +35,9 @@ extern const int CAsyncIO_RLIMIT_MEMLOCK;
 static inline int CAsyncIO_errno(void) { return errno; }
 static inline void CAsyncIO_set_errno(int value) { errno = value; }
 
+// syncfs(2): flush the file system holding fd (glibc declares it only under _GNU_SOURCE).
+static inline int CAsyncIO_syncfs(int fd) { return (int)syscall(SYS_syncfs, fd); }
+
 // ---------------------------------------------------------------------------------------
 // Kernel AIO (the interface libaio wraps), raw syscalls. No link against libaio.
 static inline int CAsyncIO_io_setup(unsigned nr_events, aio_context_t *ctx) {
