@@ -245,6 +245,25 @@ struct ReportBuilderTests {
         #expect(lines.last == "report: /data/aio-report.html")
     }
 
+    @Test("tune summary after a race: a faster configuration measured once is not listed above those measured twice")
+    func tuneSummaryWinnersCurse() throws {
+        // 7 configurations with 3 trials each, and one faster with a single trial (one lucky run).
+        let lucky = SweepConfiguration(queueDepth: 128, intraOpParallelism: 8)
+        let once = [LogTrial(bytes: 1 << 30, taskLatency: 1 / 50.0, e2eLatency: 1 / 50.0)]
+        let extra = [IOOperation.read, .write].map { op in
+            (op, lucky, LogWriter.format(operation: op, configuration: lucky, engine: "io_uring", ioSize: 1 << 30,
+                                         trials: once))
+        }
+        let dir = try ReportBuilderSamples.ownLogs(read: 1.0, write: 0.5, count: 7, extra: extra)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lines = ReportBuilder.tuneSummary(folder: try LogParser.parseFolder(dir), result: nil, device: nil,
+                                              reportPath: nil)
+        let header = try #require(lines.firstIndex(
+            of: "top 5 read of 8 measured at least twice (median GiB/s, min–max over trials):"))
+        #expect(lines[header + 1].hasPrefix("   1.   7.00  (6.90–7.20, 3 trials)"), "\(lines)")
+        #expect(!lines.contains { $0.contains("50.00") })
+    }
+
     @Test("tune summary: figures above the theoretical ceiling are flagged; failures and no choice are said")
     func tuneSummarySuspect() throws {
         let broken = SweepConfiguration(blockSize: 8 << 20, intraOpParallelism: 1)

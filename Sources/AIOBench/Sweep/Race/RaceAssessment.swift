@@ -120,11 +120,17 @@ extension Race {
         let eligible = (0..<k).filter { own[$0] >= Race.ownRunsToPick }
         let margins = Dictionary(uniqueKeysWithValues: eligible.map { ($0, marginOf($0)) })
         if let best = margins.values.min() {
-            let shown = max(tol, best)
-            let within = eligible.filter { margins[$0]! <= shown + 1e-12 }
+            // Shown within the tolerance: the cheapest so shown. Short of it, a cheaper configuration
+            // whose margin is within half the tolerance of the smallest one is worth its weaker
+            // statement (differences inside the tolerance do not matter to the user): the cheapest of
+            // those, with its own margin.
+            let allowed = best <= tol ? tol : best + tol / 2
+            let within = eligible.filter { margins[$0]! <= allowed + 1e-12 }
+            let pick = within.min { costRank[$0] < costRank[$1] }!
+            let shown = max(tol, margins[pick]!)
             result.margin = shown
-            result.equivalent = Set(within)
-            result.pick = within.min { costRank[$0] < costRank[$1] }!
+            result.equivalent = Set(within.filter { margins[$0]! <= shown + 1e-12 })
+            result.pick = pick
             result.reachedTolerance = best <= tol
         }
         // Contenders: could be within the tolerance of the best (Hsu's upper bound above −tolerance).
