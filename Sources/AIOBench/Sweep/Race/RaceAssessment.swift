@@ -121,10 +121,10 @@ extension Race {
         let margins = Dictionary(uniqueKeysWithValues: eligible.map { ($0, marginOf($0)) })
         if let best = margins.values.min() {
             // Shown within the tolerance: the cheapest so shown. Short of it, a cheaper configuration
-            // whose margin is within half the tolerance of the smallest one is worth its weaker
-            // statement (differences inside the tolerance do not matter to the user): the cheapest of
-            // those, with its own margin.
-            let allowed = best <= tol ? tol : best + tol / 2
+            // whose margin is within the tolerance of the smallest one is worth its weaker statement
+            // (differences inside the tolerance do not matter to the user): the cheapest of those,
+            // with its own margin.
+            let allowed = best <= tol ? tol : best + tol
             let within = eligible.filter { margins[$0]! <= allowed + 1e-12 }
             let pick = within.min { costRank[$0] < costRank[$1] }!
             let shown = max(tol, margins[pick]!)

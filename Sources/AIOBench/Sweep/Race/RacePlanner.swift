@@ -66,13 +66,15 @@ struct RacePlanner: Sendable {
         }
         let own = ownRuns
         var members: [Int] = []
-        // Suspected outliers first (their runs decide whether the knobs predict them), then the two
-        // cheapest contenders (the pick is the cheapest shown good enough), then the most promising.
-        let cheapest = assessment.contenders.filter { own[$0] < maxTrials }.sorted { costRank[$0] < costRank[$1] }.prefix(2)
+        let cap = max(4, (factors.count + 7) / 8)
+        // Suspected outliers first (their runs decide whether the knobs predict them); then half the
+        // round for the cheapest contenders, those with fewer than 3 runs first (the pick is the
+        // cheapest shown good enough, and a margin needs runs of its own); then the most promising.
+        let cheapest = assessment.contenders.filter { own[$0] < maxTrials }
+            .sorted { (min(own[$0], 3), costRank[$0]) < (min(own[$1], 3), costRank[$1]) }.prefix(cap / 2)
         for c in assessment.suspects + cheapest + assessment.contenders where own[c] < maxTrials && !members.contains(c) {
             members.append(c)
         }
-        let cap = max(4, (factors.count + 7) / 8)
         if members.count > cap { members = Array(members.prefix(cap)) }
         if members.isEmpty {
             stopReason = assessment.contenders.isEmpty ? "no configuration is left that could narrow the margin"
