@@ -18,7 +18,7 @@ struct SweepArguments: ParsableArguments {
     @Flag(name: [.customLong("no_write"), .customLong("no-write")], help: "Skip the write sweep.")
     var noWrite = false
 
-    @Option(name: [.customLong("io_size"), .customLong("io-size")],
+    @Option(name: [.customLong("io_size"), .customLong("io-size")], parsing: .unconditional,
             help: .abstract("Bytes per task per loop.", default: SweepArguments.defaultIOSize),
             transform: ByteCount.parser("--io_size"))
     var ioSize = SweepArguments.defaultIOSize

@@ -139,6 +139,7 @@ struct RacingFlagTests {
         (["--budget", "0s"], "--budget '0s' must be positive"),
         (["--tolerance", "-1"], "--tolerance -1.0 must be at least 0"),
         (["--trials", "-2"], "--trials -2 must be between 1 and 1000"),
+        (["--io_size", "-4M"], "--io_size"),
         (["--trials", "2", "--budget", "1m"], "--budget steers the race"),
         (["--trials", "2", "--confidence", "0.9"], "--confidence steers the race"),
     ])
