@@ -25,6 +25,8 @@ struct StreamCLITests {
         #expect(r.stdout.contains("\nnote: streamed: Stream\(read ? how : "Writer")"), "\(r)")
         #expect(r.stdout.contains("bounce buffers of 64K"), "\(r)")
         #expect(r.stdout.contains("\nvalidate: data matches"), "\(r)")
+        // A streamed write's fsync is timed apart from its loops (a whole-buffer write has none).
+        #expect(r.stdout.contains("\nflush: fsync after each loop, outside its time: ") == !read, "\(r)")
         #expect(!r.stderr.contains("fast_io_size"), "no 'ignored' note with --stream: \(r)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? ["?"]).isEmpty)
     }

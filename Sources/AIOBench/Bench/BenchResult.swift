@@ -59,6 +59,9 @@ public struct BenchResult: Sendable, Codable, Equatable {
     var ioSeconds: Double = 0
     /// Wall seconds spent removing the previous loop's write files (device work with `discard`).
     var removalSeconds: Double = 0
+    /// Streamed writes: wall seconds of the measured loops' flushes (`fsync` after each loop, outside
+    /// its time, so the figure compares with a whole-buffer write, which has none).
+    var syncSeconds: Double = 0
     /// Per-folder figures of a run striped over the folders (`--stripe`); nil otherwise.
     var stripe: StripeFigures?
 
@@ -106,6 +109,13 @@ public struct BenchResult: Sendable, Codable, Equatable {
         lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)\(after)\(runs)")
         lines.append(String(format: "speed: %.3f GiB/s (%.3f GB/s), %.0f IOPS", gib, gb, iops))
         if let stripe { lines += stripe.summaryLines }
+        if syncSeconds > 0 {
+            // The writes' own speed is above; with the flush a checkpoint needs, it is this.
+            let durable = Double(totalBytes) / 1_073_741_824 / (e2eLatency + syncSeconds)
+            lines.append(String(format: "flush: fsync after each loop, outside its time: %.3f s per loop; "
+                + "with it, %.3f GiB/s (the device's write cache is flushed too)", syncSeconds / Double(max(loops, 1)),
+                durable))
+        }
         if !latencyMicros.isEmpty {
             let keys = ["p50", "p90", "p99", "p99.9", "max"]
             let parts = keys.compactMap { k in latencyMicros[k].map { "\(k) \(BenchResult.formatMicros($0))" } }

@@ -230,6 +230,7 @@ public final class BenchRunner {
         let totalLoops = plan.warmupLoops + plan.loops
         var ioNanos: UInt64 = 0
         var removalNanos: UInt64 = 0
+        var syncSeconds = 0.0
         var requests = 0
         var checksums = Array(repeating: [UInt64](), count: tasks)
         for loop in 0..<totalLoops {
@@ -272,6 +273,10 @@ public final class BenchRunner {
                                   latency: measured && recordLatency ? histograms : nil)
             }
             ioNanos += monotonicNanos() - loopStart
+            if outcome.error == nil, plan.streamBufferSize != nil, operation == .write {
+                let seconds = try syncStreamed(paths)
+                if measured { syncSeconds += seconds }
+            }
             if let error = outcome.error {
                 if operation == .write { for p in paths { ScratchFiles.shared.remove(file: p) } }
                 throw BenchError(error)
@@ -314,7 +319,7 @@ public final class BenchRunner {
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,
             validated: validated, folders: plan.targets.map(\.folder), ioSeconds: Double(ioNanos) / 1e9,
-            removalSeconds: Double(removalNanos) / 1e9)
+            removalSeconds: Double(removalNanos) / 1e9, syncSeconds: syncSeconds)
     }
 
     /// How streamed reads are iterated, for the summary.

@@ -151,10 +151,15 @@ public struct StreamWriter: ~Copyable {
     /// Writes what is left, cuts the file to the bytes written, `fsync`s and closes it; returns
     /// the file's size.
     ///
+    /// - Parameter durable: false skips the `fsync`: the data is written (every write completed)
+    ///   but may still sit in the device's volatile write cache, and the size change in memory. On
+    ///   a drive with a write-back cache the flush takes about as long as writing the data again;
+    ///   a caller that flushes later (`FileSystem.syncFile`) or measures the writes alone passes false.
     /// - Throws: `AsyncIOError` of any write (the file is then removed), of `fsync`, or
     ///   `.cancelled` (the file then holds `committedBytes`).
     @discardableResult
-    public consuming func finish(isolation: isolated (any Actor)? = #isolation) async throws(AsyncIOError) -> Int64 {
+    public consuming func finish(durable: Bool = true, isolation: isolated (any Actor)? = #isolation)
+        async throws(AsyncIOError) -> Int64 {
         try usable()
         if filled > 0 {
             do { try submitCurrent() } catch { throw await abort(error) }
@@ -162,7 +167,7 @@ public struct StreamWriter: ~Copyable {
         while !inFlight.isEmpty { try await retireOldest() }
         do {
             try file!.setSize(bufferOffset)
-            try file!.sync()
+            if durable { try file!.sync() }
         } catch {
             throw await abort(error)
         }

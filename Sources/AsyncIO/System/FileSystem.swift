@@ -58,6 +58,15 @@ public enum FileSystem {
         _ = try syscallRetrying("unlink", path: path) { unlink(path) }
     }
 
+    /// Flushes `path`'s data and metadata to its device (`fsync`), the device's write cache included.
+    ///
+    /// - Throws: `AsyncIOError` for `open` or `fsync`, naming `path`.
+    public static func syncFile(_ path: String) throws(AsyncIOError) {
+        let fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | CAsyncIO_O_CLOEXEC) }
+        defer { close(fd) }
+        _ = try syscallRetrying("fsync", path: path) { fsync(fd) }
+    }
+
     /// Flushes every file of the file system that holds `path` to its device (`syncfs`).
     ///
     /// - Throws: `AsyncIOError` for `open` or `syncfs`, naming `path`.

@@ -84,6 +84,13 @@ struct StreamRoundTripTests {
         try await writer.finish()
         #expect(plainRead(path) == data)
 
+        // Without the flush: the same bytes, and the file is flushed later on request.
+        var quick = try StreamWriter(path: path, handle: handle, bufferSize: Self.bufferSize)
+        try await quick.write(data.reversed())
+        #expect(try await quick.finish(durable: false) == Int64(data.count))
+        try FileSystem.syncFile(path)
+        #expect(plainRead(path) == Array(data.reversed()))
+
         let empty = try StreamWriter(path: path, handle: handle, bufferSize: Self.bufferSize)
         #expect(try await empty.finish() == 0)
         #expect(plainRead(path).isEmpty)
