@@ -10,6 +10,17 @@ struct BrowserReportTests {
     static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// The DOM headless Chromium makes of `page` (ChildProcess, posix_spawn, not Foundation's Process:
+    /// see `CLI.runProgram`).
+    static func dom(_ chromium: String, page: String, profile: String) throws -> String {
+        let run = try ChildProcess.run(
+            chromium, arguments: ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)",
+                                  "--dump-dom", URL(fileURLWithPath: page).absoluteString],
+            timeout: .seconds(300))
+        #expect(run.succeeded, "chromium: \(run.termination)")
+        return String(decoding: run.standardOutput, as: UTF8.self)
+    }
+
     static func fixtureLogs() -> String {
         let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         return here.appendingPathComponent("Fixtures/.deepspeed-0.19.8").path
@@ -27,14 +38,7 @@ struct BrowserReportTests {
         let page = dir + "/report.html"
         try built.html.write(toFile: page, atomically: true, encoding: .utf8)
 
-        // ChildProcess (posix_spawn), not Foundation's Process: see `CLI.runProgram`.
-        let run = try ChildProcess.run(
-            chromium, arguments: ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir)/profile",
-                                  "--dump-dom", URL(fileURLWithPath: page).absoluteString],
-            timeout: .seconds(300))
-        #expect(run.succeeded, "chromium: \(run.termination)")
-        let data = run.standardOutput
-        let dom = String(decoding: data, as: UTF8.self)
+        let dom = try Self.dom(chromium, page: page, profile: dir + "/profile")
 
         let cells = dom.components(separatedBy: "class=\"cell").count - 1
         let best = dom.components(separatedBy: "class=\"cell best").count - 1
@@ -69,12 +73,7 @@ struct BrowserReportTests {
         let built = ReportBuilder.build(folder: try LogParser.parseFolder(logs), machine: [], device: nil)
         let page = dir + "/report.html"
         try built.html.write(toFile: page, atomically: true, encoding: .utf8)
-        let run = try ChildProcess.run(
-            chromium, arguments: ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir)/profile",
-                                  "--dump-dom", URL(fileURLWithPath: page).absoluteString],
-            timeout: .seconds(300))
-        #expect(run.succeeded, "chromium: \(run.termination)")
-        let dom = String(decoding: run.standardOutput, as: UTF8.self)
+        let dom = try Self.dom(chromium, page: page, profile: dir + "/profile")
         #expect(dom.components(separatedBy: "<g class=\"effect\"").count - 1 == 3)
         #expect(dom.contains("data-shown=\"false\""))
         #expect(dom.contains("within 3 % of the best of the 8 at 95 % confidence"))

@@ -70,7 +70,7 @@ public enum FileSystem {
     /// Flushes every file of the file system that holds `path` to its device (`syncfs`).
     ///
     /// - Throws: `AsyncIOError` for `open` or `syncfs`, naming `path`.
-    public static func syncFileSystem(containing path: String) throws(AsyncIOError) {
+    package static func syncFileSystem(containing path: String) throws(AsyncIOError) {
         let fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | CAsyncIO_O_CLOEXEC) }
         defer { close(fd) }
         _ = try syscallRetrying("syncfs", path: path) { CAsyncIO_syncfs(fd) }
