@@ -5,14 +5,10 @@ import Foundation
 struct RaceAssessment: Sendable {
     /// Each configuration's estimated log speed (differences are what count).
     var estimates: [Double]
-    /// Each configuration's runs of its own.
-    var ownRuns: [Int]
     /// The noise of one run (the model's residual standard deviation, in log speed).
     var sigma: Double
     /// The residual degrees of freedom.
     var degreesOfFreedom: Int
-    /// The configuration with the highest estimate.
-    var leader: Int
     /// The configuration recommended: the cheapest shown within `margin` of the best.
     var pick: Int
     /// The margin shown for the pick, in log speed (at least the tolerance); nil when no configuration
@@ -96,7 +92,7 @@ extension Race {
         }
         let tol = logTolerance
         var result = RaceAssessment(
-            estimates: estimates, ownRuns: own, sigma: sigma, degreesOfFreedom: fit.degreesOfFreedom, leader: leader,
+            estimates: estimates, sigma: sigma, degreesOfFreedom: fit.degreesOfFreedom,
             pick: leader, margin: nil, equivalent: [], contenders: [], suspects: [], outliers: design.outliers,
             pairs: design.pairs.map { (design.knobIndex[$0.first], design.knobIndex[$0.second]) }, effects: [],
             reachedTolerance: false)
