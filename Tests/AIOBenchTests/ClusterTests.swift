@@ -176,6 +176,6 @@ struct ClusterTests {
         "target":"native","notes":[],"enginePath":"posix","engineFallbacks":[],"pageLocked":true,
         "hugePageBytes":0,"bufferBytes":1048576,"taskLoopSeconds":[[0.1,0.1]],"taskLatency":0.2,"e2eLatency":0.2,
         "requests":32,"latencyMicros":{},"cpuUser":0,"cpuSystem":0,"folders":["/d"],"ioSeconds":0.2,
-        "removalSeconds":0}}
+        "removalSeconds":0,"syncSeconds":0}}
         """
 }
