@@ -155,6 +155,7 @@ public struct StreamWriter: ~Copyable {
     ///   but may still sit in the device's volatile write cache, and the size change in memory. On
     ///   a drive with a write-back cache the flush takes about as long as writing the data again;
     ///   a caller that flushes later (`FileSystem.syncFile`) or measures the writes alone passes false.
+    /// - Parameter isolation: the caller's actor, inherited (leave it out).
     /// - Throws: `AsyncIOError` of any write (the file is then removed), of `fsync`, or
     ///   `.cancelled` (the file then holds `committedBytes`).
     @discardableResult
