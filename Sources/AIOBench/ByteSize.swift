@@ -41,7 +41,7 @@ public enum ByteSize {
     }
 
     /// Formats bytes for people: `1.00 GiB`, `512 KiB`.
-    public static func human(_ bytes: Int) -> String {
+    package static func human(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var i = 0

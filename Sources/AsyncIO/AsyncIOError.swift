@@ -48,25 +48,25 @@ public struct AsyncIOError: Error, Sendable, Equatable, Codable, CustomStringCon
     }
 
     /// An error for a failed system call, from its errno.
-    public static func system(
+    package static func system(
         _ operation: String, errno: Int32, path: String? = nil, offset: Int64? = nil, hint: String? = nil
     ) -> AsyncIOError {
         AsyncIOError(.system, operation: operation, path: path, errno: errno, offset: offset, message: hint)
     }
 
     /// An error for a value outside what is allowed.
-    public static func invalid(_ operation: String, _ message: String, path: String? = nil) -> AsyncIOError {
+    package static func invalid(_ operation: String, _ message: String, path: String? = nil) -> AsyncIOError {
         AsyncIOError(.invalidArgument, operation: operation, path: path, message: message)
     }
 
     /// An error for an operation stopped by cancellation.
-    public static func cancelled(_ operation: String, path: String? = nil) -> AsyncIOError {
+    package static func cancelled(_ operation: String, path: String? = nil) -> AsyncIOError {
         AsyncIOError(.cancelled, operation: operation, path: path,
                      message: "cancelled; requests already in flight were cancelled or waited for")
     }
 
     /// The symbolic name of an errno value (`ENOSPC`), or `errno N` when unknown.
-    public static func errnoName(_ code: Int32) -> String {
+    package static func errnoName(_ code: Int32) -> String {
         switch code {
         case EPERM: "EPERM"
         case ENOENT: "ENOENT"

@@ -14,10 +14,10 @@ struct ConformanceTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 64 << 10, queueDepth: 8, intraOpParallelism: 3, engine: engine))
         #expect(handle.engine == engine)
         let source = try randomBuffer(size, seed: UInt64(size))
-        try handle.syncPWrite(source, to: path)
+        try handle.submitWrite(from: source, to: path).wait()
         #expect(plainRead(path) == source.bytes())
         let sink = try AlignedBuffer(count: size, lock: false)
-        try handle.syncPRead(sink, from: path)
+        try handle.submitRead(into: sink, from: path).wait()
         #expect(sink.bytes() == source.bytes())
     }
 
@@ -40,9 +40,9 @@ struct ConformanceTests {
                         #expect(handle.blockSize == block, "seed \(seed)")
                         let path = dir.file("k\(parallel)-\(depth)-\(overlap)-\(single)")
                         let source = try randomBuffer(size, seed: UInt64(size &* 31 &+ depth))
-                        try handle.syncPWrite(source, to: path)
+                        try handle.submitWrite(from: source, to: path).wait()
                         let sink = try AlignedBuffer(count: size, lock: false)
-                        try handle.syncPRead(sink, from: path)
+                        try handle.submitRead(into: sink, from: path).wait()
                         let diff = firstDifference(sink, source)
                         let what = "seed \(seed): size \(size) block \(block) p\(parallel) d\(depth) "
                             + "overlap \(overlap) single \(single)"
@@ -63,13 +63,13 @@ struct ConformanceTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 1 << 16, queueDepth: 4, intraOpParallelism: 2, engine: engine))
         for (offset, count) in [(0, 4096), (4096, 65536), (12288, 1 << 20), (100, 5000), (1 << 20, 4097), (8191, 1)] {
             let sink = try AlignedBuffer(count: count, lock: false)
-            try handle.syncPRead(sink, from: path, offset: Int64(offset))
+            try handle.submitRead(into: sink, from: path, offset: Int64(offset)).wait()
             #expect(sink.bytes() == Array(original.bytes()[offset..<(offset + count)]), "read at \(offset)")
         }
         // Overwrite a middle range without truncating, then check the whole file.
         var expected = original.bytes()
         let patch = try randomBuffer(70_000, seed: 99)
-        try handle.pwrite(patch, to: path, offset: 8192, async: false)
+        try DeepSpeedHandle(handle).pwrite(patch, filename: path, async: false, fileOffset: 8192)
         expected.replaceSubrange(8192..<(8192 + 70_000), with: patch.bytes())
         #expect(plainRead(path) == expected)
     }
@@ -79,9 +79,9 @@ struct ConformanceTests {
         let dir = ScratchFolder()
         let path = dir.file("t")
         let handle = try AIOHandle(HandleConfig(engine: engine))
-        try handle.write(try randomBuffer(1 << 20, seed: 1), to: path)
+        try handle.submitWrite(from: try randomBuffer(1 << 20, seed: 1), to: path).wait()
         let small = try randomBuffer(5000, seed: 2)
-        try handle.write(small, to: path, truncate: true)
+        try handle.submitWrite(from: small, to: path, truncate: true).wait()
         #expect(plainRead(path) == small.bytes())
     }
 
@@ -91,9 +91,10 @@ struct ConformanceTests {
         let path = dir.file("b")
         let handle = try AIOHandle(HandleConfig(blockSize: 8192, queueDepth: 2, intraOpParallelism: 4, engine: engine))
         let source = try randomBuffer(100_003, seed: 3)
-        #expect(try handle.write(source, to: path) == 100_003)
+        let ds = DeepSpeedHandle(handle)
+        try ds.write(source, filename: path)
         let sink = try AlignedBuffer(count: 100_003, lock: false)
-        #expect(try handle.read(sink, from: path) == 100_003)
+        try ds.read(sink, filename: path)
         #expect(sink.bytes() == source.bytes())
     }
 
@@ -102,13 +103,13 @@ struct ConformanceTests {
         let dir = ScratchFolder()
         let handle = try AIOHandle(HandleConfig(blockSize: 16384, queueDepth: 16, intraOpParallelism: 4, engine: engine))
         let sources = try (0..<40).map { try randomBuffer(50_000 + $0 * 4099, seed: UInt64($0 + 1)) }
-        for (i, b) in sources.enumerated() { try handle.asyncPWrite(b, to: dir.file("m\(i)")) }
-        #expect(try handle.wait() == 40)
+        for (i, b) in sources.enumerated() { try DeepSpeedHandle(handle).asyncPwrite(b, filename: dir.file("m\(i)")) }
+        #expect(try DeepSpeedHandle(handle).wait() == 40)
         let sinks = try sources.map { try AlignedBuffer(count: $0.count, lock: false) }
-        for (i, b) in sinks.enumerated() { try handle.asyncPRead(b, from: dir.file("m\(i)")) }
-        #expect(try handle.wait() == 40)
+        for (i, b) in sinks.enumerated() { try DeepSpeedHandle(handle).asyncPread(b, filename: dir.file("m\(i)")) }
+        #expect(try DeepSpeedHandle(handle).wait() == 40)
         for i in sources.indices { #expect(sinks[i].bytes() == sources[i].bytes()) }
-        #expect(try handle.wait() == 0)
+        #expect(try DeepSpeedHandle(handle).wait() == 0)
     }
 
     @Test("Swift async functions", arguments: realEngines)
@@ -136,9 +137,9 @@ struct ConformanceTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 1000, queueDepth: 4, intraOpParallelism: 3,
                                                 engine: engine, direct: false))
         let source = try randomBuffer(123_457, seed: 5)
-        try handle.syncPWrite(source, to: dir.file("p"))
+        try handle.submitWrite(from: source, to: dir.file("p")).wait()
         let sink = try AlignedBuffer(count: source.count, lock: false)
-        try handle.syncPRead(sink, from: dir.file("p"))
+        try handle.submitRead(into: sink, from: dir.file("p")).wait()
         #expect(sink.bytes() == source.bytes())
     }
 }
@@ -158,9 +159,9 @@ struct MixedRequestTests {
             let size = 4096 * Int.random(in: 1...24, using: &rng) + Int.random(in: 1...4095, using: &rng)
             let source = try randomBuffer(size, seed: UInt64(round + 1) &* 7919)
             let path = dir.file("t\(round % 5)")
-            try handle.syncPWrite(source, to: path)
+            try handle.submitWrite(from: source, to: path).wait()
             let sink = try AlignedBuffer(count: size, lock: false)
-            try handle.syncPRead(sink, from: path)
+            try handle.submitRead(into: sink, from: path).wait()
             let diff = firstDifference(sink, source)
             #expect(diff == nil, "seed \(seed), round \(round) size \(size): \(diff ?? "")")
             if diff != nil { break }

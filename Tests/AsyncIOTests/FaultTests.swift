@@ -14,10 +14,10 @@ struct FaultTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 1 << 16, queueDepth: 8, intraOpParallelism: 2,
                                                 engine: engine).injecting(faults))
         let source = try randomBuffer((1 << 20) + 777, seed: 11)
-        try handle.syncPWrite(source, to: path)
+        try handle.submitWrite(from: source, to: path).wait()
         #expect(plainRead(path) == source.bytes())
         let sink = try AlignedBuffer(count: source.count, lock: false)
-        try handle.syncPRead(sink, from: path)
+        try handle.submitRead(into: sink, from: path).wait()
         #expect(sink.bytes() == source.bytes())
     }
 
@@ -30,7 +30,7 @@ struct FaultTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, engine: engine)
             .injecting(FaultInjection(shortRequest: 5)))
         let sink = try AlignedBuffer(count: source.count, lock: false)
-        try handle.syncPRead(sink, from: path)
+        try handle.submitRead(into: sink, from: path).wait()
         #expect(sink.bytes() == source.bytes())
     }
 
@@ -43,17 +43,17 @@ struct FaultTests {
                                                 engine: engine)
             .injecting(FaultInjection(failRequest: 7, failErrno: EIO)))
         let sink = try AlignedBuffer(count: 1 << 20, lock: false)
-        try handle.asyncPRead(sink, from: path)
-        let error = #expect(throws: AsyncIOError.self) { try handle.wait() }
+        try DeepSpeedHandle(handle).asyncPread(sink, filename: path)
+        let error = #expect(throws: AsyncIOError.self) { try DeepSpeedHandle(handle).wait() }
         #expect(error?.errno == EIO)
         #expect(error?.operation == "read")
         #expect(error?.path == path)
         #expect(error?.offset != nil)
         #expect(error?.description.contains("EIO") == true)
         // The handle keeps working after a failure.
-        #expect(try handle.wait() == 0)
+        #expect(try DeepSpeedHandle(handle).wait() == 0)
         let again = try AIOHandle(HandleConfig(blockSize: 65536, engine: engine))
-        try again.syncPRead(sink, from: path)
+        try again.submitRead(into: sink, from: path).wait()
     }
 
     @Test("a file shorter than asked is an error, not a truncation", arguments: realEngines)
@@ -63,7 +63,7 @@ struct FaultTests {
         plainWrite(path, [UInt8](repeating: 7, count: 10_000))
         let handle = try AIOHandle(HandleConfig(engine: engine))
         let sink = try AlignedBuffer(count: 20_000, lock: false)
-        let error = #expect(throws: AsyncIOError.self) { try handle.syncPRead(sink, from: path) }
+        let error = #expect(throws: AsyncIOError.self) { try handle.submitRead(into: sink, from: path).wait() }
         #expect(error?.kind == .unexpectedEndOfFile)
         #expect(error?.description.contains("shorter") == true)
     }
@@ -72,7 +72,7 @@ struct FaultTests {
     func missingFile() throws {
         let handle = try AIOHandle(HandleConfig(engine: .posix))
         let sink = try AlignedBuffer(count: 4096, lock: false)
-        let error = #expect(throws: AsyncIOError.self) { try handle.syncPRead(sink, from: "/nonexistent/x") }
+        let error = #expect(throws: AsyncIOError.self) { try handle.submitRead(into: sink, from: "/nonexistent/x").wait() }
         #expect(error?.errno == ENOENT)
         #expect(error?.path == "/nonexistent/x")
     }
@@ -91,7 +91,7 @@ struct FaultTests {
         let dir = ScratchFolder()
         let handle = try AIOHandle(HandleConfig(blockSize: 1000, engine: .posix))
         let error = #expect(throws: AsyncIOError.self) {
-            try handle.syncPWrite(try randomBuffer(8192, seed: 1), to: dir.file("u"))
+            try handle.submitWrite(from: try randomBuffer(8192, seed: 1), to: dir.file("u")).wait()
         }
         #expect(error?.description.contains("alignment") == true)
     }
@@ -112,7 +112,7 @@ struct FaultTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 4, intraOpParallelism: 4,
                                                 engine: engine)
             .injecting(FaultInjection(failRequest: 30, failErrno: EIO)))
-        let error = #expect(throws: AsyncIOError.self) { try handle.syncPWrite(source, to: path) }
+        let error = #expect(throws: AsyncIOError.self) { try handle.submitWrite(from: source, to: path).wait() }
         #expect(error?.errno == EIO)
         #expect(error?.operation == "write")
         #expect(error?.path == path)
@@ -126,15 +126,15 @@ struct FaultTests {
         #expect(text.contains("EIO") && text.contains(path) && text.contains("at offset"), "\(text)")
         // The same handle goes on working: the next operations succeed and move every byte. (Truncating
         // reserves the range, so the file has its size also under the null engine, which writes nothing.)
-        try handle.syncPWrite(source, to: path, truncate: true)
+        try handle.submitWrite(from: source, to: path, truncate: true).wait()
         let sink = try AlignedBuffer(count: source.count, lock: false)
-        try handle.syncPRead(sink, from: path)
+        try handle.submitRead(into: sink, from: path).wait()
         if engine != .null {
             #expect(sink.contentsEqual(source))
             #expect(plainRead(path) == source.bytes())
         }
-        try handle.asyncPWrite(source, to: path)
-        #expect(try handle.wait() == 1)
+        try DeepSpeedHandle(handle).asyncPwrite(source, filename: path)
+        #expect(try DeepSpeedHandle(handle).wait() == 1)
     }
 
     @Test("EIO on an asynchronous write surfaces from wait(); the other pending operations complete",
@@ -145,13 +145,13 @@ struct FaultTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 4,
                                                 engine: engine)
             .injecting(FaultInjection(failRequest: 37, failErrno: EIO)))
-        for (i, s) in sources.enumerated() { try handle.asyncPWrite(s, to: dir.file("f\(i)")) }
-        let error = #expect(throws: AsyncIOError.self) { try handle.wait() }
+        for (i, s) in sources.enumerated() { try DeepSpeedHandle(handle).asyncPwrite(s, filename: dir.file("f\(i)")) }
+        let error = #expect(throws: AsyncIOError.self) { try DeepSpeedHandle(handle).wait() }
         #expect(error?.errno == EIO)
         #expect(error?.offset != nil)
         #expect(error?.path?.hasPrefix(dir.path) == true)
         // Every operation has finished (none still pending), so the next wait() returns at once.
-        #expect(try handle.wait() == 0)
+        #expect(try DeepSpeedHandle(handle).wait() == 0)
         if engine != .null {
             let intact = sources.indices.filter { plainRead(dir.file("f\($0)")) == sources[$0].bytes() }
             #expect(intact.count >= 3, "the operations without the fault wrote all their bytes")
@@ -182,7 +182,7 @@ struct FaultTests {
                                                 engine: .posix)
             .injecting(FaultInjection(failRequest: 5, failErrno: code)))
         let error = #expect(throws: AsyncIOError.self) {
-            try handle.syncPWrite(try randomBuffer(1 << 20, seed: 2), to: dir.file("x"))
+            try handle.submitWrite(from: try randomBuffer(1 << 20, seed: 2), to: dir.file("x")).wait()
         }
         #expect(error?.errno == code)
         #expect(error?.description.contains(AsyncIOError.errnoName(code)) == true)
@@ -196,9 +196,9 @@ struct FaultTests {
         let source = try randomBuffer((3 << 20) + 1234, seed: 44)
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 4,
                                                 engine: engine).injecting(FaultInjection(everyRequestShort: true)))
-        try handle.syncPWrite(source, to: path, truncate: true)
+        try handle.submitWrite(from: source, to: path, truncate: true).wait()
         let sink = try AlignedBuffer(count: source.count, lock: false)
-        try handle.syncPRead(sink, from: path)
+        try handle.submitRead(into: sink, from: path).wait()
         if engine != .null {
             #expect(plainRead(path) == source.bytes())
             #expect(sink.contentsEqual(source))
@@ -208,7 +208,7 @@ struct FaultTests {
                                                     overlapEvents: overlap, intraOpParallelism: 4, engine: engine)
                 .injecting(FaultInjection(shortRequest: 11)))
             let again = try AlignedBuffer(count: source.count, lock: false)
-            try single.syncPRead(again, from: path)
+            try single.submitRead(into: again, from: path).wait()
             if engine != .null { #expect(again.contentsEqual(source), "overlap \(overlap)") }
         }
     }
@@ -221,9 +221,9 @@ struct FaultTests {
         plainWrite(path, [UInt8](repeating: 9, count: 1 << 20))
         let handle = try AIOHandle(HandleConfig(blockSize: 65536, engine: engine))
         let sink = try AlignedBuffer(count: 1 << 20, lock: false)
-        try handle.syncPRead(sink, from: path)
+        try handle.submitRead(into: sink, from: path).wait()
         #expect(truncate(path, 300_000) == 0)
-        let error = #expect(throws: AsyncIOError.self) { try handle.syncPRead(sink, from: path) }
+        let error = #expect(throws: AsyncIOError.self) { try handle.submitRead(into: sink, from: path).wait() }
         #expect(error?.kind == .unexpectedEndOfFile)
         #expect(error?.path == path)
         #expect(error?.description.contains("300000") == true, "\(String(describing: error))")

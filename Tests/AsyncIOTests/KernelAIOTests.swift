@@ -16,8 +16,8 @@ struct KernelAIOTests {
             // Four workers, four contexts; each moves data, so each has submitted and reaped.
             let handle = try AIOHandle(HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 4,
                                                     engine: .aio))
-            try handle.syncPWrite(source, to: dir.file("k\(i % 4)"))
-            try handle.syncPRead(sink, from: dir.file("k\(i % 4)"))
+            try handle.submitWrite(from: source, to: dir.file("k\(i % 4)")).wait()
+            try handle.submitRead(into: sink, from: dir.file("k\(i % 4)")).wait()
             #expect(sink.bytes() == source.bytes(), "handle \(i)")
         }
         // Suites beside this one open and close contexts too: allow some, and look again for up to

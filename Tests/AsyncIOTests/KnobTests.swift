@@ -207,7 +207,7 @@ struct KnobCase: Sendable, CustomStringConvertible {
             intraOpParallelism: parallel, engine: .null, direct: false, engineOptions: options))
         let dir = ScratchFolder("knobs")
         let buffer = try AlignedBuffer(count: size, lock: false, hugePages: false)
-        try handle.pwrite(buffer, to: dir.file("k"), offset: offset, async: false)
+        try DeepSpeedHandle(handle).pwrite(buffer, filename: dir.file("k"), async: false, fileOffset: offset)
         return recorder.logs.sorted { $0.worker < $1.worker }
     }
 }

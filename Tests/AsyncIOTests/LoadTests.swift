@@ -29,10 +29,10 @@ struct LoadTests {
         let sinks = try (0..<count).map { _ in try AlignedBuffer(count: piece, lock: false) }
         let waits = try runWithTimeout(Self.loadTimeout) {
             for (i, sink) in sinks.enumerated() {
-                try handle.asyncPRead(sink, from: path, offset: Int64(i * piece))
+                try DeepSpeedHandle(handle).asyncPread(sink, filename: path, fileOffset: Int64(i * piece))
             }
             // The second wait() finds nothing left over.
-            return [try handle.wait(), try handle.wait()]
+            return [try DeepSpeedHandle(handle).wait(), try DeepSpeedHandle(handle).wait()]
         }
         #expect(waits != nil, "1,000 pending reads did not finish within \(Self.loadTimeout) s (deadlock?)")
         guard let waits else { return }
@@ -53,9 +53,9 @@ struct LoadTests {
         let handle = try AIOHandle(HandleConfig(blockSize: 4096, queueDepth: 4, intraOpParallelism: 4, engine: engine))
         let completed = try runWithTimeout(Self.loadTimeout) {
             for (i, source) in sources.enumerated() {
-                try handle.asyncPWrite(source, to: path, offset: Int64(i * piece))
+                try DeepSpeedHandle(handle).asyncPwrite(source, filename: path, fileOffset: Int64(i * piece))
             }
-            return try handle.wait()
+            return try DeepSpeedHandle(handle).wait()
         }
         #expect(completed != nil, "1,000 pending writes did not finish within \(Self.loadTimeout) s (deadlock?)")
         #expect(completed == count)
@@ -80,9 +80,9 @@ struct LoadTests {
         let matches = try runWithTimeout(Self.loadTimeout) {
             var same: [Bool] = []
             for _ in 0..<3 {
-                try handle.syncPWrite(source, to: path)
+                try handle.submitWrite(from: source, to: path).wait()
                 sink.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0xA5, $0.count) }
-                try handle.syncPRead(sink, from: path)
+                try handle.submitRead(into: sink, from: path).wait()
                 same.append(sink.contentsEqual(source))
             }
             return same
@@ -104,8 +104,8 @@ struct LoadTests {
             #expect(handle.queueDepth == 1024)
             let sink = try AlignedBuffer(count: source.count, lock: false)
             let done = try runWithTimeout(Self.loadTimeout) {
-                try handle.syncPWrite(source, to: path)
-                try handle.syncPRead(sink, from: path)
+                try handle.submitWrite(from: source, to: path).wait()
+                try handle.submitRead(into: sink, from: path).wait()
                 return true
             }
             #expect(done == true, "queue depth 1024 (overlap \(overlap)) did not finish within \(Self.loadTimeout) s")
@@ -136,8 +136,8 @@ struct LoadTests {
                                 try await handle.read(into: sink, from: path)
                             } else {
                                 // The blocking API from another task at the same time.
-                                try handle.syncPWrite(source, to: path)
-                                try handle.syncPRead(sink, from: path)
+                                try handle.submitWrite(from: source, to: path).wait()
+                                try handle.submitRead(into: sink, from: path).wait()
                             }
                             if sink.contentsEqual(source) { checked += 1 }
                         }
@@ -167,10 +167,10 @@ struct LoadTests {
                 do {
                     let sinks = try (0..<50).map { _ in try AlignedBuffer(count: piece, lock: false) }
                     for (i, sink) in sinks.enumerated() {
-                        try handle.asyncPRead(sink, from: path, offset: Int64((i % 32) * piece))
+                        try DeepSpeedHandle(handle).asyncPread(sink, filename: path, fileOffset: Int64((i % 32) * piece))
                     }
                     // Another thread's wait() may collect some of these: the totals must add up.
-                    counted.add(try handle.wait())
+                    counted.add(try DeepSpeedHandle(handle).wait())
                     for (i, sink) in sinks.enumerated() {
                         let at = (i % 32) * piece
                         let same = source.withUnsafeBytes { s in
@@ -212,9 +212,9 @@ struct LoadTests {
                 let handle = try AIOHandle(HandleConfig(blockSize: 256 << 10, queueDepth: 8,
                                                         intraOpParallelism: workers, engine: engine))
                 let buffers = try (0..<4).map { _ in try AlignedBuffer(count: size, lock: false) }
-                try handle.syncPWrite(source, to: path)
-                for b in buffers { try handle.asyncPRead(b, from: path) }
-                guard try handle.wait() == buffers.count, buffers.allSatisfy({ $0.contentsEqual(source) }) else {
+                try handle.submitWrite(from: source, to: path).wait()
+                for b in buffers { try DeepSpeedHandle(handle).asyncPread(b, filename: path) }
+                guard try DeepSpeedHandle(handle).wait() == buffers.count, buffers.allSatisfy({ $0.contentsEqual(source) }) else {
                     throw LoadFailure(description: "round \(index), \(engine): wrong count or data")
                 }
                 // Once wait() has returned, no worker holds an operation's file open.
@@ -225,7 +225,7 @@ struct LoadTests {
                 }
                 // A failing operation must not leak either.
                 do {
-                    try handle.syncPRead(buffers[0], from: dir.file("missing"))
+                    try handle.submitRead(into: buffers[0], from: dir.file("missing")).wait()
                     throw LoadFailure(description: "reading a missing file succeeded")
                 } catch let error as AsyncIOError {
                     guard error.errno == ENOENT else { throw error }

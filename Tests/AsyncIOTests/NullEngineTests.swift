@@ -13,7 +13,7 @@ struct NullEngineTests {
                                                 overlapEvents: overlap, intraOpParallelism: 3, engine: .null,
                                                 direct: false))
         let buffer = try AlignedBuffer(count: (1 << 20) + 12345, lock: false)
-        try handle.pwrite(buffer, to: dir.file("n"), async: false, latency: LatencySink { _, _ in counter.add() })
+        try DeepSpeedHandle(handle).pwrite(buffer, filename: dir.file("n"), async: false, latency: LatencySink { _, _ in counter.add() })
         // 1 MiB + 12345 bytes over 3 workers (no alignment without O_DIRECT): slices of 353640,
         // 353640 and 353641 bytes, each 86 full 4 KiB blocks and a tail: 3 × 87 = 261 requests.
         #expect(counter.value == 261)

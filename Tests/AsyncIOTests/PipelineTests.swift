@@ -36,7 +36,7 @@ struct PipelineTests {
         let dir = ScratchFolder("pipe")
         let path = dir.file("p")
         let source = try randomBuffer(piece * count, seed: seed)
-        try AIOHandle(HandleConfig(engine: engine)).syncPWrite(source, to: path, truncate: true)
+        try AIOHandle(HandleConfig(engine: engine)).submitWrite(from: source, to: path, truncate: true).wait()
         // Every operation is queued before the worker's first request reaches the kernel: how many
         // overlap then depends on the scheduler alone, not on the device's speed against this thread's.
         let recorder = QueueRecorder(gated: true)

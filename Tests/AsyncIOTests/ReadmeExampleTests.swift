@@ -27,10 +27,10 @@ struct ReadmeExampleTests {
         #expect(buffer.bytes() == expected)
 
         // DeepSpeed-shaped.
-        try handle.syncPWrite(buffer, to: path)
+        try handle.submitWrite(from: buffer, to: path).wait()
         buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
-        try handle.asyncPRead(buffer, from: path)
-        let completed = try handle.wait()
+        try DeepSpeedHandle(handle).asyncPread(buffer, filename: path)
+        let completed = try DeepSpeedHandle(handle).wait()
         #expect(completed == 1)
         #expect(buffer.bytes() == expected)
 

@@ -19,9 +19,9 @@ struct SubmitPathTests {
                                                 engine: engine, engineOptions: options))
         let dir = ScratchFolder("merging")
         let buffer = try randomBuffer(8 << 20, seed: UInt64(block))
-        try handle.syncPWrite(buffer, to: dir.file("m"))
+        try handle.submitWrite(from: buffer, to: dir.file("m")).wait()
         let back = try AlignedBuffer(count: buffer.count, lock: false)
-        try handle.syncPRead(back, from: dir.file("m"))
+        try handle.submitRead(into: back, from: dir.file("m")).wait()
         #expect(firstDifference(back, buffer) == nil)
         return recorder.logs.flatMap(\.submitSizes)
     }
@@ -110,7 +110,7 @@ struct SubmitPathTests {
         let dir = ScratchFolder("aiowake")
         let path = dir.file("f")
         let data = try randomBuffer(4096, seed: 7)
-        try AIOHandle(HandleConfig(blockSize: 4096, engine: .posix)).syncPWrite(data, to: path)
+        try AIOHandle(HandleConfig(blockSize: 4096, engine: .posix)).submitWrite(from: data, to: path).wait()
         let fd = open(path, O_RDONLY)
         try #require(fd >= 0)
         defer { close(fd) }

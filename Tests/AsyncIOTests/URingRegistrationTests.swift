@@ -20,13 +20,13 @@ struct URingRegistrationTests {
             let path = dir.file("r\(round)")
             do {
                 let first = try randomBuffer(size, seed: UInt64(2 * round + 1))
-                try handle.syncPWrite(first, to: path)
+                try handle.submitWrite(from: first, to: path).wait()
             }
             let second = try randomBuffer(size, seed: UInt64(2 * round + 2))
-            try handle.syncPWrite(second, to: path)
+            try handle.submitWrite(from: second, to: path).wait()
             #expect(plainRead(path) == second.bytes(), "round \(round): the file holds the freed buffer's bytes")
             let sink = try AlignedBuffer(count: size, lock: false)
-            try handle.syncPRead(sink, from: path)
+            try handle.submitRead(into: sink, from: path).wait()
             #expect(sink.bytes() == second.bytes(), "round \(round): the read landed outside the new buffer")
         }
         if !handle.enginePath.contains("registered buffers") {

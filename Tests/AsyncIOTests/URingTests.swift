@@ -12,10 +12,10 @@ struct URingTests {
         let handle = try AIOHandle(config)
         #expect(handle.engine == .uring)
         let source = try randomBuffer(size, seed: seed)
-        try handle.syncPWrite(source, to: dir.file("u"))
+        try handle.submitWrite(from: source, to: dir.file("u")).wait()
         #expect(plainRead(dir.file("u")) == source.bytes())
         let sink = try AlignedBuffer(count: size, lock: false)
-        try handle.syncPRead(sink, from: dir.file("u"))
+        try handle.submitRead(into: sink, from: dir.file("u")).wait()
         #expect(sink.bytes() == source.bytes())
         return handle
     }

@@ -162,11 +162,11 @@ public final class BenchRunner {
                     let count = min(staging.count, plan.ioSize - offset)
                     staging.fillRandom(seed: UInt64(plan.firstTask + task + 1) &* 0x9E37_79B9 &+ UInt64(offset))
                     // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
-                    try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                        try writer.pwrite(staging, to: path, offset: Int64(offset), count: count,
-                                          truncate: offset == 0, async: true)
+                    let ticket = try ScratchFiles.shared.creating { () throws(AsyncIOError) in
+                        try writer.submitWrite(from: staging, to: path, offset: Int64(offset), count: count,
+                                               truncate: offset == 0)
                     }
-                    try writer.wait()
+                    try ticket.wait()
                     offset += count
                 }
             }

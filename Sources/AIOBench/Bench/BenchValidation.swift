@@ -23,7 +23,7 @@ extension BenchRunner {
                 while offset < plan.ioSize {
                     let want = min(chunk, plan.ioSize - offset)
                     do {
-                        try reader.syncPRead(scratch, from: path, offset: Int64(offset), count: want)
+                        try reader.submitRead(into: scratch, from: path, offset: Int64(offset), count: want).wait()
                     } catch where error.kind == .unexpectedEndOfFile {
                         return false
                     }

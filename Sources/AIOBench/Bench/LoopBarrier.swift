@@ -17,15 +17,15 @@ extension BenchRunner {
             let handle = handles[t]
             let sink = latency.map { set in LatencySink { w, ns in set.record(task: t, worker: w, ns) } }
             if operation == .read {
-                try handle.pread(buffers[t], from: paths[t], async: false, latency: sink)
+                try handle.submitRead(into: buffers[t], from: paths[t], latency: sink).wait()
             } else {
                 // The file is created when the operation starts: do that under the scratch
                 // registry's gate (Ctrl-C removes it before or after, never between), then wait
                 // for the data outside it.
-                try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                    try handle.pwrite(buffers[t], to: paths[t], truncate: truncate, async: true, latency: sink)
+                let ticket = try ScratchFiles.shared.creating { () throws(AsyncIOError) in
+                    try handle.submitWrite(from: buffers[t], to: paths[t], truncate: truncate, latency: sink)
                 }
-                try handle.wait()
+                try ticket.wait()
             }
         }.outcome
     }

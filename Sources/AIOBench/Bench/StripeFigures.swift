@@ -2,9 +2,9 @@ import AsyncIO
 import Foundation
 
 /// What a striped `io` run measured per member folder, beside the aggregate of `BenchResult`.
-public struct StripeFigures: Sendable, Codable, Equatable {
+package struct StripeFigures: Sendable, Codable, Equatable {
     /// One member folder's share.
-    public struct Member: Sendable, Codable, Equatable {
+    package struct Member: Sendable, Codable, Equatable {
         /// The folder.
         var folder: String
         /// The member file's name in it.

@@ -142,7 +142,7 @@ extension BenchRunner {
                     let want = min(piece, chunkBytes - done)
                     let offset = (chunk / members) * stripe + done
                     do {
-                        try reader.syncPRead(scratch, from: paths[member], offset: Int64(offset), count: want)
+                        try reader.submitRead(into: scratch, from: paths[member], offset: Int64(offset), count: want).wait()
                     } catch where error.kind == .unexpectedEndOfFile {
                         return false
                     }

@@ -4,12 +4,12 @@ import Foundation
 /// One argument every rank of a job must be given alike: the flag and its value as text.
 public struct ClusterArgument: Codable, Equatable, Sendable {
     /// The flag as the user writes it (`--io_size`), or a description of what is compared.
-    public var flag: String
+    package var flag: String
     /// The value as text (`4M`, `on`, `off`).
-    public var value: String
+    package var value: String
 
     /// Creates an argument.
-    public init(_ flag: String, _ value: String) {
+    package init(_ flag: String, _ value: String) {
         self.flag = flag
         self.value = value
     }

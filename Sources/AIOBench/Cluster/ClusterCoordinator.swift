@@ -39,7 +39,7 @@ public final class ClusterCoordinator {
     ///
     /// - Throws: the failure of a rank that reported one at this meeting, named (see `together`).
     @discardableResult
-    public func checkpoint() throws(BenchError) -> Double {
+    package func checkpoint() throws(BenchError) -> Double {
         try meet(reporting: nil)
     }
 
@@ -47,7 +47,7 @@ public final class ClusterCoordinator {
     ///
     /// - Throws: when `body` fails on any rank, the same error on every rank: the failure of the lowest
     ///   failing rank, its text prefixed with `rank R (host):`.
-    public func together<T>(_ body: () throws(BenchError) -> T) throws(BenchError) -> T {
+    package func together<T>(_ body: () throws(BenchError) -> T) throws(BenchError) -> T {
         reported = nil
         defer { reported = nil }
         do {

@@ -2,11 +2,11 @@ import AsyncIO
 import Foundation
 
 /// One rank's part of a job's measurement.
-public struct RankResult: Codable, Sendable, Equatable {
+package struct RankResult: Codable, Sendable, Equatable {
     /// The rank.
-    public var rank: Int
+    package var rank: Int
     /// Its node.
-    public var host: String
+    package var host: String
     /// What it measured, over its own tasks.
     var result: BenchResult
     /// Its warnings (page locking refused, ...).
@@ -21,9 +21,9 @@ public struct RankResult: Codable, Sendable, Equatable {
 /// the bytes of all ranks over the slowest rank's latency.
 public struct ClusterResult: Sendable, Equatable {
     /// Every rank's part, by rank.
-    public var ranks: [RankResult]
+    package var ranks: [RankResult]
     /// The job: tasks, bytes, requests and CPU time summed; task and E2E latency the slowest rank's.
-    public var aggregate: BenchResult
+    package var aggregate: BenchResult
 
     /// The job of `ranks` (at least one, all of one plan).
     init(ranks: [RankResult]) {

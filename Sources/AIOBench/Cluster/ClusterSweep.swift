@@ -11,7 +11,7 @@ public final class ClusterSweep {
     /// The ranks.
     let coordinator: ClusterCoordinator
     /// Every rank's host, by rank.
-    public let hosts: [String]
+    package let hosts: [String]
 
     /// What rank 0 tells the others between trials.
     enum Command: Codable, Equatable {

@@ -31,25 +31,25 @@ public protocol Collective: AnyObject {
 }
 
 /// A job of one rank: every call returns at once with this rank's own values.
-public final class SingleRank: Collective {
+package final class SingleRank: Collective {
     /// Rank 0.
-    public let rank = 0
+    package let rank = 0
     /// One rank.
-    public let size = 1
+    package let size = 1
     /// The name given at creation.
-    public let host: String
+    package let host: String
 
     /// Creates a job of one rank on `host`.
-    public init(host: String = "localhost") { self.host = host }
+    package init(host: String = "localhost") { self.host = host }
 
     /// Returns at once.
-    public func barrier() {}
+    package func barrier() {}
     /// Returns `bytes`.
-    public func broadcast(_ bytes: [UInt8], from root: Int) -> [UInt8] { bytes }
+    package func broadcast(_ bytes: [UInt8], from root: Int) -> [UInt8] { bytes }
     /// Returns `[bytes]`.
-    public func allGather(_ bytes: [UInt8]) -> [[UInt8]] { [bytes] }
+    package func allGather(_ bytes: [UInt8]) -> [[UInt8]] { [bytes] }
     /// Returns `value`.
-    public func allReduceMax(_ value: Int) -> Int { value }
+    package func allReduceMax(_ value: Int) -> Int { value }
     /// Ends the process with `status`.
-    public func abort(status: Int32) -> Never { SystemInfo.exitImmediately(status) }
+    package func abort(status: Int32) -> Never { SystemInfo.exitImmediately(status) }
 }

@@ -12,7 +12,7 @@ public struct DeepSpeedCrossCheck: Sendable {
         + "../shared/bench/install-deepspeed.sh installs it); skipped"
 
     /// One operation measured by both.
-    public struct Comparison: Sendable, Equatable {
+    package struct Comparison: Sendable, Equatable {
         /// Read or write.
         var operation: IOOperation
         /// aio-bench's figure, GiB/s.

@@ -53,8 +53,12 @@ public struct FioCrossCheck: Sendable {
     ///
     /// The fio engine is the configuration's engine (else the sweep's) as resolved on this machine;
     /// the size is `options.ioSize` rounded down to a multiple of `io_parallel`.
-    public init?(result: TuningResult, options: SweepOptions,
-                 executable: String? = SystemInfo.findExecutable(FioEquivalent.program)) {
+    public init?(result: TuningResult, options: SweepOptions) {
+        self.init(result: result, options: options, executable: SystemInfo.findExecutable(FioEquivalent.program))
+    }
+
+    /// As `init?(result:options:)`, with the fio found (nil: none).
+    init?(result: TuningResult, options: SweepOptions, executable: String?) {
         guard let executable else { return nil }
         self.executable = executable
         let config = result.best.configuration

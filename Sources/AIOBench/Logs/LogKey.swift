@@ -88,7 +88,7 @@ enum LogKeyField: Hashable, Sendable, Comparable, CustomStringConvertible {
 
 /// DeepSpeed's key of a log: the file stem split on `_`, each piece converted (`LogKeyField`), printed as
 /// a Python tuple: `('read', 'block', 'overlap', 'ftd1', 128, 1048576, 1)`.
-public struct LogKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct LogKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The converted pieces, in order.
     var fields: [LogKeyField]
 
@@ -99,7 +99,7 @@ public struct LogKey: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// The key of a file name (a path is cut to its last component), like DeepSpeed's `get_file_key`:
     /// the extension is removed as `os.path.splitext` does, the rest split on `_`.
-    public init(fileName: String) {
+    package init(fileName: String) {
         let base = fileName.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? fileName
         var stem = base
         if let dot = base.lastIndex(of: "."), base[..<dot].contains(where: { $0 != "." }) {
@@ -109,12 +109,12 @@ public struct LogKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The Python tuple repr: `('read', 'block', 128)`; a one-field key prints `('read',)`.
-    public var description: String {
+    package var description: String {
         "(" + fields.map(\.description).joined(separator: ", ") + (fields.count == 1 ? ",)" : ")")
     }
 
     /// Python's tuple order: field by field, a shorter prefix first.
-    public static func < (lhs: LogKey, rhs: LogKey) -> Bool {
+    package static func < (lhs: LogKey, rhs: LogKey) -> Bool {
         lhs.fields.lexicographicallyPrecedes(rhs.fields)
     }
 }

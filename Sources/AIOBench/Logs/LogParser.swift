@@ -9,7 +9,7 @@ public enum LogParser {
     /// Parses the text of one log. The operation picks which of DeepSpeed's lines count (`E2E Read Speed`
     /// or `E2E Write Speed`); without it the `operation:` line decides, else the first of the two found.
     /// Unknown lines are ignored; the first line with a given prefix wins, as in DeepSpeed's parser.
-    public static func parse(_ text: String, operation: IOOperation? = nil) -> SweepLog {
+    package static func parse(_ text: String, operation: IOOperation? = nil) -> SweepLog {
         var log = SweepLog()
         var summaries: [IOOperation: LogSummary] = [:]
         var firstSummary: IOOperation?

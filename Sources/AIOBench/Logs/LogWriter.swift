@@ -8,7 +8,7 @@ public enum LogWriter {
 
     /// The text of a log (see `SweepLog` for the layout). Line breaks inside values become spaces.
     /// When `log.summary` is empty, the four closing lines come from the median trial.
-    public static func format(_ log: SweepLog) -> String {
+    package static func format(_ log: SweepLog) -> String {
         var lines = [formatLine]
         lines.append("# speeds are bytes / 1024^3 / sec, printed as \"GB/sec\" like DeepSpeed does (GiB/s);"
             + " the last four lines are the median trial")

@@ -1,15 +1,15 @@
 import AsyncIO
 /// The result of one trial (one timed loop) of a configuration. Speeds are GiB/s (bytes / 1024^3 / s),
 /// which DeepSpeed prints as "GB/sec".
-public struct LogTrial: Hashable, Sendable, Codable {
+package struct LogTrial: Hashable, Sendable, Codable {
     /// The operation time alone, in seconds (DeepSpeed's task latency).
-    public var taskLatency: Double
+    package var taskLatency: Double
     /// The operation speed in GiB/s.
-    public var taskSpeed: Double
+    package var taskSpeed: Double
     /// The time including the barrier, in seconds (DeepSpeed's E2E latency).
-    public var e2eLatency: Double
+    package var e2eLatency: Double
     /// The end-to-end speed in GiB/s: the number the tuner ranks by.
-    public var e2eSpeed: Double
+    package var e2eSpeed: Double
 
     /// Creates a trial from its four numbers.
     init(taskLatency: Double, taskSpeed: Double, e2eLatency: Double, e2eSpeed: Double) {
@@ -28,15 +28,15 @@ public struct LogTrial: Hashable, Sendable, Codable {
 }
 
 /// DeepSpeed's four closing lines of a log; each is nil when the log lacks it.
-public struct LogSummary: Hashable, Sendable, Codable {
+package struct LogSummary: Hashable, Sendable, Codable {
     /// `Task <Op> Latency = <x> sec`.
-    public var taskLatency: Double?
+    package var taskLatency: Double?
     /// `Task <Op> Speed = <x> GB/sec`.
-    public var taskSpeed: Double?
+    package var taskSpeed: Double?
     /// `E2E <Op> Latency = <x> sec`.
-    public var e2eLatency: Double?
+    package var e2eLatency: Double?
     /// `E2E <Op> Speed = <x> GB/sec`: DeepSpeed's metric (`read_speed` / `write_speed`).
-    public var e2eSpeed: Double?
+    package var e2eSpeed: Double?
 
     /// Creates a summary.
     init(taskLatency: Double? = nil, taskSpeed: Double? = nil, e2eLatency: Double? = nil,
@@ -48,13 +48,13 @@ public struct LogSummary: Hashable, Sendable, Codable {
     }
 
     /// The summary of one trial.
-    public init(_ trial: LogTrial) {
+    package init(_ trial: LogTrial) {
         self.init(taskLatency: trial.taskLatency, taskSpeed: trial.taskSpeed, e2eLatency: trial.e2eLatency,
                   e2eSpeed: trial.e2eSpeed)
     }
 
     /// Whether none of the four lines is there.
-    public var isEmpty: Bool { taskLatency == nil && taskSpeed == nil && e2eLatency == nil && e2eSpeed == nil }
+    package var isEmpty: Bool { taskLatency == nil && taskSpeed == nil && e2eLatency == nil && e2eSpeed == nil }
 }
 
 /// The content of one log: what `LogWriter` writes and `LogParser` reads back. A DeepSpeed log yields only
@@ -78,25 +78,25 @@ public struct LogSummary: Hashable, Sendable, Codable {
 /// ```
 ///
 /// A failed configuration has an `error: <text>` line instead of trials and the four lines.
-public struct SweepLog: Hashable, Sendable {
+package struct SweepLog: Hashable, Sendable {
     /// The operation (`operation:` line, else the op of the four lines found).
-    public var operation: IOOperation?
+    package var operation: IOOperation?
     /// The configuration that ran (`config:` line).
-    public var configuration: SweepConfiguration?
+    package var configuration: SweepConfiguration?
     /// The engine that actually ran (`engine:` line), which may differ from the one asked for.
     var engine: String?
     /// Bytes per task and operation (`io_size:` line).
-    public var ioSize: Int?
+    package var ioSize: Int?
     /// Free-form one-line notes (`note:` lines), in order.
-    public var notes: [String]
+    package var notes: [String]
     /// The trials (`trial i/n:` lines), in the order they ran.
-    public var trialResults: [LogTrial]
+    package var trialResults: [LogTrial]
     /// Why the configuration failed (`error:` line), or nil.
-    public var error: String?
+    package var error: String?
     /// DeepSpeed's four closing lines.
-    public var summary: LogSummary
+    package var summary: LogSummary
     /// Lines that looked like ours or DeepSpeed's but could not be read (never written).
-    public var warnings: [String]
+    package var warnings: [String]
 
     /// Creates log content.
     init(operation: IOOperation? = nil, configuration: SweepConfiguration? = nil, engine: String? = nil,
@@ -127,7 +127,7 @@ public struct SweepLog: Hashable, Sendable {
 
     /// The trial the four closing lines describe: the median by end-to-end speed (the lower of the two
     /// middle trials for an even count).
-    public static func medianTrial(_ trials: [LogTrial]) -> LogTrial? {
+    package static func medianTrial(_ trials: [LogTrial]) -> LogTrial? {
         Median.element(of: trials, by: \.e2eSpeed)
     }
 }

@@ -23,7 +23,7 @@ public struct FioEquivalent: Sendable, Equatable {
     }
 
     /// The program to run.
-    public static let program = "fio"
+    package static let program = "fio"
 
     /// The job name (`--name`).
     var name: String

@@ -13,12 +13,12 @@ import Foundation
 ///
 /// An entry's omitted key matches any value; the matching entry that names the most keys wins (the
 /// first of equals); no match gives `default`. Every mistake is one usage line naming the key.
-public enum SimulationModelFile {
+package enum SimulationModelFile {
     /// The model the flags ask for: loaded from `model` when `engine` is `sim`; nil for other engines.
     ///
     /// - Throws: `BenchError.usage` when `--engine sim` lacks `--sim_model`, when `--sim_model` is given
     ///   for another engine, or what `load(_:)` throws.
-    public static func forEngine(_ engine: EngineKind, model: String?) throws(BenchError) -> SimulatedDevice? {
+    package static func forEngine(_ engine: EngineKind, model: String?) throws(BenchError) -> SimulatedDevice? {
         switch (engine == .sim, model) {
         case (true, nil): throw .usage("--engine sim needs --sim_model FILE.json, the device model to simulate")
         case (false, .some): throw .usage("--sim_model is used by --engine sim only: add --engine sim, or drop it")

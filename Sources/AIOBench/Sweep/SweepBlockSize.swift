@@ -1,14 +1,14 @@
 /// A block size of a sweep: its bytes and the text it was written as.
-public struct SweepBlockSize: Hashable, Sendable, Codable {
+package struct SweepBlockSize: Hashable, Sendable, Codable {
     /// Bytes per request.
-    public var bytes: Int
+    package var bytes: Int
     /// The text for log names (`1M`, `128K`, `1048576`).
-    public var text: String
+    package var text: String
 
     /// Parses a block size the way `ByteSize.parse` does and keeps the text for log names.
     ///
     /// - Throws: `BenchError.usage` naming the value.
-    public init(_ text: String, name: String = "block_size") throws(BenchError) {
+    package init(_ text: String, name: String = "block_size") throws(BenchError) {
         let trimmed = text.trimmingWhitespace()
         bytes = try ByteSize.parse(trimmed, name: name)
         self.text = SweepConfiguration(blockSize: bytes, blockSizeText: trimmed).blockSizeText

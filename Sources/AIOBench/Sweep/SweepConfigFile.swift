@@ -36,7 +36,7 @@ extension SweepSpace {
     ///   - source: how to name the config in messages, e.g. its path.
     ///   - folderCount: folders mapped to devices (one per `--nvme_dir`).
     /// - Throws: `BenchError.usage`, one line naming the key or value and what is allowed.
-    public init(json: Data, source: String = "sweep config", folderCount: Int = 1) throws(BenchError) {
+    package init(json: Data, source: String = "sweep config", folderCount: Int = 1) throws(BenchError) {
         let root: JSONValue
         do throws(JSONError) {
             var parser = JSONParser(bytes: Array(json))

@@ -2,7 +2,7 @@ import AsyncIO
 
 /// One point of a sweep: a handle configuration (the five DeepNVMe knobs and the engine) plus the
 /// task layout and the block size as the sweep config wrote it.
-public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConvertible {
+package struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The block size when a sweep does not set one: 1 MiB, written `1M`.
     static let defaultBlockSize = 1 << 20
     /// The queue depth when a sweep does not set one: 32, `ds_io`'s default.
@@ -16,7 +16,7 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     /// The block size as written in the sweep config (`1M`, `128K`, `1048576`); it goes into log names.
     var blockSizeText: String
     /// Tasks per folder (`threads` in a sweep config, `--multi_process` in `ds_io`).
-    public var tasksPerFolder: Int
+    package var tasksPerFolder: Int
     /// Folders mapped to devices, one task group per folder (the `ftd` field of a log name).
     var folderCount: Int
 
@@ -47,7 +47,7 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     }
 
     /// The engine the configuration names, or nil when it leaves it to the sweep (`auto`).
-    public var engine: EngineKind? {
+    package var engine: EngineKind? {
         get { knobs.engine == .auto ? nil : knobs.engine }
         set { knobs.engine = newValue ?? .auto }
     }
@@ -102,7 +102,7 @@ public struct SweepConfiguration: Hashable, Sendable, Codable, CustomStringConve
     /// `block_size=1M queue_depth=32 single_submit=false sequential_requests=false io_parallel=1
     /// tasks_per_folder=1 folders=1`, then ` engine=<name>` when one is set: DeepSpeed's spellings,
     /// as in the logs and the manifest.
-    public var description: String {
+    package var description: String {
         var text = "block_size=\(blockSizeText) queue_depth=\(knobs.queueDepth) single_submit=\(knobs.singleSubmit)"
             + " sequential_requests=\(!knobs.overlapEvents) io_parallel=\(knobs.intraOpParallelism)"
             + " tasks_per_folder=\(tasksPerFolder) folders=\(folderCount)"

@@ -1,19 +1,19 @@
 import AsyncIO
 /// A log file name taken apart: the operation and configuration it stands for.
-public struct SweepLogName: Hashable, Sendable {
+package struct SweepLogName: Hashable, Sendable {
     /// The measured operation (first field).
-    public var operation: IOOperation
+    package var operation: IOOperation
     /// The configuration the name describes; fields the name lacks take the sweep defaults.
-    public var configuration: SweepConfiguration
+    package var configuration: SweepConfiguration
     /// Whether the name carries the `_t<N>` tasks-per-folder tag.
-    public var hasTasksPerFolderTag: Bool
+    package var hasTasksPerFolderTag: Bool
     /// Whether the name carries the `_e<engine>` tag.
-    public var hasEngineTag: Bool
+    package var hasEngineTag: Bool
     /// The file name itself, `read_block_overlap_ftd1_d32_bs1M_p1.txt`.
-    public var fileName: String
+    package var fileName: String
 
     /// The name of a configuration's log, tagged as asked.
-    public init(operation: IOOperation, configuration: SweepConfiguration, tagTasksPerFolder: Bool = false,
+    package init(operation: IOOperation, configuration: SweepConfiguration, tagTasksPerFolder: Bool = false,
                 tagEngine: Bool = false) {
         self.operation = operation
         self.configuration = configuration
@@ -25,7 +25,7 @@ public struct SweepLogName: Hashable, Sendable {
 
     /// Parses a log file name (not a path) back into its operation and configuration; nil when the name
     /// is not `<op>_<single|block>_<sequential|overlap>_ftd<F>_d<Q>_bs<B>_p<P>[_t<N>][_e<engine>].txt`.
-    public init?(fileName: String) {
+    package init?(fileName: String) {
         guard fileName.hasSuffix(".txt") else { return nil }
         let stem = fileName.dropLast(4)
         let fields = stem.split(separator: "_", omittingEmptySubsequences: false).map(String.init)

@@ -12,7 +12,7 @@ public struct SweepSpace: Hashable, Sendable {
     }
 
     /// The largest number of configurations a space may have.
-    public static let maximumConfigurations = 100_000
+    package static let maximumConfigurations = 100_000
 
     /// Block sizes, in order.
     var blockSizes: [SweepBlockSize]
@@ -96,14 +96,14 @@ public struct SweepSpace: Hashable, Sendable {
     }
 
     /// Whether log names carry `_t<N>`: true when tasks per folder varies.
-    public var tagsTasksPerFolder: Bool { tasksPerFolder.count > 1 }
+    package var tagsTasksPerFolder: Bool { tasksPerFolder.count > 1 }
 
     /// Whether log names carry `_e<engine>`: true when the engine varies.
-    public var tagsEngine: Bool { engines.count > 1 }
+    package var tagsEngine: Bool { engines.count > 1 }
 
     /// Every configuration, in DeepSpeed's `itertools.product` order (last key fastest). Built on each
     /// access: keep the array rather than indexing this property in a loop.
-    public var configurations: [SweepConfiguration] {
+    package var configurations: [SweepConfiguration] {
         var result = [SweepConfiguration(folderCount: folderCount)]
         for axis in order {
             var next: [SweepConfiguration] = []
@@ -121,7 +121,7 @@ public struct SweepSpace: Hashable, Sendable {
     }
 
     /// The log name of a configuration of this space, tagged so that no two configurations share one.
-    public func logName(for configuration: SweepConfiguration, operation: IOOperation) -> SweepLogName {
+    package func logName(for configuration: SweepConfiguration, operation: IOOperation) -> SweepLogName {
         SweepLogName(operation: operation, configuration: configuration, tagTasksPerFolder: tagsTasksPerFolder,
                      tagEngine: tagsEngine)
     }

@@ -43,7 +43,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// Why locking was not done, when it was asked for and failed (for one warning line).
     public let lockFailure: String?
     /// Whether `MADV_HUGEPAGE` was applied (see `hugePageBytes` for what the kernel gave).
-    public let hugePagesAdvised: Bool
+    package let hugePagesAdvised: Bool
 
     let base: UnsafeMutableRawPointer
     let allocated: Int
@@ -58,14 +58,14 @@ public final class AlignedBuffer: @unchecked Sendable {
     private let writeLoans = Atomic<Int>(0)
 
     /// Transparent huge pages state from sysfs: `always`, `madvise`, `never`, or nil when absent.
-    public static var transparentHugePageMode: String? {
+    package static var transparentHugePageMode: String? {
         guard let text = readSmallFile("/sys/kernel/mm/transparent_hugepage/enabled") else { return nil }
         guard let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else { return nil }
         return String(text[text.index(after: open)..<close])
     }
 
     /// The system page size.
-    public static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    package static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Allocates `count` bytes.
     ///
@@ -176,7 +176,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     static let freedCount = Atomic<UInt64>(0)
 
     /// The memlock limit (`ulimit -l`) as text: `unlimited` or a byte count.
-    public static var memlockLimitDescription: String {
+    package static var memlockLimitDescription: String {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(CAsyncIO_RLIMIT_MEMLOCK), &limit) == 0 else { return "unknown" }
         if limit.rlim_cur == rlim_t.max { return "unlimited" }
@@ -184,7 +184,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     }
 
     /// Bytes of this buffer the kernel currently backs with huge pages (from /proc/self/smaps).
-    public var hugePageBytes: Int {
+    package var hugePageBytes: Int {
         guard let smaps = readSmallFile("/proc/self/smaps", limit: 64 << 20) else { return 0 }
         let start = UInt(bitPattern: base)
         let end = start + UInt(allocated)
@@ -282,7 +282,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// that lands in the wrong place is caught by a comparison; 1 GiB fills at memory speed.
     ///
     /// - Precondition: no operation in flight uses the buffer (`isLent` is false).
-    public func fillRandom(seed: UInt64) {
+    package func fillRandom(seed: UInt64) {
         refuseMutationWhileLent("fillRandom")
         let words = allocated / 8
         let p = base.bindMemory(to: UInt64.self, capacity: words)
@@ -309,7 +309,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// Whether the `length` bytes of this buffer from `offset` equal the first `length` of `other`.
     ///
     /// - Precondition: no read in flight fills either buffer.
-    public func contentsEqual(from offset: Int, to other: AlignedBuffer, length: Int) -> Bool {
+    package func contentsEqual(from offset: Int, to other: AlignedBuffer, length: Int) -> Bool {
         refuseReadWhileFilling("contentsEqual")
         other.refuseReadWhileFilling("contentsEqual")
         guard offset >= 0, length >= 0, offset <= count - length, length <= other.count else { return false }
@@ -319,7 +319,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// Whether the first `length` bytes equal those of `other`.
     ///
     /// - Precondition: no read in flight fills either buffer.
-    public func contentsEqual(_ other: AlignedBuffer, length: Int? = nil) -> Bool {
+    package func contentsEqual(_ other: AlignedBuffer, length: Int? = nil) -> Bool {
         refuseReadWhileFilling("contentsEqual")
         other.refuseReadWhileFilling("contentsEqual")
         let n = length ?? count

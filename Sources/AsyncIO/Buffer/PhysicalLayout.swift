@@ -9,20 +9,20 @@ import Glibc
 /// machine whose free memory is fragmented gets scattered pages; a process that already holds
 /// gigabytes (a training job, or torch in DeepSpeed's `ds_io`) gets longer runs. Huge pages are
 /// always 2 MiB runs.
-public struct PhysicalLayout: Sendable, Equatable {
+package struct PhysicalLayout: Sendable, Equatable {
     /// Pages of the buffer (4 KiB each) that are in memory.
-    public var pages: Int
+    package var pages: Int
     /// Runs of physically consecutive pages (ascending frame numbers) those pages form.
-    public var runs: Int
+    package var runs: Int
 
     /// Average bytes per physically contiguous run.
-    public var averageRunBytes: Int { runs == 0 ? 0 : pages * AlignedBuffer.pageSize / runs }
+    package var averageRunBytes: Int { runs == 0 ? 0 : pages * AlignedBuffer.pageSize / runs }
 }
 
 extension AlignedBuffer {
     /// The buffer's physical layout from `/proc/self/pagemap`, or nil where the kernel hides frame
     /// numbers (processes without `CAP_SYS_ADMIN` read zeros) or the map cannot be read.
-    public var physicalLayout: PhysicalLayout? {
+    package var physicalLayout: PhysicalLayout? {
         let page = AlignedBuffer.pageSize
         let count = allocated / page
         guard count > 0 else { return nil }

@@ -5,18 +5,18 @@ import Synchronization
 ///
 /// Requests are numbered from 1 in the order they are submitted, across all workers of the
 /// handle. The real transfer still happens; only the result the scheduler sees is changed.
-@_spi(Testing) public struct FaultInjection: Sendable, Hashable {
+package struct FaultInjection: Sendable, Hashable {
     /// Make request number `failRequest` fail with `failErrno`.
-    public var failRequest: Int?
+    package var failRequest: Int?
     /// The errno for `failRequest` (default `EIO`).
-    public var failErrno: Int32
+    package var failErrno: Int32
     /// Make request number `shortRequest` report that it moved only half its bytes.
-    public var shortRequest: Int?
+    package var shortRequest: Int?
     /// Make every request report a short transfer (at least one byte less than asked).
-    public var everyRequestShort: Bool
+    package var everyRequestShort: Bool
 
     /// Creates a fault plan.
-    public init(failRequest: Int? = nil, failErrno: Int32 = EIO, shortRequest: Int? = nil,
+    package init(failRequest: Int? = nil, failErrno: Int32 = EIO, shortRequest: Int? = nil,
                 everyRequestShort: Bool = false) {
         self.failRequest = failRequest
         self.failErrno = failErrno

@@ -19,10 +19,10 @@ public enum EngineKind: String, Sendable, CaseIterable, Hashable, Codable {
 
     /// Whether this engine moves data between memory and storage: `null` and `sim` move none (a
     /// read leaves the buffer as it was, or fills it with the simulated device's pattern).
-    public var movesData: Bool { self != .null && self != .sim }
+    package var movesData: Bool { self != .null && self != .sim }
 
     /// The concrete engines that work on this machine, best first (never `.auto`).
-    public static var available: [EngineKind] {
+    package static var available: [EngineKind] {
         [.uring, .aio, .posix, .null].filter { EngineProbe.probe($0).works }
     }
 }
@@ -128,9 +128,9 @@ public struct EngineOptions: Sendable, Hashable {
     /// (see `RequestMerging`; default `auto`: requests of 128 KiB and more reach the device whole).
     public var requestMerging: RequestMerging = .auto
     /// The device model of the `sim` engine.
-    public var simulation: SimulatedDevice?
+    package var simulation: SimulatedDevice?
     /// Records every call into the handle's queues (see `QueueRecorder`), for tests of the knobs.
-    @_spi(Testing) public var recorder: QueueRecorder?
+    package var recorder: QueueRecorder?
 
     /// Creates the default options.
     public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false,
@@ -143,21 +143,21 @@ public struct EngineOptions: Sendable, Hashable {
 }
 
 /// Probes which engines work here, once per process, and why the others do not.
-public enum EngineProbe {
+package enum EngineProbe {
     /// The outcome of probing one engine.
-    public struct Result: Sendable, Equatable {
+    package struct Result: Sendable, Equatable {
         /// Whether a queue could be created.
-        public var works: Bool
+        package var works: Bool
         /// Why not, when it does not work.
-        public var reason: String?
+        package var reason: String?
     }
 
     /// Environment variable that makes the probe report chosen engines as refused, for tests
     /// of the fallback path: a comma-separated list such as `io_uring,aio`.
-    @_spi(Testing) public static let refuseVariable = "AIO_BENCH_REFUSE_ENGINES"
+    package static let refuseVariable = "AIO_BENCH_REFUSE_ENGINES"
 
     /// Probes `kind` (cached per process, except for the refusal variable which is read each time).
-    public static func probe(_ kind: EngineKind) -> Result {
+    package static func probe(_ kind: EngineKind) -> Result {
         if let refused = getenv(refuseVariable).map({ String(cString: $0) }),
            refused.split(separator: ",").contains(where: { $0 == kind.rawValue }) {
             return Result(works: false, reason: "refused by \(refuseVariable)")
@@ -190,7 +190,7 @@ public enum EngineProbe {
     }
 
     /// Resolves `.auto` to the first engine that works, with the reasons others were skipped.
-    public static func resolve(_ kind: EngineKind) -> (kind: EngineKind, skipped: [String]) {
+    package static func resolve(_ kind: EngineKind) -> (kind: EngineKind, skipped: [String]) {
         guard kind == .auto else { return (kind, []) }
         var skipped: [String] = []
         for candidate in [EngineKind.uring, .aio] {

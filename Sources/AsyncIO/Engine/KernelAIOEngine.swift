@@ -175,15 +175,15 @@ final class KernelAIOQueue: IOQueue {
 }
 
 /// What kernel AIO contexts of this process met (for tests).
-@_spi(Testing) public enum KernelAIOCounters {
+package enum KernelAIOCounters {
     static let waited = Atomic<Int>(0)
     /// Contexts whose `io_setup` found `fs.aio-max-nr` used up while contexts of this process were
     /// being destroyed in the background, and so waited for those before trying again.
-    public static var setupsThatWaited: Int { waited.load(ordering: .relaxed) }
+    package static var setupsThatWaited: Int { waited.load(ordering: .relaxed) }
 
     /// Makes each later background `io_destroy` of this process sleep `microseconds` before it
     /// begins (0: none), so that a test can meet the window in which a closed context still counts.
-    public static func delayBackgroundDestroys(microseconds: UInt32) {
+    package static func delayBackgroundDestroys(microseconds: UInt32) {
         CAsyncIO_io_destroy_detached_delay(microseconds)
     }
 }

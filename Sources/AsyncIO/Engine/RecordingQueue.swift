@@ -6,60 +6,60 @@
 /// Set it as `EngineOptions.recorder`; each worker's queue of every handle built with those
 /// options is then wrapped and gets a `Log` of its own. Requests still go to the real queue.
 // @unchecked: the recorded logs are read and written under its lock.
-@_spi(Testing) public final class QueueRecorder: @unchecked Sendable {
+package final class QueueRecorder: @unchecked Sendable {
     /// One call into a queue.
-    public enum Event: Sendable, Equatable {
+    package enum Event: Sendable, Equatable {
         /// A submit call that carried `requests` requests, of which the queue took `accepted`.
         case submit(requests: Int, accepted: Int, inFlight: Int)
         /// A reap that asked for at least `minimum` completions and handed back `completed`.
         case reap(minimum: Int, completed: Int, inFlight: Int)
 
         /// Requests in flight in the queue right after the call.
-        public var inFlight: Int {
+        package var inFlight: Int {
             switch self {
             case .submit(_, _, let n), .reap(_, _, let n): n
             }
         }
 
         /// Whether this is a submit call.
-        public var isSubmit: Bool {
+        package var isSubmit: Bool {
             if case .submit = self { return true }
             return false
         }
     }
 
     /// One request as a queue took it.
-    public struct Request: Sendable, Equatable {
+    package struct Request: Sendable, Equatable {
         /// Read or write.
-        public var operation: IOOperation
+        package var operation: IOOperation
         /// The file offset.
-        public var offset: Int64
+        package var offset: Int64
         /// The bytes asked for.
-        public var length: Int
+        package var length: Int
     }
 
     /// What one queue saw.
-    public struct Log: Sendable {
+    package struct Log: Sendable {
         /// The worker the queue belongs to, within its handle (0-based).
-        public var worker: Int
+        package var worker: Int
         /// Every call, in order.
-        public var events: [Event] = []
+        package var events: [Event] = []
         /// Every request the queue took, in order.
-        public var requests: [Request] = []
+        package var requests: [Request] = []
 
         /// Requests carried by each submit call, in order.
-        public var submitSizes: [Int] {
+        package var submitSizes: [Int] {
             events.compactMap { if case .submit(let n, _, _) = $0 { n } else { nil } }
         }
 
         /// The most requests in flight at any moment.
-        public var maxInFlight: Int { events.map(\.inFlight).max() ?? 0 }
+        package var maxInFlight: Int { events.map(\.inFlight).max() ?? 0 }
     }
 
     /// At most this many completions are handed back per reap (never fewer than the reap asks
     /// for), so that requests complete a few at a time as on a device; nil hands back every
     /// completion that is ready.
-    public let completionsPerReap: Int?
+    package let completionsPerReap: Int?
 
     private let lock = ConditionLock()
     private var recorded: [Log] = []
@@ -71,13 +71,13 @@
     /// With `gated`, every queue's submit calls wait until `openGate()`, so a test can queue
     /// operations on a handle before its workers hand any request to the kernel: what the workers
     /// then do no longer depends on how fast the device or the test's own thread is.
-    public init(completionsPerReap: Int? = nil, gated: Bool = false) {
+    package init(completionsPerReap: Int? = nil, gated: Bool = false) {
         self.completionsPerReap = completionsPerReap.map { max(1, $0) }
         closed = gated
     }
 
     /// Lets submit calls through (see `gated`).
-    public func openGate() {
+    package func openGate() {
         lock.withLock {
             closed = false
             lock.broadcast()
@@ -89,7 +89,7 @@
     }
 
     /// One log per queue, in the order the queues were made.
-    public var logs: [Log] { lock.withLock { recorded } }
+    package var logs: [Log] { lock.withLock { recorded } }
 
     /// Wraps the queues of one handle, queue `i` belonging to worker `i`.
     func wrap(_ queues: [IOQueue]) -> [IOQueue] {
@@ -112,9 +112,9 @@
 
 extension QueueRecorder: Hashable {
     /// The same recorder (identity).
-    public static func == (lhs: QueueRecorder, rhs: QueueRecorder) -> Bool { lhs === rhs }
+    package static func == (lhs: QueueRecorder, rhs: QueueRecorder) -> Bool { lhs === rhs }
     /// Hashes the identity.
-    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+    package func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
 /// Passes every call to the real queue and records it; hands completions back at most

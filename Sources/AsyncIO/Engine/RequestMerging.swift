@@ -30,12 +30,12 @@ public enum RequestMerging: String, Sendable, Hashable, CaseIterable {
     case avoided
 
     /// The smallest block size `auto` keeps whole.
-    public static let autoWholeFrom = 128 << 10
+    package static let autoWholeFrom = 128 << 10
     /// Requests per submit call that the kernel does not plug.
     static let unpluggedCall = 2
 
     /// Whether requests of `blockSize` bytes are kept whole.
-    public func keepsWhole(blockSize: Int) -> Bool {
+    package func keepsWhole(blockSize: Int) -> Bool {
         switch self {
         case .auto: blockSize >= RequestMerging.autoWholeFrom
         case .allowed: false

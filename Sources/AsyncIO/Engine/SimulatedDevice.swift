@@ -5,24 +5,24 @@ import Synchronization
 /// seeded noise and an optional slow drift. The `sim` engine moves no data to storage and completes
 /// each operation when the model says (`bytes / speed` of real time), so a tuner can be tested
 /// against a known truth and a tune rehearsed for a drive one does not have.
-public struct SimulatedDevice: Sendable, Hashable {
+package struct SimulatedDevice: Sendable, Hashable {
     /// One speed for the configurations whose knobs match; a knob left nil matches any value.
-    public struct Entry: Sendable, Hashable {
+    package struct Entry: Sendable, Hashable {
         /// Bytes per request, or nil for any.
-        public var blockSize: Int?
+        package var blockSize: Int?
         /// Queue depth, or nil for any.
-        public var queueDepth: Int?
+        package var queueDepth: Int?
         /// Single submit, or nil for any.
-        public var singleSubmit: Bool?
+        package var singleSubmit: Bool?
         /// Overlap events (the inverse of DeepSpeed's `sequential_requests`), or nil for any.
-        public var overlapEvents: Bool?
+        package var overlapEvents: Bool?
         /// Intra-op parallelism, or nil for any.
-        public var intraOpParallelism: Int?
+        package var intraOpParallelism: Int?
         /// The speed, GiB/s.
-        public var gibps: Double
+        package var gibps: Double
 
         /// Creates an entry.
-        public init(blockSize: Int? = nil, queueDepth: Int? = nil, singleSubmit: Bool? = nil,
+        package init(blockSize: Int? = nil, queueDepth: Int? = nil, singleSubmit: Bool? = nil,
                     overlapEvents: Bool? = nil, intraOpParallelism: Int? = nil, gibps: Double) {
             self.blockSize = blockSize
             self.queueDepth = queueDepth
@@ -47,21 +47,21 @@ public struct SimulatedDevice: Sendable, Hashable {
     }
 
     /// The speeds of one operation.
-    public struct Table: Sendable, Hashable {
+    package struct Table: Sendable, Hashable {
         /// The speed of configurations no entry matches, GiB/s.
-        public var defaultGiBps: Double
+        package var defaultGiBps: Double
         /// The entries, in the order given.
-        public var speeds: [Entry]
+        package var speeds: [Entry]
 
         /// Creates a table.
-        public init(defaultGiBps: Double, speeds: [Entry] = []) {
+        package init(defaultGiBps: Double, speeds: [Entry] = []) {
             self.defaultGiBps = defaultGiBps
             self.speeds = speeds
         }
 
         /// The speed of `config`: the matching entry that names the most knobs (the first of equals),
         /// else the default.
-        public func gibps(for config: HandleConfig) -> Double {
+        package func gibps(for config: HandleConfig) -> Double {
             var best: Entry?
             for entry in speeds where entry.matches(config) && entry.keyCount > (best?.keyCount ?? -1) {
                 best = entry
@@ -71,18 +71,18 @@ public struct SimulatedDevice: Sendable, Hashable {
     }
 
     /// Seeds the noise.
-    public var seed: UInt64
+    package var seed: UInt64
     /// The relative standard deviation of an operation's speed (0.05: 5 %).
-    public var noise: Double
+    package var noise: Double
     /// A slow multiplicative trend: the fraction the speed changes per minute (0.01: +1 %/min).
-    public var drift: Double
+    package var drift: Double
     /// Read speeds.
-    public var read: Table
+    package var read: Table
     /// Write speeds.
-    public var write: Table
+    package var write: Table
 
     /// Creates a model.
-    public init(seed: UInt64, noise: Double = 0, drift: Double = 0, read: Table, write: Table) {
+    package init(seed: UInt64, noise: Double = 0, drift: Double = 0, read: Table, write: Table) {
         self.seed = seed
         self.noise = noise
         self.drift = drift
@@ -91,12 +91,12 @@ public struct SimulatedDevice: Sendable, Hashable {
     }
 
     /// The model's speed of `operation` with `config`, GiB/s, before noise and drift.
-    public func gibps(_ operation: IOOperation, _ config: HandleConfig) -> Double {
+    package func gibps(_ operation: IOOperation, _ config: HandleConfig) -> Double {
         (operation == .read ? read : write).gibps(for: config)
     }
 
     /// Checks the values; one error naming the first bad one.
-    public func validate() throws(AsyncIOError) {
+    package func validate() throws(AsyncIOError) {
         guard noise >= 0, noise < 1, noise.isFinite else {
             throw .invalid("simulated device", "noise \(noise) must be at least 0 and below 1")
         }
@@ -111,7 +111,7 @@ public struct SimulatedDevice: Sendable, Hashable {
     /// The 8 bytes a simulated read puts at the 8-byte word holding file offset `offset`: distinct for
     /// every word, cheap enough to fill memory at its bandwidth.
     @inline(__always)
-    public static func patternWord(at offset: Int64) -> UInt64 {
+    package static func patternWord(at offset: Int64) -> UInt64 {
         let x = (UInt64(bitPattern: offset >> 3) &+ 1) &* 0x9E37_79B9_7F4A_7C15
         return x ^ (x >> 29)
     }
@@ -177,7 +177,7 @@ extension SimulatedDevice {
     /// `key` (drift keeps running). A sweep begins one per trial, keyed by the trial's name, so a
     /// trial run again after an interruption meets the same noise and a resumed race decides as an
     /// uninterrupted one. Without it, all operations share the seed's one stream.
-    public static func beginNoiseStream(_ key: UInt64) {
+    package static func beginNoiseStream(_ key: UInt64) {
         SimulationNoise.shared.begin(stream: key == 0 ? 1 : key)
     }
 }

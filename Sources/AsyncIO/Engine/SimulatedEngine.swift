@@ -108,7 +108,7 @@ final class SimulatedQueue: IOQueue {
 extension AlignedBuffer {
     /// Fills the buffer with what a simulated read of a file from `fileOffset` returns, so that
     /// writing it and reading it back through the `sim` engine compares equal.
-    public func fillPattern(fileOffset: Int64 = 0) {
+    package func fillPattern(fileOffset: Int64 = 0) {
         withUnsafeMutableBytes { SimulatedQueue.fillPattern($0, fileOffset: fileOffset) }
     }
 }

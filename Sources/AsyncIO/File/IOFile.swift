@@ -2,7 +2,7 @@ import CAsyncIO
 import Glibc
 
 /// How a file is opened for an operation.
-public enum FileAccess: Sendable, Equatable {
+package enum FileAccess: Sendable, Equatable {
     /// Read an existing file.
     case read
     /// Create or open for writing; `truncate` drops any old contents (a smaller write must not
@@ -18,25 +18,25 @@ public enum FileAccess: Sendable, Equatable {
 /// Files are created with mode 0600 and never through a symbolic link.
 // @unchecked: every stored property is a `let`; the descriptors are only read (by pread/pwrite and the
 // kernel) until `deinit` closes them, which runs when the last operation using the file has released it.
-public final class IOFile: @unchecked Sendable {
+package final class IOFile: @unchecked Sendable {
     /// The path the file was opened with.
-    public let path: String
+    package let path: String
     /// The descriptor for aligned transfers (`O_DIRECT` when `isDirect`).
     let directFD: Int32
     /// The descriptor for transfers that are not aligned.
     let bufferedFD: Int32
     /// Whether `directFD` bypasses the page cache.
-    public let isDirect: Bool
+    package let isDirect: Bool
     /// Required alignment of file offsets and lengths on `directFD` (1 when not direct).
-    public let offsetAlignment: Int
+    package let offsetAlignment: Int
     /// Required alignment of memory addresses on `directFD` (1 when not direct).
-    public let memoryAlignment: Int
+    package let memoryAlignment: Int
 
     /// Opens `path`.
     ///
     /// - Throws: `AsyncIOError` naming `open` and the path; a file system that refuses
     ///   `O_DIRECT` gets a hint to use buffered I/O.
-    public init(path: String, access: FileAccess, direct: Bool) throws(AsyncIOError) {
+    package init(path: String, access: FileAccess, direct: Bool) throws(AsyncIOError) {
         self.path = path
         var flags: Int32 = CAsyncIO_O_CLOEXEC
         switch access {
@@ -77,7 +77,7 @@ public final class IOFile: @unchecked Sendable {
     }
 
     /// The file's current size in bytes.
-    public func size() throws(AsyncIOError) -> Int64 {
+    package func size() throws(AsyncIOError) -> Int64 {
         var st = stat()
         _ = try syscallRetrying("fstat", path: path) { fstat(bufferedFD, &st) }
         return Int64(st.st_size)
@@ -89,7 +89,7 @@ public final class IOFile: @unchecked Sendable {
     /// without handing them to its worker threads (which serialise writes to one file). Returns
     /// false when the file system cannot do it (nothing is written as a fallback).
     @discardableResult
-    public func preallocate(offset: Int64, length: Int64) -> Bool {
+    package func preallocate(offset: Int64, length: Int64) -> Bool {
         guard length > 0 else { return true }
         while CAsyncIO_fallocate(bufferedFD, offset, length) != 0 {
             if currentErrno() != EINTR { return false }
@@ -100,12 +100,12 @@ public final class IOFile: @unchecked Sendable {
     /// Sets the file's size to `size` bytes, dropping what lies beyond or adding zeros.
     ///
     /// The corresponding C function is `ftruncate`.
-    public func setSize(_ size: Int64) throws(AsyncIOError) {
+    package func setSize(_ size: Int64) throws(AsyncIOError) {
         _ = try syscallRetrying("ftruncate", path: path) { ftruncate(bufferedFD, off_t(size)) }
     }
 
     /// Flushes the file's data to the device.
-    public func sync() throws(AsyncIOError) {
+    package func sync() throws(AsyncIOError) {
         _ = try syscallRetrying("fsync", path: path) { fsync(bufferedFD) }
     }
 
@@ -126,7 +126,7 @@ public final class IOFile: @unchecked Sendable {
 
     /// The direct-I/O offset alignment of the file system holding `folder` (creates and removes
     /// a probe file). Returns nil when the folder refuses `O_DIRECT`.
-    public static func directIOAlignment(folder: String) -> Int? {
+    package static func directIOAlignment(folder: String) -> Int? {
         let probe = folder + "/.aio_bench_align_probe.\(getpid())"
         guard let file = try? IOFile(path: probe, access: .write(truncate: true), direct: true) else {
             unlink(probe)

@@ -11,10 +11,10 @@ extension AIOHandle {
     /// - Throws: `AsyncIOError`: a bad count or offset, a file shorter than the range
     ///   (`.unexpectedEndOfFile`), a kernel error, or `.cancelled`.
     @discardableResult
-    public func read(into buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil)
-        async throws(AsyncIOError) -> Int {
+    public func read(into buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil,
+                     latency: LatencySink? = nil) async throws(AsyncIOError) -> Int {
         if Task.isCancelled { throw .cancelled("read", path: path) }
-        return try await submitRead(into: buffer, from: path, offset: offset, count: count).value
+        return try await submitRead(into: buffer, from: path, offset: offset, count: count, latency: latency).value
     }
 
     /// Writes the first `count` bytes (default: all) of `buffer` to `path` at `offset` over all
@@ -27,9 +27,10 @@ extension AIOHandle {
     /// - Throws: `AsyncIOError`: a bad count or offset, a kernel error (`ENOSPC`, ...) or `.cancelled`.
     @discardableResult
     public func write(from buffer: AlignedBuffer, to path: String, offset: Int64 = 0, count: Int? = nil,
-                      truncate: Bool = false) async throws(AsyncIOError) -> Int {
+                      truncate: Bool = false, latency: LatencySink? = nil) async throws(AsyncIOError) -> Int {
         if Task.isCancelled { throw .cancelled("write", path: path) }
-        return try await submitWrite(from: buffer, to: path, offset: offset, count: count, truncate: truncate).value
+        return try await submitWrite(from: buffer, to: path, offset: offset, count: count, truncate: truncate,
+                                     latency: latency).value
     }
 
     /// Starts a read of `count` bytes (default: the buffer's size) of `path` from `offset` into
@@ -37,10 +38,10 @@ extension AIOHandle {
     ///
     /// - Throws: `AsyncIOError` when the read cannot start (bad count or offset, missing or
     ///   short file); errors of the transfer itself come from the ticket.
-    public func submitRead(into buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil)
-        throws(AsyncIOError) -> IOTicket {
+    public func submitRead(into buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil,
+                           latency: LatencySink? = nil) throws(AsyncIOError) -> IOTicket {
         let op = try start(.read, buffer, path, offset, count, truncate: false, parallel: true,
-                           isAsync: false, latency: nil)
+                           isAsync: false, latency: latency)
         return IOTicket(operationState: op, state: state)
     }
 
@@ -51,9 +52,9 @@ extension AIOHandle {
     /// - Throws: `AsyncIOError` when the write cannot start (bad count or offset, the file cannot
     ///   be opened); errors of the transfer itself come from the ticket.
     public func submitWrite(from buffer: AlignedBuffer, to path: String, offset: Int64 = 0, count: Int? = nil,
-                            truncate: Bool = false) throws(AsyncIOError) -> IOTicket {
+                            truncate: Bool = false, latency: LatencySink? = nil) throws(AsyncIOError) -> IOTicket {
         let op = try start(.write, buffer, path, offset, count, truncate: truncate, parallel: true,
-                           isAsync: false, latency: nil)
+                           isAsync: false, latency: latency)
         return IOTicket(operationState: op, state: state)
     }
 

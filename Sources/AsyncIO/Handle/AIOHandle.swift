@@ -55,17 +55,17 @@ public final class AIOHandle: @unchecked Sendable {
     let requestCounter: RequestCounter
 
     /// Bytes per request.
-    public var blockSize: Int { config.blockSize }
+    package var blockSize: Int { config.blockSize }
     /// Requests in flight per worker.
-    public var queueDepth: Int { config.queueDepth }
+    package var queueDepth: Int { config.queueDepth }
     /// Whether each request is submitted with its own call.
-    public var singleSubmit: Bool { config.singleSubmit }
+    package var singleSubmit: Bool { config.singleSubmit }
     /// Whether the queue is topped up as requests complete.
-    public var overlapEvents: Bool { config.overlapEvents }
+    package var overlapEvents: Bool { config.overlapEvents }
     /// Worker threads per operation.
-    public var intraOpParallelism: Int { config.intraOpParallelism }
+    package var intraOpParallelism: Int { config.intraOpParallelism }
     /// The engine in use (never `.auto`).
-    public var engine: EngineKind { config.engine }
+    package var engine: EngineKind { config.engine }
     /// One line on the path the engine takes (registered buffers, SQPOLL, ...), from worker 0; from
     /// the queue of the last blocking streamed read (`StreamReader.forEachChunk`) while no operation
     /// ran on the workers.
@@ -79,7 +79,7 @@ public final class AIOHandle: @unchecked Sendable {
     /// the kernel so far, over every finished operation: one per
     /// block of each slice, and one more for each unaligned tail and each continuation of a short
     /// transfer. The count behind IOPS figures.
-    public var requestsSubmitted: Int { requestCounter.total }
+    package var requestsSubmitted: Int { requestCounter.total }
 
     /// Creates a handle and starts its workers.
     ///

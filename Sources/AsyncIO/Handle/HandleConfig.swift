@@ -29,7 +29,7 @@ public struct HandleConfig: Sendable, Hashable {
     /// Options of the io_uring engine.
     public var engineOptions: EngineOptions
     /// Faults to inject, for tests; nil in normal use.
-    @_spi(Testing) public var faults: FaultInjection?
+    package var faults: FaultInjection?
 
     /// Creates a configuration; every argument has DeepSpeed's runtime default.
     public init(
@@ -48,7 +48,7 @@ public struct HandleConfig: Sendable, Hashable {
     }
 
     /// The same configuration with `direct` set as given.
-    public func with(direct: Bool) -> HandleConfig {
+    package func with(direct: Bool) -> HandleConfig {
         var copy = self
         copy.direct = direct
         return copy

@@ -15,9 +15,9 @@ public final class BounceBuffers: Sendable {
     /// Buffers in the ring.
     public var count: Int { buffers.count }
     /// Whether every buffer is page-locked (`mlock`); they work unlocked too.
-    public var isLocked: Bool { buffers.allSatisfy(\.isLocked) }
+    package var isLocked: Bool { buffers.allSatisfy(\.isLocked) }
     /// Bytes of the ring the kernel backs with huge pages now (see `AlignedBuffer.hugePageBytes`).
-    public var hugePageBytes: Int { min(buffers.first?.whole?.hugePageBytes ?? 0, size * count) }
+    package var hugePageBytes: Int { min(buffers.first?.whole?.hugePageBytes ?? 0, size * count) }
     private let taken = Atomic<Bool>(false)
 
     /// Allocates `count` buffers of `size` bytes (defaults: DeepSpeed's two of 64 MiB), as parts of

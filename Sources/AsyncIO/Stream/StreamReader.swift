@@ -30,13 +30,13 @@ public struct StreamReader: AsyncSequence {
     public typealias Failure = AsyncIOError
 
     /// The file read.
-    public let path: String
+    package let path: String
     /// Bytes per bounce buffer, and so per chunk (the last may be shorter).
-    public let bufferSize: Int
+    package let bufferSize: Int
     /// Bounce buffers in the ring: the chunk held, plus reads ahead.
-    public let bufferCount: Int
+    package let bufferCount: Int
     /// Bytes per chunk handed out (the last may be shorter): `bufferSize` or a divisor of it.
-    public let chunkSize: Int
+    package let chunkSize: Int
     let handle: AIOHandle
     /// Buffers given by the caller, reused by every iteration (nil: each iteration allocates its own).
     let ring: BounceBuffers?

@@ -34,15 +34,15 @@ public struct StreamWriter: ~Copyable {
     public static let defaultBufferCount = 2
 
     /// The file being written.
-    public let path: String
+    package let path: String
     /// Bytes per bounce buffer.
-    public let bufferSize: Int
+    package let bufferSize: Int
     /// Bytes handed to `write` so far.
-    public private(set) var bytesAccepted: Int64 = 0
+    package private(set) var bytesAccepted: Int64 = 0
     /// Bytes from the start of the stream known to be written to the file (their writes completed).
-    public private(set) var committedBytes: Int64 = 0
+    package private(set) var committedBytes: Int64 = 0
     /// Whether the bounce buffers are page-locked (`mlock`); they work unlocked too.
-    public var buffersLocked: Bool { ring.isLocked }
+    package var buffersLocked: Bool { ring.isLocked }
 
     private let handle: AIOHandle
     private var file: IOFile?

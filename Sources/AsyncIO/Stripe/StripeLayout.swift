@@ -20,7 +20,7 @@ public struct StripeLayout: Sendable, Hashable {
     public let stripeSize: Int
 
     /// Number of members (folders).
-    public var memberCount: Int { folders.count }
+    package var memberCount: Int { folders.count }
 
     /// Creates a layout.
     ///
@@ -53,7 +53,7 @@ public struct StripeLayout: Sendable, Hashable {
     }
 
     /// How many bytes of a `totalBytes` set member `member` holds.
-    public func memberBytes(_ member: Int, totalBytes: Int) -> Int {
+    package func memberBytes(_ member: Int, totalBytes: Int) -> Int {
         precondition(member >= 0 && member < memberCount, "member \(member) of \(memberCount)")
         let fullChunks = totalBytes / stripeSize
         let tail = totalBytes % stripeSize
@@ -63,26 +63,26 @@ public struct StripeLayout: Sendable, Hashable {
     }
 
     /// Where byte `position` of member `member`'s file lives in the buffer.
-    public func bufferOffset(member: Int, position: Int) -> Int {
+    package func bufferOffset(member: Int, position: Int) -> Int {
         let chunk = position / stripeSize
         return (chunk * memberCount + member) * stripeSize + position % stripeSize
     }
 
     /// The file name of member `member` of the set `name` holding `totalBytes` bytes.
-    public func memberFileName(_ name: String, member: Int, totalBytes: Int) -> String {
+    package func memberFileName(_ name: String, member: Int, totalBytes: Int) -> String {
         StripeMemberName(name: name, index: member, count: memberCount, stripeSize: stripeSize,
                          totalBytes: totalBytes).fileName
     }
 
     /// The paths of every member file of the set `name` holding `totalBytes` bytes, in member order.
-    public func memberPaths(_ name: String, totalBytes: Int) -> [String] {
+    package func memberPaths(_ name: String, totalBytes: Int) -> [String] {
         folders.indices.map { StripeLayout.join(folders[$0], memberFileName(name, member: $0, totalBytes: totalBytes)) }
     }
 
     /// Checks a set name: not empty, not `.` or `..`, no `/` and no NUL (it is a file name in every folder).
     ///
     /// - Throws: `AsyncIOError` of kind `.invalidArgument` naming the name and what is allowed.
-    public static func checkName(_ name: String) throws(AsyncIOError) {
+    package static func checkName(_ name: String) throws(AsyncIOError) {
         if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
             throw .invalid("stripe", "set name '\(name)' must be a file name: not empty, not '.' or '..', "
                 + "without '/' or NUL")

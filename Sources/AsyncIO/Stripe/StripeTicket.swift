@@ -15,7 +15,7 @@ public struct StripeTransfer: Sendable, Equatable {
     }
 
     /// Read or write.
-    public var operation: IOOperation
+    package var operation: IOOperation
     /// Bytes moved in all.
     public var bytes: Int
     /// Seconds from the start of the operation (after the files were opened) until its last request
@@ -33,11 +33,11 @@ public struct StripeTransfer: Sendable, Equatable {
 // @unchecked: every `var` is guarded by `lock`; the rest are `let`s.
 public final class StripeTicket: @unchecked Sendable {
     /// Read or write.
-    public let operation: IOOperation
+    package let operation: IOOperation
     /// The member files, in member order.
-    public let paths: [String]
+    package let paths: [String]
     /// Bytes each member moves, in member order.
-    public let memberBytes: [Int]
+    package let memberBytes: [Int]
 
     private let lock = ConditionLock()
     // Guarded by `lock`.
@@ -66,7 +66,7 @@ public final class StripeTicket: @unchecked Sendable {
     }
 
     /// Whether every request has completed (successfully or not).
-    public var isDone: Bool { lock.withLock { remaining == 0 } }
+    package var isDone: Bool { lock.withLock { remaining == 0 } }
 
     /// One job of `member` ended, with `error` when it failed.
     func jobFinished(member: Int, error: AsyncIOError?) {

@@ -34,7 +34,7 @@ public final class StripedHandle: @unchecked Sendable {
     /// One line on the path the engine takes (registered buffers, ...), from the first worker.
     public var enginePath: String { workers[0].pathDescription }
     /// Requests handed to the kernel so far over every finished job (the count behind IOPS figures).
-    public var requestsSubmitted: Int { requestCounter.total }
+    package var requestsSubmitted: Int { requestCounter.total }
 
     /// Creates a handle and starts `intraOpParallelism` workers for each member.
     ///

@@ -8,18 +8,18 @@ import Glibc
 /// with `O_EXCL | O_NOFOLLOW`, mode 0600), `write` the bytes, then `commit()`: fsync, close,
 /// rename over the target and fsync of the folder. Until `commit()` succeeds, the temporary
 /// file is removed when the value is released, also on every error path.
-public final class AtomicFile {
+package final class AtomicFile {
     /// The file the contents will replace.
-    public let target: String
+    package let target: String
     /// The temporary file being written (register it for removal on a signal if that matters).
-    public let temporaryPath: String
+    package let temporaryPath: String
     private var fd: Int32
     private var committed = false
 
     /// Creates the temporary file in `target`'s folder.
     ///
     /// - Throws: `AsyncIOError` for `open`, naming the temporary path.
-    public init(replacing target: String) throws(AsyncIOError) {
+    package init(replacing target: String) throws(AsyncIOError) {
         self.target = target
         let hidden = ".\(PathName.lastComponent(of: target)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         temporaryPath = PathName.join(PathName.parent(of: target), hidden)
@@ -35,10 +35,10 @@ public final class AtomicFile {
     }
 
     /// The folder the target lives in.
-    public var folder: String { PathName.parent(of: target) }
+    package var folder: String { PathName.parent(of: target) }
 
     /// Appends `bytes` to the temporary file.
-    public func write(_ bytes: [UInt8]) throws(AsyncIOError) {
+    package func write(_ bytes: [UInt8]) throws(AsyncIOError) {
         var offset = 0
         let path = temporaryPath
         let fd = self.fd
@@ -56,7 +56,7 @@ public final class AtomicFile {
     ///   and survives the process being killed, but not a power loss. For files written many times in
     ///   a row that are flushed together later (`FileSystem.syncFileSystem(containing:)`): each flush
     ///   of a small file costs a journal commit, 100 ms on a busy virtual disk.
-    public func commit(durable: Bool = true) throws(AsyncIOError) {
+    package func commit(durable: Bool = true) throws(AsyncIOError) {
         let path = temporaryPath
         let fd = self.fd
         if durable { _ = try syscallRetrying("fsync", path: path) { fsync(fd) } }

@@ -3,9 +3,9 @@ import Glibc
 
 /// Runs another program with an argument vector (never through a shell) and collects what it
 /// prints: the one place the package starts child processes (fio, DeepSpeed's `ds_io`).
-public enum ChildProcess {
+package enum ChildProcess {
     /// How the child ended.
-    public enum Termination: Sendable, Equatable {
+    package enum Termination: Sendable, Equatable {
         /// It exited with this status.
         case exited(Int32)
         /// A signal ended it.
@@ -15,15 +15,15 @@ public enum ChildProcess {
     }
 
     /// What the child printed and how it ended.
-    public struct Output: Sendable {
+    package struct Output: Sendable {
         /// How it ended.
-        public var termination: Termination
+        package var termination: Termination
         /// Everything written to standard output (up to the limit).
-        public var standardOutput: [UInt8]
+        package var standardOutput: [UInt8]
         /// Everything written to standard error (up to the limit).
-        public var standardError: [UInt8]
+        package var standardError: [UInt8]
         /// Whether it exited with status 0.
-        public var succeeded: Bool { termination == .exited(0) }
+        package var succeeded: Bool { termination == .exited(0) }
     }
 
     /// Starts `executable` with `arguments` (argv[0] is the executable), this process's environment
@@ -36,7 +36,7 @@ public enum ChildProcess {
     ///   program is missing) and `waitpid`.
     ///
     /// The corresponding C function is `posix_spawn`.
-    public static func run(
+    package static func run(
         _ executable: String, arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil,
         outputLimit: Int = 64 << 20
     ) throws(AsyncIOError) -> Output {

@@ -2,61 +2,61 @@ import Glibc
 
 /// A kernel error number as a typed value, so callers above `AsyncIO` can branch on the cause
 /// of an `AsyncIOError` without importing Glibc or reading message text.
-public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+package struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The raw `errno` value.
-    public var rawValue: Int32
+    package var rawValue: Int32
 
     /// Wraps a raw `errno` value.
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+    package init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// `ENOENT`: no such file or folder.
-    public static let noSuchFile = Errno(rawValue: ENOENT)
+    package static let noSuchFile = Errno(rawValue: ENOENT)
     /// `EEXIST`: the path exists already.
-    public static let fileExists = Errno(rawValue: EEXIST)
+    package static let fileExists = Errno(rawValue: EEXIST)
     /// `ENOSPC`: no space left on the device.
-    public static let noSpace = Errno(rawValue: ENOSPC)
+    package static let noSpace = Errno(rawValue: ENOSPC)
     /// `EDQUOT`: the disk quota is exhausted.
-    public static let quotaExceeded = Errno(rawValue: EDQUOT)
+    package static let quotaExceeded = Errno(rawValue: EDQUOT)
     /// `EACCES`: permission denied.
-    public static let permissionDenied = Errno(rawValue: EACCES)
+    package static let permissionDenied = Errno(rawValue: EACCES)
     /// `EPERM`: the operation is not permitted.
-    public static let notPermitted = Errno(rawValue: EPERM)
+    package static let notPermitted = Errno(rawValue: EPERM)
     /// `EIO`: an input/output error of the device.
-    public static let ioError = Errno(rawValue: EIO)
+    package static let ioError = Errno(rawValue: EIO)
     /// `EROFS`: the file system is read-only.
-    public static let readOnlyFileSystem = Errno(rawValue: EROFS)
+    package static let readOnlyFileSystem = Errno(rawValue: EROFS)
     /// `ENOTDIR`: a component of the path is not a folder.
-    public static let notDirectory = Errno(rawValue: ENOTDIR)
+    package static let notDirectory = Errno(rawValue: ENOTDIR)
     /// `EISDIR`: the path is a folder.
-    public static let isDirectory = Errno(rawValue: EISDIR)
+    package static let isDirectory = Errno(rawValue: EISDIR)
     /// `ELOOP`: a symbolic link where none is followed.
-    public static let tooManySymbolicLinks = Errno(rawValue: ELOOP)
+    package static let tooManySymbolicLinks = Errno(rawValue: ELOOP)
     /// `EINVAL`: an argument the kernel does not accept.
-    public static let invalidArgument = Errno(rawValue: EINVAL)
+    package static let invalidArgument = Errno(rawValue: EINVAL)
     /// `EAGAIN`: a resource is temporarily exhausted.
-    public static let resourceUnavailable = Errno(rawValue: EAGAIN)
+    package static let resourceUnavailable = Errno(rawValue: EAGAIN)
     /// `EFBIG`: the file is larger than allowed.
-    public static let fileTooLarge = Errno(rawValue: EFBIG)
+    package static let fileTooLarge = Errno(rawValue: EFBIG)
     /// `ENOMEM`: out of memory.
-    public static let noMemory = Errno(rawValue: ENOMEM)
+    package static let noMemory = Errno(rawValue: ENOMEM)
 
     /// The kernel's words for this error (`strerror`), for example "No space left on device".
-    public var message: String { String(cString: strerror(rawValue)) }
+    package var message: String { String(cString: strerror(rawValue)) }
 
     /// The symbolic name, for example `ENOSPC`.
-    public var description: String { AsyncIOError.errnoName(rawValue) }
+    package var description: String { AsyncIOError.errnoName(rawValue) }
 }
 
 extension AsyncIOError {
     /// The kernel's error number as a typed value, when the kernel reported one.
-    public var code: Errno? { errno.map(Errno.init(rawValue:)) }
+    package var code: Errno? { errno.map(Errno.init(rawValue:)) }
 
     /// Whether this error means the device ran out of space (`ENOSPC` or `EDQUOT`).
-    public var isOutOfSpace: Bool { code == .noSpace || code == .quotaExceeded }
+    package var isOutOfSpace: Bool { code == .noSpace || code == .quotaExceeded }
 
     /// The kernel's words for the error (`strerror`), or the message when there is no errno.
-    public var reason: String { code?.message ?? message ?? operation }
+    package var reason: String { code?.message ?? message ?? operation }
 
     /// The kernel's words and the number: `Permission denied (errno 13)`.
-    public var reasonWithNumber: String { "\(reason) (errno \(errno ?? 0))" }
+    package var reasonWithNumber: String { "\(reason) (errno \(errno ?? 0))" }
 }

@@ -1,9 +1,9 @@
 import Glibc
 
 /// What `stat` says of a path: its kind, size, permission bits and the devices involved.
-public struct FileStatus: Sendable, Equatable {
+package struct FileStatus: Sendable, Equatable {
     /// The kind of file system object.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// A regular file.
         case regular
         /// A folder.
@@ -21,15 +21,15 @@ public struct FileStatus: Sendable, Equatable {
     }
 
     /// The kind of object.
-    public var kind: Kind
+    package var kind: Kind
     /// Size in bytes.
-    public var size: Int64
+    package var size: Int64
     /// Permission bits (`st_mode & 07777`).
-    public var permissions: UInt32
+    package var permissions: UInt32
     /// The device the object lives on (`st_dev`).
-    public var device: UInt64
+    package var device: UInt64
     /// For a block or character device, the device it stands for (`st_rdev`); 0 otherwise.
-    public var representedDevice: UInt64
+    package var representedDevice: UInt64
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -49,33 +49,33 @@ public struct FileStatus: Sendable, Equatable {
 }
 
 /// What `statvfs` and `statfs` say of the file system holding a path.
-public struct FileSystemStats: Sendable, Equatable {
+package struct FileSystemStats: Sendable, Equatable {
     /// Bytes in the file system.
-    public var totalBytes: Int64
+    package var totalBytes: Int64
     /// Bytes an unprivileged user may still write.
-    public var availableBytes: Int64
+    package var availableBytes: Int64
     /// The file system's magic number (`statfs` `f_type`).
-    public var typeMagic: Int64
+    package var typeMagic: Int64
 
     /// Whether the file system keeps its files in memory (tmpfs or ramfs): a measurement there
     /// measures memory, not storage.
-    public var isMemoryBacked: Bool {
+    package var isMemoryBacked: Bool {
         typeMagic == 0x0102_1994 /* TMPFS_MAGIC */ || typeMagic == 0x8584_58f6 /* RAMFS_MAGIC */
     }
 }
 
 /// The kinds of access `FileSystem.isAccessible` checks.
-public struct FileAccessMode: OptionSet, Sendable {
+package struct FileAccessMode: OptionSet, Sendable {
     /// Raw `access` mode bits.
-    public let rawValue: Int32
+    package let rawValue: Int32
     /// Creates a mode from raw bits.
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+    package init(rawValue: Int32) { self.rawValue = rawValue }
     /// The path exists.
-    public static let exists = FileAccessMode([])
+    package static let exists = FileAccessMode([])
     /// The path can be read.
-    public static let read = FileAccessMode(rawValue: R_OK)
+    package static let read = FileAccessMode(rawValue: R_OK)
     /// The path can be written.
-    public static let write = FileAccessMode(rawValue: W_OK)
+    package static let write = FileAccessMode(rawValue: W_OK)
     /// The file can be executed, or the folder entered.
-    public static let execute = FileAccessMode(rawValue: X_OK)
+    package static let execute = FileAccessMode(rawValue: X_OK)
 }

@@ -6,11 +6,11 @@ import Glibc
 /// Everything the layers above `AsyncIO` need from the file system goes through here, so they
 /// never touch a descriptor, `errno` or a pointer. Failures throw `AsyncIOError` naming the
 /// operation, the path and errno.
-public enum FileSystem {
+package enum FileSystem {
     /// The status of `path`; with `followLinks` false a symbolic link is reported as one.
     ///
     /// The corresponding C functions are `stat` and `lstat`.
-    public static func status(of path: String, followLinks: Bool = true) throws(AsyncIOError) -> FileStatus {
+    package static func status(of path: String, followLinks: Bool = true) throws(AsyncIOError) -> FileStatus {
         var st = stat()
         if followLinks {
             _ = try syscallRetrying("stat", path: path) { stat(path, &st) }
@@ -21,7 +21,7 @@ public enum FileSystem {
     }
 
     /// The status of `path`, or nil when nothing is there (`ENOENT`); other failures throw.
-    public static func statusIfPresent(of path: String, followLinks: Bool = true) throws(AsyncIOError)
+    package static func statusIfPresent(of path: String, followLinks: Bool = true) throws(AsyncIOError)
         -> FileStatus?
     {
         do {
@@ -34,12 +34,12 @@ public enum FileSystem {
     /// Whether the calling process may access `path` in `mode` (`.exists` only checks presence).
     ///
     /// The corresponding C function is `access`.
-    public static func isAccessible(_ path: String, _ mode: FileAccessMode = .exists) -> Bool {
+    package static func isAccessible(_ path: String, _ mode: FileAccessMode = .exists) -> Bool {
         access(path, mode.isEmpty ? F_OK : mode.rawValue) == 0
     }
 
     /// Throws the reason `path` cannot be accessed in `mode`, or returns when it can.
-    public static func checkAccess(_ path: String, _ mode: FileAccessMode) throws(AsyncIOError) {
+    package static func checkAccess(_ path: String, _ mode: FileAccessMode) throws(AsyncIOError) {
         _ = try syscallRetrying("access", path: path) { access(path, mode.isEmpty ? F_OK : mode.rawValue) }
     }
 
@@ -47,21 +47,21 @@ public enum FileSystem {
     /// something is there already.
     ///
     /// The corresponding C function is `mkdir`.
-    public static func createDirectory(_ path: String, permissions: UInt32 = 0o700) throws(AsyncIOError) {
+    package static func createDirectory(_ path: String, permissions: UInt32 = 0o700) throws(AsyncIOError) {
         _ = try syscallRetrying("mkdir", path: path) { mkdir(path, mode_t(permissions)) }
     }
 
     /// Removes the file (or link) `path`.
     ///
     /// The corresponding C function is `unlink`.
-    public static func removeFile(_ path: String) throws(AsyncIOError) {
+    package static func removeFile(_ path: String) throws(AsyncIOError) {
         _ = try syscallRetrying("unlink", path: path) { unlink(path) }
     }
 
     /// Flushes `path`'s data and metadata to its device (`fsync`), the device's write cache included.
     ///
     /// - Throws: `AsyncIOError` for `open` or `fsync`, naming `path`.
-    public static func syncFile(_ path: String) throws(AsyncIOError) {
+    package static func syncFile(_ path: String) throws(AsyncIOError) {
         let fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | CAsyncIO_O_CLOEXEC) }
         defer { close(fd) }
         _ = try syscallRetrying("fsync", path: path) { fsync(fd) }
@@ -79,15 +79,15 @@ public enum FileSystem {
     /// Removes `path` if it is there; returns whether a file was removed. Errors other than
     /// "not there" are ignored: for clean-up paths that must not fail.
     @discardableResult
-    public static func removeFileIfPresent(_ path: String) -> Bool { unlink(path) == 0 }
+    package static func removeFileIfPresent(_ path: String) -> Bool { unlink(path) == 0 }
 
     /// Removes the folder `path` when it is empty; returns whether it was removed.
     @discardableResult
-    public static func removeEmptyDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
+    package static func removeEmptyDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
 
     /// Removes `path` and, when it is a folder, everything in it. Symbolic links are removed,
     /// never followed. Returns quietly when nothing is there.
-    public static func removeTree(_ path: String) throws(AsyncIOError) {
+    package static func removeTree(_ path: String) throws(AsyncIOError) {
         guard let status = try statusIfPresent(of: path, followLinks: false) else { return }
         if status.kind == .directory {
             for name in try contentsOfDirectory(path) { try removeTree(path + "/" + name) }
@@ -100,7 +100,7 @@ public enum FileSystem {
     /// The names in the folder `path` (without `.` and `..`), in no particular order.
     ///
     /// The corresponding C functions are `opendir` and `readdir`.
-    public static func contentsOfDirectory(_ path: String) throws(AsyncIOError) -> [String] {
+    package static func contentsOfDirectory(_ path: String) throws(AsyncIOError) -> [String] {
         guard let dir = opendir(path) else { throw .system("opendir", errno: currentErrno(), path: path) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -114,7 +114,7 @@ public enum FileSystem {
     /// The canonical absolute form of `path`, every symbolic link resolved.
     ///
     /// The corresponding C function is `realpath`.
-    public static func resolvedPath(_ path: String) throws(AsyncIOError) -> String {
+    package static func resolvedPath(_ path: String) throws(AsyncIOError) -> String {
         guard let resolved = realpath(path, nil) else {
             throw .system("realpath", errno: currentErrno(), path: path)
         }
@@ -123,7 +123,7 @@ public enum FileSystem {
     }
 
     /// The process's working folder.
-    public static var currentDirectory: String {
+    package static var currentDirectory: String {
         guard let cwd = getcwd(nil, 0) else { return "." }
         defer { free(cwd) }
         return String(cString: cwd)
@@ -133,19 +133,19 @@ public enum FileSystem {
     /// regular files, pipes, process substitution and standard input (`/dev/stdin`).
     ///
     /// - Throws: `AsyncIOError` for `open`/`read`; `EFBIG` when the file passes `limit`.
-    public static func contents(of path: String, limit: Int = 64 << 20) throws(AsyncIOError) -> [UInt8] {
+    package static func contents(of path: String, limit: Int = 64 << 20) throws(AsyncIOError) -> [UInt8] {
         let fd = try syscallRetrying("open", path: path) { open(path, O_RDONLY | CAsyncIO_O_CLOEXEC) }
         defer { close(fd) }
         return try readAll(fd: fd, path: path, limit: limit)
     }
 
     /// The contents of `path` as UTF-8 text (invalid bytes replaced).
-    public static func text(of path: String, limit: Int = 64 << 20) throws(AsyncIOError) -> String {
+    package static func text(of path: String, limit: Int = 64 << 20) throws(AsyncIOError) -> String {
         String(decoding: try contents(of: path, limit: limit), as: UTF8.self)
     }
 
     /// A small text file such as one under /proc or /sys, or nil when it cannot be read.
-    public static func smallText(of path: String) -> String? { readSmallFile(path) }
+    package static func smallText(of path: String) -> String? { readSmallFile(path) }
 
     static func readAll(fd: Int32, path: String, limit: Int) throws(AsyncIOError) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -165,7 +165,7 @@ public enum FileSystem {
     /// Statistics of the file system that holds `path`.
     ///
     /// The corresponding C functions are `statvfs` and `statfs`.
-    public static func fileSystemStats(of path: String) throws(AsyncIOError) -> FileSystemStats {
+    package static func fileSystemStats(of path: String) throws(AsyncIOError) -> FileSystemStats {
         var vfs = statvfs()
         _ = try syscallRetrying("statvfs", path: path) { statvfs(path, &vfs) }
         var type: Int64 = 0

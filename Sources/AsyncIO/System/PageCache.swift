@@ -2,20 +2,20 @@ import CAsyncIO
 import Glibc
 
 /// Emptying the kernel's page cache, so the next read of a file comes from the device.
-public enum PageCache {
+package enum PageCache {
     /// Whether `dropAll()` can work: root, and `/proc/sys/vm/drop_caches` writable.
-    public static var canDropAll: Bool { geteuid() == 0 && access(dropCachesPath, W_OK) == 0 }
+    package static var canDropAll: Bool { geteuid() == 0 && access(dropCachesPath, W_OK) == 0 }
 
     static let dropCachesPath = "/proc/sys/vm/drop_caches"
 
     /// How `dropAll()` works, in words.
-    public static let dropAllMethod = "/proc/sys/vm/drop_caches (root: sync, then drop every clean page)"
+    package static let dropAllMethod = "/proc/sys/vm/drop_caches (root: sync, then drop every clean page)"
     /// How `drop(file:)` works, in words.
-    public static let dropFileMethod = "posix_fadvise(POSIX_FADV_DONTNEED) on the test files (not root)"
+    package static let dropFileMethod = "posix_fadvise(POSIX_FADV_DONTNEED) on the test files (not root)"
 
     /// Writes dirty pages back (`sync`) and drops the whole page cache (`3` into
     /// `/proc/sys/vm/drop_caches`). Needs root.
-    public static func dropAll() throws(AsyncIOError) {
+    package static func dropAll() throws(AsyncIOError) {
         sync()
         let path = dropCachesPath
         let fd = try syscallRetrying("open", path: path) { open(path, O_WRONLY | CAsyncIO_O_CLOEXEC) }
@@ -25,7 +25,7 @@ public enum PageCache {
 
     /// Drops the cached pages of one file (`posix_fadvise(POSIX_FADV_DONTNEED)`), which any
     /// user may do for a file they can open. A missing file is not an error.
-    public static func drop(file path: String) throws(AsyncIOError) {
+    package static func drop(file path: String) throws(AsyncIOError) {
         let fd = open(path, O_RDONLY | CAsyncIO_O_CLOEXEC)
         if fd < 0 {
             let code = currentErrno()

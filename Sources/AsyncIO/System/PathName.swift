@@ -4,11 +4,11 @@
 /// `deletingLastPathComponent` traps on a one-character relative path such as `l` (swift-corelibs-
 /// foundation, Swift 6.x), which made `aio-bench tune --log_dir l` crash. These functions never
 /// touch the file system and accept any string.
-public enum PathName {
+package enum PathName {
     /// `folder` and `name` joined by one `/`: `join("a/", "b")` is `a/b`, `join("", "b")` is `b`,
     /// `join("/", "b")` is `/b`. Slashes at the start of `name` are dropped (it names an entry in
     /// `folder`).
-    public static func join(_ folder: String, _ name: String) -> String {
+    package static func join(_ folder: String, _ name: String) -> String {
         let entry = String(name.drop { $0 == "/" })
         if folder.isEmpty { return entry }
         let base = trimmingTrailingSlashes(folder)
@@ -18,7 +18,7 @@ public enum PathName {
 
     /// The folder that holds `path`, as `dirname` gives it: `a/b` → `a`, `a/b/` → `a`, `b` → `.`,
     /// `/b` → `/`, `/` → `/`, the empty path → `.`.
-    public static func parent(of path: String) -> String {
+    package static func parent(of path: String) -> String {
         let trimmed = trimmingTrailingSlashes(path)
         if trimmed == "/" { return "/" }
         guard let slash = trimmed.lastIndex(of: "/") else { return "." }
@@ -28,7 +28,7 @@ public enum PathName {
 
     /// The last component of `path`, as `basename` gives it: `a/b` → `b`, `a/b/` → `b`, `/` → `/`,
     /// the empty path → the empty string.
-    public static func lastComponent(of path: String) -> String {
+    package static func lastComponent(of path: String) -> String {
         let trimmed = trimmingTrailingSlashes(path)
         if trimmed == "/" { return "/" }
         guard let slash = trimmed.lastIndex(of: "/") else { return trimmed }

@@ -1,15 +1,15 @@
 import Glibc
 
 /// Facts about the machine and the process: kernel, processors, privileges, environment.
-public enum SystemInfo {
+package enum SystemInfo {
     /// The kernel's name, `Linux` (`uname -s`).
-    public static var kernelName: String { unameField(\.sysname) }
+    package static var kernelName: String { unameField(\.sysname) }
     /// The kernel release, for example `6.18.0` (`uname -r`).
-    public static var kernelRelease: String { unameField(\.release) }
+    package static var kernelRelease: String { unameField(\.release) }
     /// The machine architecture, for example `x86_64` (`uname -m`).
-    public static var machine: String { unameField(\.machine) }
+    package static var machine: String { unameField(\.machine) }
     /// The host name (`uname -n`).
-    public static var hostName: String { unameField(\.nodename) }
+    package static var hostName: String { unameField(\.nodename) }
 
     private static func unameField<T>(_ field: KeyPath<utsname, T>) -> String {
         var uts = utsname()
@@ -19,12 +19,12 @@ public enum SystemInfo {
     }
 
     /// Processors online.
-    public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    package static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// CPU seconds this process has used so far, in user and in kernel mode.
     ///
     /// The corresponding C function is `getrusage(RUSAGE_SELF)`.
-    public static func cpuTime() -> (user: Double, system: Double) {
+    package static func cpuTime() -> (user: Double, system: Double) {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
@@ -36,7 +36,7 @@ public enum SystemInfo {
     /// itself uses; for checks that nothing leaks. Empty where `/proc` is absent.
     ///
     /// The corresponding C functions are `opendir`, `readdir` and `readlink`.
-    public static func openDescriptorTargets() -> [String] {
+    package static func openDescriptorTargets() -> [String] {
         guard let dir = opendir("/proc/self/fd") else { return [] }
         defer { closedir(dir) }
         let own = "\(dirfd(dir))"
@@ -55,24 +55,24 @@ public enum SystemInfo {
     }
 
     /// Whether the process runs as root (effective user 0).
-    public static var isRoot: Bool { geteuid() == 0 }
+    package static var isRoot: Bool { geteuid() == 0 }
 
     /// The process id.
-    public static var processID: Int32 { getpid() }
+    package static var processID: Int32 { getpid() }
 
     /// The value of environment variable `name`, or nil when it is not set.
-    public static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+    package static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     /// Whether standard error is a terminal (progress lines may redraw themselves).
-    public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+    package static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
     /// The folders searched for programs when `PATH` is not set.
-    public static let defaultSearchPath = "/usr/bin:/bin"
+    package static let defaultSearchPath = "/usr/bin:/bin"
 
     /// The first executable regular file called `name` in the folders of `searchPath` (the
     /// environment's `PATH` when nil, else `defaultSearchPath`), searched in order as a shell
     /// does; a name with a `/` is taken as a path. Nil when there is none.
-    public static func findExecutable(_ name: String, searchPath: String? = nil) -> String? {
+    package static func findExecutable(_ name: String, searchPath: String? = nil) -> String? {
         if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
         let path = searchPath ?? environment("PATH") ?? defaultSearchPath
         for dir in path.split(separator: ":") where !dir.isEmpty {
@@ -88,20 +88,20 @@ public enum SystemInfo {
     /// Whether a shared library (for example `libcudart.so`) can be loaded here.
     ///
     /// The corresponding C function is `dlopen`.
-    public static func canLoadLibrary(_ name: String) -> Bool {
+    package static func canLoadLibrary(_ name: String) -> Bool {
         guard let handle = dlopen(name, RTLD_LAZY) else { return false }
         dlclose(handle)
         return true
     }
 
     /// Ends the process at once with `status`, running no exit handlers (for signal paths).
-    public static func exitImmediately(_ status: Int32) -> Never { _exit(status) }
+    package static func exitImmediately(_ status: Int32) -> Never { _exit(status) }
 
     /// The bytes of `argv[1...]` as the process received them.
     ///
     /// Swift's `CommandLine.arguments` has already replaced bytes that are not UTF-8, so a path
     /// given in another encoding would silently name another file; callers check these instead.
-    public static func rawArguments() -> [[UInt8]] {
+    package static func rawArguments() -> [[UInt8]] {
         (1..<max(1, Int(CommandLine.argc))).map { index in
             CommandLine.unsafeArgv[index].map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
         }

@@ -68,7 +68,7 @@ struct CancellationTests {
         let (handle, recorder) = try Self.handle(engine)
         let old = try randomBuffer(Self.size, seed: 31)
         let bulk = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 8, engine: engine))
-        try bulk.syncPWrite(old, to: path, truncate: true)
+        try bulk.submitWrite(from: old, to: path, truncate: true).wait()
         let new = try randomBuffer(Self.size, seed: 32)
         let start = Self.requests(recorder)
         let task = Task { try await handle.write(from: new, to: path) }
@@ -89,7 +89,7 @@ struct CancellationTests {
         // Every block holds the old or the new bytes, never a mix or garbage; no more new blocks
         // than requests were submitted.
         let back = try AlignedBuffer(count: Self.size, lock: false)
-        try bulk.syncPRead(back, from: path)
+        try bulk.submitRead(into: back, from: path).wait()
         var newBlocks = 0
         for offset in stride(from: 0, to: Self.size, by: Self.block) {
             if sameBlock(back, new, offset, Self.block) {
@@ -103,7 +103,7 @@ struct CancellationTests {
         #expect(newBlocks < Self.size / Self.block)
         // The handle goes on working.
         try await handle.write(from: new, to: path, count: 1 << 20)
-        try bulk.syncPRead(back, from: path)
+        try bulk.submitRead(into: back, from: path).wait()
         #expect(sameBlock(back, new, 0, 1 << 20))
     }
 
@@ -114,7 +114,7 @@ struct CancellationTests {
         let path = dir.file("r")
         let (handle, recorder) = try Self.handle(engine)
         let data = try randomBuffer(Self.size, seed: 33)
-        try AIOHandle(HandleConfig(blockSize: 1 << 20, engine: engine)).syncPWrite(data, to: path, truncate: true)
+        try AIOHandle(HandleConfig(blockSize: 1 << 20, engine: engine)).submitWrite(from: data, to: path, truncate: true).wait()
         let sink = try AlignedBuffer(count: Self.size, lock: false)
         let start = Self.requests(recorder)
         let task = Task { try await handle.read(into: sink, from: path) }

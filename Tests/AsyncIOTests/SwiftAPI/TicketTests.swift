@@ -20,7 +20,7 @@ struct TicketTests {
         #expect(try writes[0].wait() == sizes[0])
         for (i, ticket) in writes.enumerated().dropFirst() { #expect(try await ticket.value == sizes[i]) }
         #expect(writes.allSatisfy { $0.isComplete })
-        #expect(try handle.wait() == 0, "tickets are not DeepSpeed's asynchronous operations")
+        #expect(try DeepSpeedHandle(handle).wait() == 0, "tickets are not DeepSpeed's asynchronous operations")
         let sinks = try sizes.map { try AlignedBuffer(count: $0, lock: false) }
         let reads = try sinks.enumerated().map { i, b throws(AsyncIOError) in
             try handle.submitRead(into: b, from: dir.file("t\(i)"))

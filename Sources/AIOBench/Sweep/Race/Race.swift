@@ -17,7 +17,7 @@ import Foundation
 /// `tolerance` of the best; until then each round runs only the configurations that could still be
 /// within the tolerance of the best. It always ends with a pick: the cheapest configuration shown
 /// within the smallest margin the runs support (never less than the tolerance), and that margin.
-public struct Race: Sendable, Equatable {
+package struct Race: Sendable, Equatable {
     /// The confidence of the statement made about the pick (0.95).
     var confidence: Double
     /// The indifference zone: a fraction of the best's speed within which configurations need not be
@@ -25,7 +25,7 @@ public struct Race: Sendable, Equatable {
     var tolerance: Double
 
     /// Creates a race with its decision rule.
-    public init(confidence: Double = 0.95, tolerance: Double = 0.03) {
+    package init(confidence: Double = 0.95, tolerance: Double = 0.03) {
         self.confidence = confidence
         self.tolerance = tolerance
     }
