@@ -49,6 +49,8 @@ public final class AlignedBuffer: @unchecked Sendable {
     let allocated: Int
     /// Whether the memory is a mapping of its own (`mmap`) rather than from the allocator.
     private let isOwnMapping: Bool
+    /// Whether the memory is the caller's (see `init(borrowing:)`): neither freed nor unlocked here.
+    let isBorrowed: Bool
     /// The buffer whose memory this one is a part of (see `init(partOf:offset:count:)`), kept alive
     /// by it; nil for a buffer that owns its memory.
     let whole: AlignedBuffer?
@@ -131,6 +133,24 @@ public final class AlignedBuffer: @unchecked Sendable {
         self.lockFailure = failure
         self.hugePagesAdvised = advised
         whole = nil
+        isBorrowed = false
+    }
+
+    /// A buffer over memory the caller owns and keeps valid while the buffer lives (one operation
+    /// on caller memory, see `AIOHandle.submitRead(into:from:offset:latency:)`): not freed, locked
+    /// or touched here. Its alignment is the largest power of two, up to 2 MiB, dividing its address.
+    init(borrowing memory: UnsafeMutableRawBufferPointer) {
+        base = memory.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 4096)!
+        count = memory.count
+        allocated = memory.count
+        isOwnMapping = false
+        let address = UInt(bitPattern: base)
+        alignment = address == 0 ? 1 : min(2 << 20, 1 << address.trailingZeroBitCount)
+        isLocked = false
+        lockFailure = nil
+        hugePagesAdvised = false
+        whole = nil
+        isBorrowed = true
     }
 
     /// A buffer over `count` bytes of `whole` from `offset` (page-aligned), which it keeps alive and
@@ -153,6 +173,7 @@ public final class AlignedBuffer: @unchecked Sendable {
         lockFailure = whole.lockFailure
         hugePagesAdvised = whole.hugePagesAdvised
         self.whole = whole
+        isBorrowed = false
     }
 
     /// The whole allocation a part belongs to (nil for a buffer of its own): an io_uring ring
@@ -164,6 +185,12 @@ public final class AlignedBuffer: @unchecked Sendable {
     deinit {
         // A part's memory is its whole's, freed with it.
         guard whole == nil else { return }
+        // The caller's memory may be freed and its address reused for other pages once this
+        // buffer is gone: counted as freed, so an io_uring ring registers it again (`freedCount`).
+        guard !isBorrowed else {
+            AlignedBuffer.freedCount.add(1, ordering: .sequentiallyConsistent)
+            return
+        }
         if isLocked { munlock(base, allocated) }
         AlignedBuffer.freedCount.add(1, ordering: .sequentiallyConsistent)
         if isOwnMapping { munmap(base, allocated) } else { free(base) }

@@ -119,12 +119,12 @@ public final class AIOHandle: @unchecked Sendable {
     /// Checks the count and offset, opens the file, and starts the operation on the workers.
     func start(
         _ operation: IOOperation, _ buffer: AlignedBuffer, _ path: String, _ offset: Int64, _ count: Int?,
-        truncate: Bool, parallel: Bool, isAsync: Bool, latency: LatencySink?
+        truncate: Bool, parallel: Bool, isAsync: Bool, latency: LatencySink?, direct: Bool? = nil
     ) throws(AsyncIOError) -> PendingOperation {
         let n = count ?? buffer.count
         try checkRange(operation, buffer, path, offset, n)
         let file = try IOFile(path: path, access: operation == .read ? .read : .write(truncate: truncate),
-                              direct: config.direct)
+                              direct: direct ?? config.direct)
         if operation == .write, truncate, file.isDirect {
             // A fresh file: reserve its extents first (as fio does by default), so no request
             // has to allocate blocks on the way.

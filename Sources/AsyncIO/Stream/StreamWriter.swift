@@ -130,6 +130,21 @@ public struct StreamWriter: ~Copyable {
         }
     }
 
+    /// Appends the bytes of `elements` (`[Float]`, `[Int32]`, any array of `BitwiseCopyable`
+    /// values), copied straight from the array's storage into the bounce buffers: no copy of the
+    /// array is made first.
+    ///
+    /// - Throws: as `write(_:)` for raw bytes.
+    public mutating func write<Element: BitwiseCopyable>(contentsOf elements: [Element],
+                                                        isolation: isolated (any Actor)? = #isolation)
+        async throws(AsyncIOError) {
+        try await append(count: elements.count * MemoryLayout<Element>.stride) { from, into in
+            elements.withUnsafeBytes { all in
+                into.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[from..<from + into.count]))
+            }
+        }
+    }
+
     /// Appends a collection of bytes (`[UInt8]`, `ArraySlice<UInt8>`, Foundation's `Data`, ...).
     /// Contiguous collections are copied straight into the bounce buffers; others are first
     /// gathered into an array.
