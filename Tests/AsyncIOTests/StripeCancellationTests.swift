@@ -28,12 +28,12 @@ struct StripeCancellationTests {
             if operation == .read {
                 // A complete set to read.
                 let bulk = try StripedHandle(striped.layout, config: HandleConfig(queueDepth: 8, engine: engine))
-                try await bulk.write(buffer, to: "set")
+                try await bulk.write(from: buffer, to: "set")
             }
             let start = CancellationTests.requests(recorder)
             let task = Task {
-                if operation == .write { try await striped.write(buffer, to: "set") } else {
-                    try await striped.read(buffer, from: "set")
+                if operation == .write { try await striped.write(from: buffer, to: "set") } else {
+                    try await striped.read(into: buffer, from: "set")
                 }
             }
             let point = CancellationTests.cancel(after: 64, beyond: start, recorder) { task.cancel() }
@@ -52,9 +52,9 @@ struct StripeCancellationTests {
         }
         // The handle goes on working.
         let small = try randomBuffer(3 << 20, seed: 42)
-        try await striped.write(small, to: "after")
+        try await striped.write(from: small, to: "after")
         let back = try AlignedBuffer(count: 3 << 20, lock: false)
-        try await striped.read(back, from: "after")
+        try await striped.read(into: back, from: "after")
         #expect(back.contentsEqual(small))
     }
 
@@ -64,14 +64,14 @@ struct StripeCancellationTests {
         let folders = [ScratchFolder("stripe-precancel-a"), ScratchFolder("stripe-precancel-b")]
         let (striped, recorder) = try Self.handle(engine, folders)
         let old = try randomBuffer(3 << 20, seed: 43)
-        try await striped.write(old, to: "set")
+        try await striped.write(from: old, to: "set")
         let new = try randomBuffer(3 << 20, seed: 44)
         let start = CancellationTests.requests(recorder)
         for operation in [IOOperation.write, .read] {
             let result = await Task {
                 withUnsafeCurrentTask { $0?.cancel() }
-                if operation == .write { try await striped.write(new, to: "set") } else {
-                    try await striped.read(new, from: "set")
+                if operation == .write { try await striped.write(from: new, to: "set") } else {
+                    try await striped.read(into: new, from: "set")
                 }
             }.result
             guard case .failure(let error) = result else {
@@ -83,7 +83,7 @@ struct StripeCancellationTests {
         #expect(CancellationTests.requests(recorder) == start)
         // The set still holds the old bytes (a write that started would have truncated its members).
         let back = try AlignedBuffer(count: 3 << 20, lock: false)
-        try await striped.read(back, from: "set")
+        try await striped.read(into: back, from: "set")
         #expect(back.contentsEqual(old))
     }
 }

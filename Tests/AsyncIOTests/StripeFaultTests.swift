@@ -19,7 +19,7 @@ struct StripeFaultTests {
         let layout = try StripeLayout(folders: folders.map(\.path), stripeSize: 16384)
         let size = 40 * 16384 + 123
         let source = try randomBuffer(size, seed: 21)
-        try StripedHandle(layout, config: HandleConfig(blockSize: 4096, engine: engine)).write(source, to: "f")
+        try StripedHandle(layout, config: HandleConfig(blockSize: 4096, engine: engine)).submitWrite(from: source, to: "f").wait()
         let paths = layout.memberPaths("f", totalBytes: size)
         for request in [1, 7, 50] {
             let config = HandleConfig(blockSize: 4096, queueDepth: 4, intraOpParallelism: 2, engine: engine)
@@ -30,9 +30,9 @@ struct StripeFaultTests {
                 let buffer = try AlignedBuffer(count: size, lock: false)
                 do {
                     if operation == .read {
-                        try handle.read(buffer, from: "f")
+                        try handle.submitRead(into: buffer, from: "f").wait()
                     } else {
-                        try handle.write(source, to: "f")
+                        try handle.submitWrite(from: source, to: "f").wait()
                     }
                     Issue.record("request \(request) failed, yet the \(operation) succeeded")
                 } catch {
@@ -42,11 +42,11 @@ struct StripeFaultTests {
                 }
                 #expect(Self.openPaths().isDisjoint(with: paths), "a member file is still open after the \(operation)")
                 // Only request number `request` fails: the next write puts the set right.
-                try handle.write(source, to: "f")
+                try handle.submitWrite(from: source, to: "f").wait()
             }
         }
         let sink = try AlignedBuffer(count: size, lock: false)
-        try StripedHandle(layout, config: HandleConfig(engine: engine)).read(sink, from: "f")
+        try StripedHandle(layout, config: HandleConfig(engine: engine)).submitRead(into: sink, from: "f").wait()
         #expect(firstDifference(sink, source) == nil)
     }
 
@@ -59,9 +59,9 @@ struct StripeFaultTests {
         let handle = try StripedHandle(layout, config: config)
         let size = 30 * 8192 + 777
         let source = try randomBuffer(size, seed: 22)
-        try handle.write(source, to: "s")
+        try handle.submitWrite(from: source, to: "s").wait()
         let sink = try AlignedBuffer(count: size, lock: false)
-        try handle.read(sink, from: "s")
+        try handle.submitRead(into: sink, from: "s").wait()
         #expect(firstDifference(sink, source) == nil)
         #expect(handle.requestsSubmitted > 2 * (size / 8192), "short transfers were not continued")
     }

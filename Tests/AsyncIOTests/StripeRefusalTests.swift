@@ -15,8 +15,8 @@ struct StripeRefusalTests {
         init(members: Int = 2, stripe: Int = 4096) throws {
             folders = (0..<members).map { ScratchFolder("refuse\($0)") }
             paths = folders.map(\.path)
-            try StripedHandle(StripeLayout(folders: paths, stripeSize: stripe)).write(try randomBuffer(size, seed: 3),
-                                                                                       to: "w")
+            let striped = try StripedHandle(StripeLayout(folders: paths, stripeSize: stripe))
+            try striped.submitWrite(from: try randomBuffer(size, seed: 3), to: "w").wait()
         }
 
         /// Reads "w" with `folders` and `stripe`; returns the error, or nil when the read worked.
@@ -24,7 +24,7 @@ struct StripeRefusalTests {
             let handle = try StripedHandle(StripeLayout(folders: folders, stripeSize: stripe))
             let sink = try AlignedBuffer(count: count ?? size, lock: false)
             do {
-                try handle.read(sink, from: "w")
+                try handle.submitRead(into: sink, from: "w").wait()
                 return nil
             } catch {
                 return error
@@ -115,11 +115,11 @@ struct StripeRefusalTests {
         let handle = try StripedHandle(StripeLayout(folders: [a.path]))
         let buffer = try AlignedBuffer(count: 4096, lock: false)
         for name in ["", ".", "..", "a/b", "x\u{0}y"] {
-            #expect(throws: AsyncIOError.self) { try handle.write(buffer, to: name) }
-            #expect(throws: AsyncIOError.self) { try handle.read(buffer, from: name) }
+            #expect(throws: AsyncIOError.self) { try handle.submitWrite(from: buffer, to: name).wait() }
+            #expect(throws: AsyncIOError.self) { try handle.submitRead(into: buffer, from: name).wait() }
         }
-        #expect(throws: AsyncIOError.self) { try handle.write(buffer, to: "n", count: 4097) }
-        #expect(throws: AsyncIOError.self) { try handle.write(buffer, to: "n", count: -1) }
+        #expect(throws: AsyncIOError.self) { try handle.submitWrite(from: buffer, to: "n", count: 4097).wait() }
+        #expect(throws: AsyncIOError.self) { try handle.submitWrite(from: buffer, to: "n", count: -1).wait() }
         #expect(try FileManager.default.contentsOfDirectory(atPath: a.path).isEmpty)
     }
 
@@ -129,7 +129,7 @@ struct StripeRefusalTests {
         let handle = try StripedHandle(StripeLayout(folders: [a.path], stripeSize: 1000))
         let buffer = try AlignedBuffer(count: 4096, lock: false)
         do {
-            try handle.write(buffer, to: "u")
+            try handle.submitWrite(from: buffer, to: "u").wait()
             Issue.record("a 1000-byte stripe was accepted for direct I/O")
         } catch {
             #expect(error.description.contains("stripe size 1000 is not a multiple of the direct I/O alignment"),
@@ -139,9 +139,9 @@ struct StripeRefusalTests {
         let buffered = try StripedHandle(StripeLayout(folders: [a.path], stripeSize: 1000),
                                          config: HandleConfig(blockSize: 1000, direct: false))
         let source = try randomBuffer(4096, seed: 9)
-        try buffered.write(source, to: "u")
+        try buffered.submitWrite(from: source, to: "u").wait()
         let sink = try AlignedBuffer(count: 4096, lock: false)
-        try buffered.read(sink, from: "u")
+        try buffered.submitRead(into: sink, from: "u").wait()
         #expect(firstDifference(sink, source) == nil)
     }
 
@@ -152,7 +152,7 @@ struct StripeRefusalTests {
         let handle = try StripedHandle(StripeLayout(folders: [a.path, gone]))
         let buffer = try AlignedBuffer(count: 4096, lock: false)
         do {
-            try handle.write(buffer, to: "m")
+            try handle.submitWrite(from: buffer, to: "m").wait()
             Issue.record("a write into a missing folder worked")
         } catch {
             #expect(error.errno == ENOENT && error.path == gone, "\(error)")

@@ -52,9 +52,9 @@ struct StripeTests {
         // Odd seeds go through the async API, even ones through the blocking one.
         let written: StripeTransfer
         if seed % 2 == 1 {
-            written = try await handle.write(source, to: "set")
+            written = try await handle.write(from: source, to: "set")
         } else {
-            written = try Self.blocking { try handle.write(source, to: "set") }
+            written = try Self.blocking { try handle.submitWrite(from: source, to: "set").wait() }
         }
         #expect(written.bytes == c.size && written.members.map(\.bytes).reduce(0, +) == c.size, "\(c)")
 
@@ -72,9 +72,9 @@ struct StripeTests {
         let sink = try AlignedBuffer(count: c.size, lock: false)
         let read: StripeTransfer
         if seed % 2 == 0 {
-            read = try await handle.read(sink, from: "set")
+            read = try await handle.read(into: sink, from: "set")
         } else {
-            read = try Self.blocking { try handle.read(sink, from: "set") }
+            read = try Self.blocking { try handle.submitRead(into: sink, from: "set").wait() }
         }
         #expect(read.bytes == c.size, "\(c)")
         let diff = firstDifference(sink, source)
@@ -102,24 +102,24 @@ struct StripeTests {
         let handle = try StripedHandle(layout, config: HandleConfig(blockSize: 4096, queueDepth: 4, engine: engine))
         let size = 5 * 8192 + 1000
         let source = try randomBuffer(size, seed: 7)
-        try handle.write(source, to: "p")
+        try handle.submitWrite(from: source, to: "p").wait()
         let prefix = try AlignedBuffer(count: 3 * 8192 + 17, lock: false)
-        let moved = try handle.read(prefix, from: "p")
+        let moved = try handle.submitRead(into: prefix, from: "p").wait()
         #expect(moved.bytes == prefix.count && prefix.bytes() == Array(source.bytes().prefix(prefix.count)))
 
         let second = try randomBuffer(size, seed: 8)
-        _ = try handle.startWrite(second, to: "p", truncate: false).wait()
+        _ = try handle.submitWrite(from: second, to: "p", truncate: false).wait()
         let sink = try AlignedBuffer(count: size, lock: false)
-        try handle.read(sink, from: "p")
+        try handle.submitRead(into: sink, from: "p").wait()
         #expect(firstDifference(sink, second) == nil)
 
         let empty = try AlignedBuffer(count: 0, lock: false)
-        let none = try handle.write(empty, to: "e")
+        let none = try handle.submitWrite(from: empty, to: "e").wait()
         #expect(none.bytes == 0 && none.members.allSatisfy { $0.bytes == 0 && $0.seconds == 0 })
         for path in layout.memberPaths("e", totalBytes: 0) {
             #expect(FileManager.default.fileExists(atPath: path) && plainRead(path).isEmpty, "\(path)")
         }
-        #expect(try handle.read(empty, from: "e").bytes == 0)
+        #expect(try handle.submitRead(into: empty, from: "e").wait().bytes == 0)
     }
 
     @Test("a new write of a name replaces the old set, whatever its geometry")
@@ -127,16 +127,16 @@ struct StripeTests {
         let folders = (0..<2).map { ScratchFolder("stripe-r\($0)") }
         let paths = folders.map(\.path)
         let big = try randomBuffer(200_000, seed: 1)
-        try StripedHandle(StripeLayout(folders: paths, stripeSize: 4096)).write(big, to: "r")
+        try StripedHandle(StripeLayout(folders: paths, stripeSize: 4096)).submitWrite(from: big, to: "r").wait()
         let handle = try StripedHandle(StripeLayout(folders: paths, stripeSize: 8192))
         let small = try randomBuffer(50_000, seed: 2)
-        try handle.write(small, to: "r")
+        try handle.submitWrite(from: small, to: "r").wait()
         for (member, folder) in folders.enumerated() {
             let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             #expect(names == ["r.\(member)-of-2.stripe-8192.size-50000"], "\(names)")
         }
         let sink = try AlignedBuffer(count: 50_000, lock: false)
-        try handle.read(sink, from: "r")
+        try handle.submitRead(into: sink, from: "r").wait()
         #expect(firstDifference(sink, small) == nil)
     }
 
@@ -154,7 +154,7 @@ struct StripeTests {
                                  engineOptions: options))
         let size = 64 * stripe + 5000
         let buffer = try AlignedBuffer(count: size, lock: false)
-        let transfer = try handle.write(buffer, to: "q")
+        let transfer = try handle.submitWrite(from: buffer, to: "q").wait()
         let logs = recorder.logs
         #expect(logs.count == 4)
         for log in logs {
@@ -183,10 +183,10 @@ struct StripeTests {
         let expected = buffer.bytes()
         let layout = try StripeLayout(folders: folders.map(\.path), stripeSize: 1 << 20)
         let striped = try StripedHandle(layout, config: HandleConfig(queueDepth: 32))
-        try await striped.write(buffer, to: "state")
+        try await striped.write(from: buffer, to: "state")
         #expect(FileManager.default.fileExists(atPath: folders[1].path + "/state.1-of-2.stripe-1048576.size-8388608"))
         buffer.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
-        let transfer = try await striped.read(buffer, from: "state")
+        let transfer = try await striped.read(into: buffer, from: "state")
         #expect(transfer.members.map(\.bytes) == [4 << 20, 4 << 20])
         #expect(transfer.members.allSatisfy { $0.gibPerSecond > 0 })
         #expect(buffer.bytes() == expected)

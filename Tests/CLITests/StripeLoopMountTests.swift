@@ -42,10 +42,10 @@ struct StripeLoopMountTests {
                                                                 queueDepth: 16, intraOpParallelism: parallel))
             let source = try AlignedBuffer(count: size, lock: false)
             source.fillRandom(seed: UInt64(size))
-            let written = try handle.write(source, to: "loop")
+            let written = try handle.submitWrite(from: source, to: "loop").wait()
             #expect(written.members.map(\.bytes).reduce(0, +) == size, "\(what)")
             let sink = try AlignedBuffer(count: size, lock: false)
-            try handle.read(sink, from: "loop")
+            try handle.submitRead(into: sink, from: "loop").wait()
             #expect(sink.contentsEqual(source), "\(what)")
             for path in written.members.map(\.path) { unlink(path) }
         }

@@ -64,11 +64,11 @@ extension BenchRunner {
             let transfer: StripeTransfer
             do throws(AsyncIOError) {
                 if operation == .read {
-                    transfer = try handle.startRead(buffer, from: name, latency: sink).wait()
+                    transfer = try handle.submitRead(into: buffer, from: name, latency: sink).wait()
                 } else {
                     // The files are created when the operation starts: under the scratch registry's gate.
                     let ticket = try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                        try handle.startWrite(buffer, to: name, truncate: fresh, latency: sink)
+                        try handle.submitWrite(from: buffer, to: name, truncate: fresh, latency: sink)
                     }
                     transfer = try ticket.wait()
                 }
@@ -110,7 +110,7 @@ extension BenchRunner {
             let writer = try StripedHandle(layout, config: HandleConfig(queueDepth: 16, direct: direct))
             for path in paths { track(path) }
             let ticket = try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                try writer.startWrite(buffer, to: name)
+                try writer.submitWrite(from: buffer, to: name)
             }
             _ = try ticket.wait()
         } catch {

@@ -25,7 +25,7 @@ public struct StripeTransfer: Sendable, Equatable {
     public var members: [Member]
 }
 
-/// One striped read or write in progress, as `StripedHandle.startRead` and `startWrite` return it:
+/// One striped read or write in progress, as `StripedHandle.submitRead` and `submitWrite` return it:
 /// wait for it (`wait()`), or await it (`completion()`). Either may be called any number of times, from
 /// any thread or task; all get the same outcome.
 ///
@@ -98,6 +98,7 @@ public final class StripeTicket: @unchecked Sendable {
     }
 
     /// Blocks until every request has completed; returns what moved, or throws the first error.
+    @discardableResult
     public func wait() throws(AsyncIOError) -> StripeTransfer {
         try lock.withLock {
             while remaining > 0 { lock.waitLocked() }
@@ -114,6 +115,7 @@ public final class StripeTicket: @unchecked Sendable {
     ///
     /// Cancelling the awaiting task cancels the operation (see `cancel()`); this returns when the
     /// kernel is done with every request, throwing `.cancelled`.
+    @discardableResult
     public func completion() async throws(AsyncIOError) -> StripeTransfer {
         await withTaskCancellationHandler {
             await ended()

@@ -71,44 +71,29 @@ public final class StripedHandle: @unchecked Sendable {
         for w in workers { w.stop() }
     }
 
-    // MARK: - Blocking
-
-    /// Writes the first `count` bytes (default: all) of `buffer` as the striped set `name`, replacing
-    /// any earlier set of that name, and returns what each member moved.
-    @discardableResult
-    public func write(_ buffer: AlignedBuffer, to name: String, count: Int? = nil) throws(AsyncIOError)
-        -> StripeTransfer {
-        try startWrite(buffer, to: name, count: count).wait()
-    }
-
-    /// Reads the first `count` bytes (default: the buffer's size) of the striped set `name` into
-    /// `buffer` and returns what each member moved.
-    @discardableResult
-    public func read(_ buffer: AlignedBuffer, from name: String, count: Int? = nil) throws(AsyncIOError)
-        -> StripeTransfer {
-        try startRead(buffer, from: name, count: count).wait()
-    }
-
     // MARK: - Swift concurrency
 
-    /// Writes like `write(_:to:count:)` without blocking the caller's thread while the data moves (the
-    /// member files are opened on it). A cancelled task cancels the operation (see `StripeTicket.cancel()`).
+    /// Writes the first `count` bytes (default: all) of `buffer` as the striped set `name` (any
+    /// earlier set of that name with another geometry is removed) without blocking the caller's
+    /// thread while the data moves (the member files are opened on it); returns what each member
+    /// moved. A cancelled task cancels the operation (see `StripeTicket.cancel()`).
     @discardableResult
-    public func write(_ buffer: AlignedBuffer, to name: String, count: Int? = nil) async throws(AsyncIOError)
-        -> StripeTransfer {
+    public func write(from buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = false)
+        async throws(AsyncIOError) -> StripeTransfer {
         // As `AIOHandle.write(from:to:)`: a task cancelled before it starts submits nothing (its
         // cancellation handler is only installed once the transfer has started).
         if Task.isCancelled { throw .cancelled("write", path: name) }
-        return try await startWrite(buffer, to: name, count: count).completion()
+        return try await submitWrite(from: buffer, to: name, count: count, truncate: truncate).completion()
     }
 
-    /// Reads like `read(_:from:count:)` without blocking the caller's thread while the data moves (the
-    /// member files are opened on it). A cancelled task cancels the operation (see `StripeTicket.cancel()`).
+    /// Reads the first `count` bytes (default: the buffer's size) of the striped set `name` into
+    /// `buffer` without blocking the caller's thread while the data moves; returns what each member
+    /// moved. A cancelled task cancels the operation (see `StripeTicket.cancel()`).
     @discardableResult
-    public func read(_ buffer: AlignedBuffer, from name: String, count: Int? = nil) async throws(AsyncIOError)
-        -> StripeTransfer {
+    public func read(into buffer: AlignedBuffer, from name: String, count: Int? = nil)
+        async throws(AsyncIOError) -> StripeTransfer {
         if Task.isCancelled { throw .cancelled("read", path: name) }
-        return try await startRead(buffer, from: name, count: count).completion()
+        return try await submitRead(into: buffer, from: name, count: count).completion()
     }
 
     // MARK: - Started operations
@@ -119,12 +104,12 @@ public final class StripedHandle: @unchecked Sendable {
     ///   - buffer: the bytes to write, from its start.
     ///   - name: the set's name; each member file is this name plus its index and the set's geometry.
     ///   - count: bytes to write (default: the buffer's size).
-    ///   - truncate: drop the members' old contents and reserve their space first (default). With
-    ///     false, member files of the same name and geometry are overwritten in place.
+    ///   - truncate: drop the members' old contents and reserve their space first. Without it (the
+    ///     default, as everywhere), member files of the same name and geometry are overwritten in place.
     ///   - latency: per-request timing; worker numbers run `member * intraOpParallelism + worker`.
     /// - Throws: `AsyncIOError` for a bad name or count, or when a member cannot be opened.
-    public func startWrite(_ buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = true,
-                           latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+    public func submitWrite(from buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = false,
+                            latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
         try StripeLayout.checkName(name)
         let total = count ?? buffer.count
         try check(total, buffer, "write stripe set")
@@ -152,8 +137,8 @@ public final class StripedHandle: @unchecked Sendable {
     /// - Throws: `AsyncIOError` for a bad name or count, a missing member, a member of another set
     ///   (member count, stripe size, size, order), a member file of the wrong size, or a set smaller
     ///   than `count`.
-    public func startRead(_ buffer: AlignedBuffer, from name: String, count: Int? = nil,
-                          latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+    public func submitRead(into buffer: AlignedBuffer, from name: String, count: Int? = nil,
+                           latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
         try StripeLayout.checkName(name)
         let wanted = count ?? buffer.count
         try check(wanted, buffer, "read stripe set")
