@@ -66,7 +66,7 @@ struct StripeTests {
             let actual = plainRead(path)
             #expect(actual.count == expected.count && actual == expected, "member \(member) content: \(c)")
             #expect(written.members[member].bytes == expected.count, "\(c)")
-            #expect(try FileSystem.status(of: path).permissions & 0o777 == 0o600, "\(c)")
+            #expect(try FileSystem.status(of: path).permissions & 0o777 == 0o666 & ~currentUmask(), "\(c)")
         }
 
         let sink = try AlignedBuffer(count: c.size, lock: false)

@@ -111,3 +111,10 @@ extension EngineOptions {
         return options
     }
 }
+
+/// The process's umask, read from /proc (setting it to read it would race with other tests).
+func currentUmask() -> UInt32 {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }
+    return line.flatMap { UInt32($0.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0o022
+}

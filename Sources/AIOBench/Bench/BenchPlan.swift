@@ -137,6 +137,8 @@ extension BenchPlan {
     func resolve(_ config: HandleConfig) throws(BenchError) -> HandleConfig {
         var resolved = config.with(direct: !buffered)
         resolved.engine = try target.engine(asked: config.engine)
+        // Scratch files are the tool's own: owner only.
+        resolved.privateFiles = true
         if target == .deepspeed {
             // DeepSpeed's aio_handle hands the kernel a whole batch in one io_submit.
             resolved.engineOptions.requestMerging = .allowed

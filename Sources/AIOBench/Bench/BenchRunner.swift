@@ -152,8 +152,10 @@ public final class BenchRunner {
         do {
             // Through a small staging buffer of its own, so the task buffers, which the read will
             // fill anyway, are never filled for it.
-            let writer = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 16, intraOpParallelism: 1,
-                                                    engine: .auto, direct: direct))
+            var staged = HandleConfig(blockSize: 1 << 20, queueDepth: 16, intraOpParallelism: 1, engine: .auto,
+                                      direct: direct)
+            staged.privateFiles = true
+            let writer = try AIOHandle(staged)
             let staging = try AlignedBuffer(count: min(plan.ioSize, 16 << 20), lock: false, hugePages: false)
             for (task, path) in toWrite {
                 track(path)

@@ -15,7 +15,8 @@ package enum FileAccess: Sendable, Equatable {
 /// The direct descriptor carries the aligned bulk of the transfer; the ordinary one carries a
 /// tail or an offset that is not a multiple of the direct-I/O alignment, so such a transfer
 /// succeeds instead of failing with `EINVAL`. When `direct` is false both are ordinary.
-/// Files are created with mode 0600 and never through a symbolic link.
+/// Files are created with mode 0666 less the umask (0600 when `privateMode`), never through a
+/// symbolic link.
 // @unchecked: every stored property is a `let`; the descriptors are only read (by pread/pwrite and the
 // kernel) until `deinit` closes them, which runs when the last operation using the file has released it.
 package final class IOFile: @unchecked Sendable {
@@ -36,7 +37,7 @@ package final class IOFile: @unchecked Sendable {
     ///
     /// - Throws: `AsyncIOError` naming `open` and the path; a file system that refuses
     ///   `O_DIRECT` gets a hint to use buffered I/O.
-    package init(path: String, access: FileAccess, direct: Bool) throws(AsyncIOError) {
+    package init(path: String, access: FileAccess, direct: Bool, privateMode: Bool = false) throws(AsyncIOError) {
         self.path = path
         var flags: Int32 = CAsyncIO_O_CLOEXEC
         switch access {
@@ -46,7 +47,7 @@ package final class IOFile: @unchecked Sendable {
             flags |= O_WRONLY | O_CREAT | CAsyncIO_O_NOFOLLOW
             if truncate { flags |= O_TRUNC }
         }
-        let buffered = try syscallRetrying("open", path: path) { open(path, flags, 0o600) }
+        let buffered = try syscallRetrying("open", path: path) { open(path, flags, privateMode ? 0o600 : 0o666) }
         if direct {
             let directFlags = (flags & ~O_TRUNC & ~O_CREAT) | CAsyncIO_O_DIRECT
             let fd = open(path, directFlags)

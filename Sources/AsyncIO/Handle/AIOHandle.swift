@@ -30,7 +30,8 @@ import Synchronization
 ///   count and offset work; what is not aligned for direct I/O goes through an ordinary descriptor.
 /// - A read needs the whole range in the file: a shorter file is an `.unexpectedEndOfFile` error,
 ///   never a silent short read.
-/// - A write creates the file when it is missing (mode 0600, never through a symbolic link),
+/// - A write creates the file when it is missing (mode 0666 less the umask, 0600 with
+///   `HandleConfig.privateFiles`; never through a symbolic link),
 ///   extends it when the range ends past its end, and leaves every byte outside the range as it
 ///   was: **no call truncates unless asked** (DeepSpeed opens with `O_WRONLY | O_CREAT`, no
 ///   `O_TRUNC`, and so does this handle). With `truncate: true` the file is emptied first
@@ -124,7 +125,7 @@ public final class AIOHandle: @unchecked Sendable {
         let n = count ?? buffer.count
         try checkRange(operation, buffer, path, offset, n)
         let file = try IOFile(path: path, access: operation == .read ? .read : .write(truncate: truncate),
-                              direct: direct ?? config.direct)
+                              direct: direct ?? config.direct, privateMode: config.privateFiles)
         if operation == .write, truncate, file.isDirect {
             // A fresh file: reserve its extents first (as fio does by default), so no request
             // has to allocate blocks on the way.

@@ -28,6 +28,9 @@ public struct HandleConfig: Sendable, Hashable {
     public var direct: Bool
     /// Options of the io_uring engine.
     public var engineOptions: EngineOptions
+    /// Create files with mode 0600 (owner only) instead of 0666 less the umask (the default, as
+    /// `open(2)` callers do: a checkpoint is then as readable as the user's other files).
+    public var privateFiles = false
     /// Faults to inject, for tests; nil in normal use.
     package var faults: FaultInjection?
 

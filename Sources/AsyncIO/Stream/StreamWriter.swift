@@ -61,10 +61,11 @@ public struct StreamWriter: ~Copyable {
     private var failure: AsyncIOError?
     private var closed = false
 
-    /// Opens (or creates, mode 0600) `path` for streaming and allocates its bounce buffers.
+    /// Opens (or creates) `path` for streaming and allocates its bounce buffers.
     ///
     /// - Parameters:
-    ///   - path: the file to write; created (mode 0600) or overwritten from its start.
+    ///   - path: the file to write; created (mode from the umask, or 0600 with
+    ///     `HandleConfig.privateFiles`) or overwritten from its start.
     ///   - handle: whose workers write the bounce buffers.
     ///   - bufferSize: bytes per bounce buffer; a positive multiple of 4096 (default 64 MiB).
     ///   - bufferCount: bounce buffers in the ring, at least 1 (default 2).
@@ -75,14 +76,15 @@ public struct StreamWriter: ~Copyable {
         try self.init(path: path, handle: handle, buffers: try BounceBuffers(size: bufferSize, count: bufferCount))
     }
 
-    /// Opens (or creates, mode 0600) `path` for streaming through `buffers`, which the writer holds
+    /// Opens (or creates) `path` for streaming through `buffers`, which the writer holds
     /// until it is finished, failed or dropped (then they can serve the next stream).
     ///
     /// - Throws: `AsyncIOError` when the buffer size does not suit the file system's direct-I/O
     ///   alignment, or the file cannot be opened.
     public init(path: String, handle: AIOHandle, buffers ring: BounceBuffers) throws(AsyncIOError) {
         let existed = FileSystem.isAccessible(path)
-        let file = try IOFile(path: path, access: .write(truncate: false), direct: handle.config.direct)
+        let file = try IOFile(path: path, access: .write(truncate: false), direct: handle.config.direct,
+                              privateMode: handle.config.privateFiles)
         // Everything that can throw comes before the first stored property is set (a noncopyable
         // value is either wholly initialised or not at all); a file this call created goes again.
         let size: Int64

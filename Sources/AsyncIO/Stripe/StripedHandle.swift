@@ -167,7 +167,7 @@ public final class StripedHandle: @unchecked Sendable {
 
     /// Opens a member file and checks the block and stripe sizes against its direct-I/O alignment.
     private func open(_ path: String, _ access: FileAccess) throws(AsyncIOError) -> IOFile {
-        let file = try IOFile(path: path, access: access, direct: config.direct)
+        let file = try IOFile(path: path, access: access, direct: config.direct, privateMode: config.privateFiles)
         let verb = access == .read ? "read stripe set" : "write stripe set"
         if file.isDirect {
             for (what, value) in [("block size", config.blockSize), ("stripe size", layout.stripeSize)]

@@ -112,11 +112,16 @@ struct SemanticsTests {
             #expect(plainRead(path) == expected, "truncate: true")
         }
 
-        // A missing file is created, mode 0600.
+        // A missing file is created, mode 0666 less the umask (0600 when asked).
         let fresh = dir.file("fresh")
         try await call.run(handle, new, fresh, offset: 10, count: 100, truncate: false)
         #expect(plainRead(fresh) == [UInt8](repeating: 0, count: 10) + newBytes.prefix(100))
-        #expect(try FileSystem.status(of: fresh).permissions == 0o600)
+        #expect(try FileSystem.status(of: fresh).permissions == 0o666 & ~currentUmask())
+        var owner = handle.config
+        owner.privateFiles = true
+        let privateFile = dir.file("private")
+        try await call.run(try AIOHandle(owner), new, privateFile, offset: 0, count: 100, truncate: false)
+        #expect(try FileSystem.status(of: privateFile).permissions == 0o600)
         #expect(!new.isLent)
     }
 
