@@ -28,7 +28,7 @@ public struct AsyncIOError: Error, Sendable, Equatable, Codable, CustomStringCon
     /// The file involved, if any.
     public var path: String?
     /// The kernel's error number, if the kernel reported one.
-    public var errno: Int32?
+    public var errno: Errno?
     /// The file offset of the failing request, if the failure belongs to one.
     public var offset: Int64?
     /// Extra words: the allowed values, or a hint on what to change.
@@ -42,7 +42,7 @@ public struct AsyncIOError: Error, Sendable, Equatable, Codable, CustomStringCon
         self.kind = kind
         self.operation = operation
         self.path = path
-        self.errno = errno
+        self.errno = errno.map(Errno.init(rawValue:))
         self.offset = offset
         self.message = message
     }
@@ -100,8 +100,8 @@ public struct AsyncIOError: Error, Sendable, Equatable, Codable, CustomStringCon
         if let path { text += " \(path)" }
         if let offset { text += " at offset \(offset)" }
         if let errno {
-            let reason = String(cString: strerror(errno))
-            text += ": \(reason) (\(AsyncIOError.errnoName(errno)))"
+            let reason = String(cString: strerror(errno.rawValue))
+            text += ": \(reason) (\(errno))"
             if let message { text += "; \(message)" }
         } else if let message {
             text += ": \(message)"

@@ -45,7 +45,7 @@ struct FaultTests {
         let sink = try AlignedBuffer(count: 1 << 20, lock: false)
         try DeepSpeedHandle(handle).asyncPread(sink, filename: path)
         let error = #expect(throws: AsyncIOError.self) { try DeepSpeedHandle(handle).wait() }
-        #expect(error?.errno == EIO)
+        #expect(error?.errno == .ioError)
         #expect(error?.operation == "read")
         #expect(error?.path == path)
         #expect(error?.offset != nil)
@@ -73,7 +73,7 @@ struct FaultTests {
         let handle = try AIOHandle(HandleConfig(engine: .posix))
         let sink = try AlignedBuffer(count: 4096, lock: false)
         let error = #expect(throws: AsyncIOError.self) { try handle.submitRead(into: sink, from: "/nonexistent/x").wait() }
-        #expect(error?.errno == ENOENT)
+        #expect(error?.errno == .noSuchFile)
         #expect(error?.path == "/nonexistent/x")
     }
 
@@ -113,7 +113,7 @@ struct FaultTests {
                                                 engine: engine)
             .injecting(FaultInjection(failRequest: 30, failErrno: EIO)))
         let error = #expect(throws: AsyncIOError.self) { try handle.submitWrite(from: source, to: path).wait() }
-        #expect(error?.errno == EIO)
+        #expect(error?.errno == .ioError)
         #expect(error?.operation == "write")
         #expect(error?.path == path)
         #expect(error?.kind == .system)
@@ -147,7 +147,7 @@ struct FaultTests {
             .injecting(FaultInjection(failRequest: 37, failErrno: EIO)))
         for (i, s) in sources.enumerated() { try DeepSpeedHandle(handle).asyncPwrite(s, filename: dir.file("f\(i)")) }
         let error = #expect(throws: AsyncIOError.self) { try DeepSpeedHandle(handle).wait() }
-        #expect(error?.errno == EIO)
+        #expect(error?.errno == .ioError)
         #expect(error?.offset != nil)
         #expect(error?.path?.hasPrefix(dir.path) == true)
         // Every operation has finished (none still pending), so the next wait() returns at once.
@@ -184,7 +184,7 @@ struct FaultTests {
         let error = #expect(throws: AsyncIOError.self) {
             try handle.submitWrite(from: try randomBuffer(1 << 20, seed: 2), to: dir.file("x")).wait()
         }
-        #expect(error?.errno == code)
+        #expect(error?.errno?.rawValue == code)
         #expect(error?.description.contains(AsyncIOError.errnoName(code)) == true)
     }
 

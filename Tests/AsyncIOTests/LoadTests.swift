@@ -228,7 +228,7 @@ struct LoadTests {
                     try handle.submitRead(into: buffers[0], from: dir.file("missing")).wait()
                     throw LoadFailure(description: "reading a missing file succeeded")
                 } catch let error as AsyncIOError {
-                    guard error.errno == ENOENT else { throw error }
+                    guard error.errno == .noSuchFile else { throw error }
                 }
             }
         }

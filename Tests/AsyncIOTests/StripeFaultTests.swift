@@ -36,7 +36,7 @@ struct StripeFaultTests {
                     }
                     Issue.record("request \(request) failed, yet the \(operation) succeeded")
                 } catch {
-                    #expect(error.errno == ENOSPC, "\(error)")
+                    #expect(error.errno == .noSpace, "\(error)")
                     #expect(error.path.map(paths.contains) == true, "\(error)")
                     #expect(error.offset != nil, "\(error)")
                 }

@@ -37,11 +37,11 @@ struct StripeRefusalTests {
         let member1 = set.paths[1] + "/w.1-of-2.stripe-4096.size-\(set.size)"
         #expect(unlink(member1) == 0)
         let error = try #require(try set.readError(set.paths))
-        #expect(error.errno == ENOENT && error.path == set.paths[1], "\(error)")
+        #expect(error.errno == .noSuchFile && error.path == set.paths[1], "\(error)")
         #expect(error.description.contains("member 1 of the 2-member set 'w'"), "\(error)")
         #expect(unlink(set.paths[0] + "/w.0-of-2.stripe-4096.size-\(set.size)") == 0)
         let first = try #require(try set.readError(set.paths))
-        #expect(first.errno == ENOENT && first.description.contains("member 0"), "\(first)")
+        #expect(first.errno == .noSuchFile && first.description.contains("member 0"), "\(first)")
     }
 
     @Test func otherMemberCount() throws {
@@ -155,7 +155,7 @@ struct StripeRefusalTests {
             try handle.submitWrite(from: buffer, to: "m").wait()
             Issue.record("a write into a missing folder worked")
         } catch {
-            #expect(error.errno == ENOENT && error.path == gone, "\(error)")
+            #expect(error.errno == .noSuchFile && error.path == gone, "\(error)")
         }
     }
 }

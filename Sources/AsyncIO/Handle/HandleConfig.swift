@@ -58,9 +58,9 @@ public struct HandleConfig: Sendable, Hashable {
     }
 
     /// Largest queue depth accepted: io_uring rings stop at 32768 entries.
-    public static let maxQueueDepth = 32768
+    package static let maxQueueDepth = 32768
     /// Largest parallelism accepted: one thread each.
-    public static let maxParallelism = 1024
+    package static let maxParallelism = 1024
 
     /// Checks every knob and throws one error naming the bad value and what is allowed.
     public func validate() throws(AsyncIOError) {

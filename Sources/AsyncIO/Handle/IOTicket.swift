@@ -16,9 +16,9 @@ public struct IOTicket: Sendable {
     let state: CompletionState
 
     /// Read or write.
-    public var operation: IOOperation { operationState.operation }
+    package var operation: IOOperation { operationState.operation }
     /// The file the operation moves bytes to or from.
-    public var path: String { operationState.path }
+    package var path: String { operationState.path }
     /// The bytes the operation moves when it succeeds.
     public var count: Int { operationState.count }
 

@@ -19,7 +19,7 @@ public struct LatencySink: Sendable {
     /// Called on worker `worker`'s thread with each request's latency in nanoseconds (from
     /// submit to completion). Calls for one worker never overlap, so per-worker storage needs
     /// no lock.
-    public var record: @Sendable (_ worker: Int, _ nanoseconds: UInt64) -> Void
+    package var record: @Sendable (_ worker: Int, _ nanoseconds: UInt64) -> Void
     /// Creates a sink.
     public init(record: @escaping @Sendable (_ worker: Int, _ nanoseconds: UInt64) -> Void) { self.record = record }
 }

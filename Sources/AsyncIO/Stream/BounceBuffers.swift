@@ -11,9 +11,9 @@ public final class BounceBuffers: Sendable {
     /// The buffers, each `size` bytes.
     let buffers: [AlignedBuffer]
     /// Bytes per buffer.
-    public let size: Int
+    package let size: Int
     /// Buffers in the ring.
-    public var count: Int { buffers.count }
+    package var count: Int { buffers.count }
     /// Whether every buffer is page-locked (`mlock`); they work unlocked too.
     package var isLocked: Bool { buffers.allSatisfy(\.isLocked) }
     /// Bytes of the ring the kernel backs with huge pages now (see `AlignedBuffer.hugePageBytes`).

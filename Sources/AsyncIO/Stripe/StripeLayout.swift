@@ -15,9 +15,9 @@ public struct StripeLayout: Sendable, Hashable {
     public static let defaultStripeSize = 1 << 20
 
     /// The member folders, in stripe order: chunk `k` goes to `folders[k % folders.count]`.
-    public let folders: [String]
+    package let folders: [String]
     /// Bytes per chunk.
-    public let stripeSize: Int
+    package let stripeSize: Int
 
     /// Number of members (folders).
     package var memberCount: Int { folders.count }

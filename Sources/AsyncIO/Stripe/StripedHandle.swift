@@ -21,7 +21,7 @@
 // @unchecked: configuration, layout and workers are `let`s; the workers guard their own state.
 public final class StripedHandle: @unchecked Sendable {
     /// The folders and the stripe size.
-    public let layout: StripeLayout
+    package let layout: StripeLayout
     /// The configuration each member is served with (`engine` resolved to a concrete one).
     public let config: HandleConfig
     /// Why `.auto` skipped better engines, one line each (empty when nothing was skipped).

@@ -82,7 +82,7 @@ struct StreamBlockingReadTests {
                 seen += 1
             }
         }
-        #expect(error?.errno == EIO, "\(String(describing: error))")
+        #expect(error?.errno == .ioError, "\(String(describing: error))")
         #expect(error?.operation == "read" && error?.path == path, "\(String(describing: error))")
         #expect(seen == 5, "the five chunks before the failed one, and none after it (\(seen))")
         #expect(Self.descriptors(in: dir.path) == 0)

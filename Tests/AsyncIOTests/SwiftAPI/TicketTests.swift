@@ -48,7 +48,7 @@ struct TicketTests {
         let second = try handle.submitWrite(from: source, to: dir.file("b"))
         #expect(try await first.value == source.count)
         let error = await #expect(throws: AsyncIOError.self) { try await second.value }
-        #expect(error?.errno == EIO)
+        #expect(error?.errno == .ioError)
         #expect(error?.path == dir.file("b"))
         #expect(plainRead(dir.file("a")) == source.bytes())
         #expect(!source.isLent)
