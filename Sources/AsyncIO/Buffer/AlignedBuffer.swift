@@ -239,8 +239,10 @@ public final class AlignedBuffer: @unchecked Sendable {
         readLoans.load(ordering: .acquiring) > 0 || writeLoans.load(ordering: .acquiring) > 0
     }
 
-    /// Lends the buffer to one operation that will `operation` it (a read fills it).
-    func lend(to operation: IOOperation) {
+    /// Lends the buffer to one operation that will `operation` it (a read fills it); `holder`
+    /// names it (operation, path, offset) for the message of a misuse.
+    func lend(to operation: IOOperation, holder: String) {
+        lastHolder.withLock { $0 = holder }
         if operation == .read {
             readLoans.add(1, ordering: .acquiringAndReleasing)
         } else {
@@ -257,21 +259,32 @@ public final class AlignedBuffer: @unchecked Sendable {
         }
     }
 
+    /// The operation that took the latest loan, for the message of a misuse.
+    private let lastHolder = Mutex<String?>(nil)
+    private var holderDescription: String {
+        lastHolder.withLock { $0 }.map { "the latest: \($0)" } ?? "unknown"
+    }
+
     /// Stops the process when the CPU would change bytes the kernel may be reading or writing.
     private func refuseMutationWhileLent(_ what: String) {
         let reads = readLoans.load(ordering: .acquiring)
         let writes = writeLoans.load(ordering: .acquiring)
-        precondition(reads == 0 && writes == 0,
-                     "AlignedBuffer.\(what): the buffer is lent to \(reads + writes) operation(s) in flight; the kernel "
-                        + "may be using its bytes: await the operation (IOTicket.value or wait()) before changing them")
+        // fatalError, not precondition: its message survives a release build.
+        if reads != 0 || writes != 0 {
+            fatalError("AlignedBuffer.\(what): the buffer is lent to \(reads + writes) operation(s) in flight "
+                       + "(\(holderDescription)); the kernel may be using its bytes: await the operation "
+                       + "(IOTicket.value or wait()) before changing them")
+        }
     }
 
     /// Stops the process when the CPU would read bytes the kernel may be writing.
     private func refuseReadWhileFilling(_ what: String) {
         let reads = readLoans.load(ordering: .acquiring)
-        precondition(reads == 0,
-                     "AlignedBuffer.\(what): the buffer is lent to \(reads) read(s) in flight; the kernel may be "
-                        + "writing its bytes: await the operation (IOTicket.value or wait()) before reading them")
+        if reads != 0 {
+            fatalError("AlignedBuffer.\(what): the buffer is lent to \(reads) read(s) in flight (\(holderDescription)); "
+                       + "the kernel may be writing its bytes: await the operation (IOTicket.value or wait()) before "
+                       + "reading them")
+        }
     }
 
     // MARK: - Access

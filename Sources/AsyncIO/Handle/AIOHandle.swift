@@ -188,7 +188,7 @@ public final class AIOHandle: @unchecked Sendable {
         }
         op.remaining = slices.count
         // Lent until the last slice is done (`CompletionState.finished` returns the loan).
-        buffer.lend(to: operation)
+        buffer.lend(to: operation, holder: "\(operation == .read ? "read of" : "write to") \(path) at offset \(offset)")
         if isAsync { state.asyncStarted() }
         if slices.isEmpty {
             state.finished(op, nil, completesSlice: false)

@@ -17,8 +17,11 @@ public struct StreamChunk {
 
     /// Stops the process, naming the chunk, when it is no longer valid.
     private func checkValid() {
-        precondition(isValid, "StreamChunk at file offset \(offset) used after the next chunk was asked for: "
-                        + "its buffer is being refilled; copy the bytes to keep them")
+        // fatalError, not precondition: its message survives a release build.
+        if !isValid {
+            fatalError("StreamChunk at file offset \(offset) used after the next chunk was asked for: "
+                       + "its buffer is being refilled; copy the bytes to keep them")
+        }
     }
 
     /// Calls `body` with the chunk's bytes, read-only.

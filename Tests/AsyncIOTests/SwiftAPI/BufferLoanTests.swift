@@ -49,6 +49,7 @@ struct BufferLoanTests {
         }
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("withUnsafeMutableBytes: the buffer is lent to 1 operation(s) in flight"), "\(text)")
+        #expect(text.contains("(the latest: read of ") && text.contains(" at offset 0)"), "names the holder: \(text)")
         ScratchFolder.removeOrphans("loan-x1")
         #expect(ScratchFolder.orphans("loan-x1").isEmpty)
     }
