@@ -14,6 +14,7 @@ struct AioBench: AsyncParsableCommand {
 
     /// Parses and runs; every failure ends in one line on stderr and exit 64 (usage) or 1 (runtime).
     static func main() async {
+        EngineRefusal.applyEnvironment()
         do {
             try ConsoleText.checkCommandLine()
         } catch {

@@ -231,8 +231,8 @@ struct FaultTests {
 
     @Test("engine refused by the kernel falls back under auto")
     func refusedFallback() throws {
-        setenv(EngineProbe.refuseVariable, "io_uring,aio", 1)
-        defer { unsetenv(EngineProbe.refuseVariable) }
+        EngineProbe.refused.withLock { $0 = ([.uring, .aio], "refused by the test") }
+        defer { EngineProbe.refused.withLock { $0 = ([], "") } }
         let handle = try AIOHandle(HandleConfig(engine: .auto))
         #expect(handle.engine == .posix)
         #expect(handle.engineFallbacks.count == 2)

@@ -1,4 +1,5 @@
 import CAsyncIO
+import Synchronization
 import Glibc
 
 /// Which kernel interface moves the bytes.
@@ -152,16 +153,14 @@ package enum EngineProbe {
         package var reason: String?
     }
 
-    /// Environment variable that makes the probe report chosen engines as refused, for tests
-    /// of the fallback path: a comma-separated list such as `io_uring,aio`.
-    package static let refuseVariable = "AIO_BENCH_REFUSE_ENGINES"
+    /// Engines the probe reports as refused, with the reason it gives: the tool sets them from
+    /// its environment (`AIO_BENCH_REFUSE_ENGINES`), tests directly, to exercise the fallback path.
+    package static let refused = Mutex<(kinds: Set<EngineKind>, reason: String)>(([], ""))
 
-    /// Probes `kind` (cached per process, except for the refusal variable which is read each time).
+    /// Probes `kind` (cached per process; `refused` is read each time).
     package static func probe(_ kind: EngineKind) -> Result {
-        if let refused = getenv(refuseVariable).map({ String(cString: $0) }),
-           refused.split(separator: ",").contains(where: { $0 == kind.rawValue }) {
-            return Result(works: false, reason: "refused by \(refuseVariable)")
-        }
+        let (kinds, why) = refused.withLock { $0 }
+        if kinds.contains(kind) { return Result(works: false, reason: why) }
         switch kind {
         case .auto: return Result(works: true, reason: nil)
         case .posix, .null: return Result(works: true, reason: nil)

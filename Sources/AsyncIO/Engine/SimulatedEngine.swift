@@ -19,8 +19,8 @@ final class SimulatedQueue: IOQueue {
 
     init(depth: Int, config: HandleConfig) throws(AsyncIOError) {
         guard let model = config.engineOptions.simulation else {
-            throw .invalid("create engine", "the sim engine needs a device model (EngineOptions.simulation; "
-                + "aio-bench: --sim_model FILE.json)")
+            throw .invalid("create engine", "the sim engine needs a device model, which only the benchmark "
+                + "tool supplies")
         }
         try model.validate()
         self.model = model

@@ -42,6 +42,8 @@ import Synchronization
 ///
 /// Many operations may be pending at once. A handle may be shared between threads and tasks;
 /// while an operation is in flight its buffer is lent to it (see `AlignedBuffer.isLent`).
+// @unchecked: every stored property is a `let`; the workers' job queues, the completion state and the
+// request counter synchronise themselves (a lock, an atomic), and `blockingReadPath` is a Mutex.
 public final class AIOHandle: @unchecked Sendable {
     /// The configuration the handle was built with (`engine` resolved to a concrete one).
     public let config: HandleConfig
