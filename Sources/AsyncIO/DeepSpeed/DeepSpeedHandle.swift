@@ -62,19 +62,21 @@ public final class DeepSpeedHandle: Sendable {
     /// - Throws: `AsyncIOError` (a file shorter than `fileOffset` + the buffer is `.unexpectedEndOfFile`).
     public func read(_ buffer: AlignedBuffer, filename: String, validate: Bool = false,
                      fileOffset: Int64 = 0) throws(AsyncIOError) {
-        let op = try handle.start(.read, buffer, filename, fileOffset, nil, truncate: false, parallel: false,
-                                  isAsync: false, latency: nil)
-        try handle.state.waitFor(op)
-        if validate { try check(buffer, filename, fileOffset) }
+        try oneWorker(.read, buffer, filename, validate, fileOffset)
     }
 
     /// Writes the whole buffer at `fileOffset`, on one worker, and waits.
     public func write(_ buffer: AlignedBuffer, filename: String, validate: Bool = false,
                       fileOffset: Int64 = 0) throws(AsyncIOError) {
-        let op = try handle.start(.write, buffer, filename, fileOffset, nil, truncate: false, parallel: false,
+        try oneWorker(.write, buffer, filename, validate, fileOffset)
+    }
+
+    private func oneWorker(_ operation: IOOperation, _ buffer: AlignedBuffer, _ path: String, _ validate: Bool,
+                           _ offset: Int64) throws(AsyncIOError) {
+        let op = try handle.start(operation, buffer, path, offset, nil, truncate: false, parallel: false,
                                   isAsync: false, latency: nil)
         try handle.state.waitFor(op)
-        if validate { try check(buffer, filename, fileOffset) }
+        if validate { try check(buffer, path, offset) }
     }
 
     // MARK: - Over all workers
@@ -86,23 +88,24 @@ public final class DeepSpeedHandle: Sendable {
     @discardableResult
     public func pread(_ buffer: AlignedBuffer, filename: String, validate: Bool = false, async: Bool,
                       fileOffset: Int64 = 0, latency: LatencySink? = nil) throws(AsyncIOError) -> Int {
-        let op = try handle.start(.read, buffer, filename, fileOffset, nil, truncate: false, parallel: true,
-                                  isAsync: async, latency: latency)
-        if async { return 0 }
-        try handle.state.waitFor(op)
-        if validate { try check(buffer, filename, fileOffset) }
-        return 1
+        try parallel(.read, buffer, filename, validate, async, fileOffset, latency)
     }
 
     /// Writes over every worker; as ``pread(_:filename:validate:async:fileOffset:latency:)``.
     @discardableResult
     public func pwrite(_ buffer: AlignedBuffer, filename: String, validate: Bool = false, async: Bool,
                        fileOffset: Int64 = 0, latency: LatencySink? = nil) throws(AsyncIOError) -> Int {
-        let op = try handle.start(.write, buffer, filename, fileOffset, nil, truncate: false, parallel: true,
+        try parallel(.write, buffer, filename, validate, async, fileOffset, latency)
+    }
+
+    /// `pread` and `pwrite`: 0 when started asynchronously, else 1 once done (and validated).
+    private func parallel(_ operation: IOOperation, _ buffer: AlignedBuffer, _ path: String, _ validate: Bool,
+                          _ async: Bool, _ offset: Int64, _ latency: LatencySink?) throws(AsyncIOError) -> Int {
+        let op = try handle.start(operation, buffer, path, offset, nil, truncate: false, parallel: true,
                                   isAsync: async, latency: latency)
         if async { return 0 }
         try handle.state.waitFor(op)
-        if validate { try check(buffer, filename, fileOffset) }
+        if validate { try check(buffer, path, offset) }
         return 1
     }
 
