@@ -40,6 +40,20 @@ extension AIOHandle {
         }
     }
 
+    /// Fills the array `elements` from `path` at `offset` (its span, as
+    /// ``read(into:from:offset:)-(MutableSpan<Element>,_,_)``); returns the bytes read.
+    ///
+    /// ```swift
+    /// var weights = [Float](repeating: 0, count: n)
+    /// try handle.read(into: &weights, from: "/mnt/nvme0/weights.bin")
+    /// ```
+    @discardableResult
+    public func read<Element: BitwiseCopyable>(into elements: inout [Element], from path: String,
+                                               offset: Int64 = 0) throws(AsyncIOError) -> Int {
+        var span = elements.mutableSpan
+        return try read(into: &span, from: path, offset: offset)
+    }
+
     /// Starts a read into memory the caller owns: the entry for C callers. Returns at once.
     ///
     /// - Important: `memory` must stay valid, and neither read nor written, until the ticket is
