@@ -10,7 +10,7 @@
 /// | `aio_handle(block_size, queue_depth, single_submit, overlap_events, intra_op_parallelism)` | ``init(blockSize:queueDepth:singleSubmit:overlapEvents:intraOpParallelism:engine:)`` |
 /// | `get_block_size()` ... `get_alignment()` | ``getBlockSize()`` ... ``getAlignment()`` |
 /// | `read` / `write` (on the calling thread) | ``read(_:filename:validate:fileOffset:)``, ``write(_:filename:validate:fileOffset:)`` |
-/// | `pread` / `pwrite` (`async` or not) | ``pread(_:filename:validate:async:fileOffset:)``, ``pwrite(_:filename:validate:async:fileOffset:)`` |
+/// | `pread` / `pwrite` (`async` or not) | ``pread(_:filename:validate:async:fileOffset:latency:)``, ``pwrite(_:filename:validate:async:fileOffset:latency:)`` |
 /// | `sync_pread` / `sync_pwrite` | ``syncPread(_:filename:fileOffset:)``, ``syncPwrite(_:filename:fileOffset:)`` |
 /// | `async_pread` / `async_pwrite` | ``asyncPread(_:filename:fileOffset:)``, ``asyncPwrite(_:filename:fileOffset:)`` |
 /// | `wait()` | ``wait()`` |
@@ -58,7 +58,11 @@ public final class DeepSpeedHandle: Sendable {
 
     /// Reads the file at `fileOffset` into the whole buffer, on one worker, and waits.
     ///
-    /// - Parameter validate: read the range again through the page cache and compare.
+    /// - Parameters:
+    ///   - buffer: filled from its start, all of it.
+    ///   - filename: the file to read.
+    ///   - validate: read the range again through the page cache and compare.
+    ///   - fileOffset: where in the file the read starts.
     /// - Throws: `AsyncIOError` (a file shorter than `fileOffset` + the buffer is `.unexpectedEndOfFile`).
     public func read(_ buffer: AlignedBuffer, filename: String, validate: Bool = false,
                      fileOffset: Int64 = 0) throws(AsyncIOError) {
@@ -84,7 +88,15 @@ public final class DeepSpeedHandle: Sendable {
     /// Reads over every worker: with `async`, starts the read and returns 0 (``wait()`` collects
     /// it); else waits and returns 1, the operations completed, as DeepSpeed's does.
     ///
-    /// - Parameter latency: swift-aio's addition: records each request's latency.
+    /// - Parameters:
+    ///   - buffer: filled from its start, all of it.
+    ///   - filename: the file to read.
+    ///   - validate: once done, read the range again through the page cache and compare.
+    ///   - async: return at once (0) and let ``wait()`` collect the read.
+    ///   - fileOffset: where in the file the read starts.
+    ///   - latency: swift-aio's addition: records each request's latency.
+    /// - Throws: `AsyncIOError` when the read cannot start (a missing or short file), or (not
+    ///   `async`) its transfer's first error.
     @discardableResult
     public func pread(_ buffer: AlignedBuffer, filename: String, validate: Bool = false, async: Bool,
                       fileOffset: Int64 = 0, latency: LatencySink? = nil) throws(AsyncIOError) -> Int {
