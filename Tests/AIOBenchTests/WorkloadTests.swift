@@ -76,9 +76,10 @@ struct WorkloadTests {
                 #expect(result.config.engine == .aio)
                 #expect(result.hugePageBytes == 0)
                 #expect(result.summaryLines.contains { $0.hasPrefix("buffers: ") && $0.contains("no huge pages") })
-                #expect(result.footprintBytes == 320 << 20)
+                #expect(MeasurementTarget.deepspeed.footprintSchedule.contains(result.footprintBytes ?? -1))
                 #expect(result.summaryLines.contains {
-                    $0.hasPrefix("buffers: ") && $0.contains("allocated after 320 MiB of ordinary memory")
+                    $0.hasPrefix("buffers: ") && $0.contains("MiB of ordinary memory (a DeepSpeed process's heap)")
+                        && $0.contains("ds_io's")
                 })
             } else {
                 #expect(result.config.engine == EngineProbe.resolve(.auto).kind)
@@ -86,6 +87,14 @@ struct WorkloadTests {
                 #expect(!result.summaryLines.contains { $0.contains("allocated after") })
             }
         }
+    }
+
+    @Test("the deepspeed target says how its buffers' layout compares with ds_io's")
+    func layoutComparison() {
+        #expect(BenchResult.layoutComparison(runs: 36 << 10, wanted: 36 << 10, attempts: 1) == " (ds_io's: 36 KiB; +0 %)")
+        #expect(BenchResult.layoutComparison(runs: 27 << 10, wanted: 36 << 10, attempts: 3)
+                    == " (ds_io's: 36 KiB; -25 % after 3 allocations)")
+        #expect(BenchResult.layoutComparison(runs: nil, wanted: 36 << 10, attempts: 1).contains("need root"))
     }
 
     @Test("the deepspeed target holds no footprint for the engines that move no data (null)")

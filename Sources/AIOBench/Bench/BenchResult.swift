@@ -37,6 +37,8 @@ public struct BenchResult: Sendable, Codable, Equatable {
     /// stand-in for a DeepSpeed process's heap; nil for `native` and for engines that move no data;
     /// optional so that results without it still decode).
     var footprintBytes: Int? = nil
+    /// Allocations the deepspeed target made to match ds_io's buffer layout (nil: one, or `native`).
+    var layoutAttempts: Int? = nil
     /// Per task, the measured seconds of each loop's operation.
     var taskLoopSeconds: [[Double]]
     /// Task latency: max over tasks of summed operation time (seconds).
@@ -102,7 +104,10 @@ public struct BenchResult: Sendable, Codable, Equatable {
         let huge = hugePageBytes > 0
             ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"
             : "no huge pages"
-        let runs = physicalRunBytes.map { "; physically contiguous in runs of \(ByteSize.human($0)) on average" } ?? ""
+        var runs = physicalRunBytes.map { "; physically contiguous in runs of \(ByteSize.human($0)) on average" } ?? ""
+        if let wanted = target.physicalRunBytes, footprintBytes != nil {
+            runs += Self.layoutComparison(runs: physicalRunBytes, wanted: wanted, attempts: layoutAttempts ?? 1)
+        }
         let after = footprintBytes.map {
             ", allocated after \(ByteSize.human($0)) of ordinary memory (a DeepSpeed process's heap)"
         } ?? ""
@@ -147,4 +152,15 @@ public struct BenchResult: Sendable, Codable, Equatable {
                            totalBytes: totalBytes)
         return (try? encoder.encode(env)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
+
+    /// How the deepspeed target's buffers compare with ds_io's (`MeasurementTarget.physicalRunBytes`).
+    static func layoutComparison(runs: Int?, wanted: Int, attempts: Int) -> String {
+        let tries = attempts == 1 ? "" : " after \(attempts) allocations"
+        guard let runs else {
+            return "; ds_io's runs \(ByteSize.human(wanted)) on average, these unknown (frame numbers need root)"
+        }
+        let percent = (Double(runs) / Double(wanted) - 1) * 100
+        return String(format: " (ds_io's: %@; %+.0f %%%@)", ByteSize.human(wanted), percent, tries)
+    }
+
 }

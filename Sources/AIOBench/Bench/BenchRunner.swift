@@ -317,6 +317,7 @@ public final class BenchRunner {
                 ?? buffers.reduce(0) { $0 + $1.count },
             physicalRunBytes: plan.streamBufferSize == nil ? taskBuffers.physicalRunBytes : nil,
             footprintBytes: taskBuffers.footprintBytes,
+            layoutAttempts: taskBuffers.attempts > 1 ? taskBuffers.attempts : nil,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,
             cpuUser: cpuUser, cpuSystem: cpuSystem,

@@ -1,4 +1,5 @@
 import AsyncIO
+import Foundation
 
 /// The task buffers of a `BenchRunner`, one per task: allocated and page-locked once and reused by
 /// every run, trial and configuration; what they hold; and how the kernel laid them out (what the
@@ -31,45 +32,67 @@ final class TaskBuffers {
     ///   none, so the physical layout the target's footprint shapes does not matter to them.
     func allocate(_ plan: BenchPlan, engine: EngineKind) throws(BenchError) {
         guard all.isEmpty else { return }
-        // Touched (not locked) 4 KiB pages, held while the buffers are allocated (see
-        // `footprintBytes`) and freed after: the buffers' pages are in place by then.
-        let footprint: AlignedBuffer?
-        if plan.target.footprintBytes > 0, engine.movesData {
-            do {
-                footprint = try AlignedBuffer(count: plan.target.footprintBytes, lock: false, hugePages: false)
-            } catch {
-                throw BenchError(error)
-            }
-            footprintBytes = footprint?.count
-        } else {
-            footprint = nil
+        guard let wanted = plan.target.physicalRunBytes, engine.movesData else {
+            all = try Self.make(plan, footprint: 0)
+            return finish()
         }
-        defer { withExtendedLifetime(footprint) {} }
-        // All or nothing: a runner kept after a failed configuration (a sweep goes on) must not
-        // find fewer buffers than tasks on its next run.
-        var made: [AlignedBuffer] = []
-        for _ in 0..<plan.taskCount {
-            do {
-                made.append(try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory,
-                                              hugePages: plan.target.hugePages))
-            } catch {
-                throw BenchError(error)
+        // The deepspeed target: buffers laid out as ds_io's are here. Each try touches more ordinary
+        // memory first (the kernel then hands out longer physically contiguous runs); the layout
+        // closest to ds_io's is kept. Where frame numbers are hidden (not root) the first try stays.
+        var best: (buffers: [AlignedBuffer], footprint: Int, runs: Int?)?
+        for (attempt, footprint) in plan.target.footprintSchedule.enumerated() {
+            let buffers = try Self.make(plan, footprint: footprint)
+            let runs = Self.runBytes(buffers)
+            attempts = attempt + 1
+            if best == nil || Self.distance(runs, wanted) < Self.distance(best!.runs, wanted) {
+                best = (buffers, footprint, runs)
             }
+            guard let runs, Self.distance(runs, wanted) > MeasurementTarget.layoutTolerance else { break }
         }
-        all = made
-        lockFailure = all.lazy.compactMap(\.lockFailure).first
-        measureLayout()
+        all = best!.buffers
+        footprintBytes = best!.footprint
+        finish()
     }
 
-    /// Reads the buffers' huge pages and physical runs from /proc (the runs only where the kernel
-    /// shows them for every buffer).
-    private func measureLayout() {
-        hugePageBytes = all.reduce(0) { $0 + $1.hugePageBytes }
-        let layouts = all.compactMap(\.physicalLayout)
-        let runs = layouts.reduce(0) { $0 + $1.runs }
-        if layouts.count == all.count, runs > 0 {
-            physicalRunBytes = layouts.reduce(0) { $0 + $1.pages } * AlignedBuffer.pageSize / runs
+    /// Tries made to match ds_io's layout (1 when the first matched or nothing could be measured).
+    private(set) var attempts = 1
+
+    /// One buffer per task, allocated while `footprint` bytes of touched (not locked) 4 KiB pages are
+    /// held, and freed after: the buffers' pages are in place by then. All or nothing: a runner kept
+    /// after a failed configuration (a sweep goes on) must not find fewer buffers than tasks.
+    private static func make(_ plan: BenchPlan, footprint bytes: Int) throws(BenchError) -> [AlignedBuffer] {
+        do {
+            let footprint = bytes > 0 ? try AlignedBuffer(count: bytes, lock: false, hugePages: false) : nil
+            defer { withExtendedLifetime(footprint) {} }
+            var made: [AlignedBuffer] = []
+            for _ in 0..<plan.taskCount {
+                made.append(try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory, hugePages: plan.target.hugePages))
+            }
+            return made
+        } catch {
+            throw BenchError(error)
         }
+    }
+
+    /// How far a layout's run length is from `wanted`, as a ratio (0: equal; unknown: infinite).
+    private static func distance(_ runs: Int?, _ wanted: Int) -> Double {
+        guard let runs, runs > 0 else { return .infinity }
+        return abs(log(Double(runs) / Double(wanted)))
+    }
+
+    /// Average bytes per physically contiguous run of `buffers` (nil where the kernel hides frames).
+    private static func runBytes(_ buffers: [AlignedBuffer]) -> Int? {
+        let layouts = buffers.compactMap(\.physicalLayout)
+        let runs = layouts.reduce(0) { $0 + $1.runs }
+        guard layouts.count == buffers.count, runs > 0 else { return nil }
+        return layouts.reduce(0) { $0 + $1.pages } * AlignedBuffer.pageSize / runs
+    }
+
+    /// Records the lock failure, huge pages and physical runs of the buffers kept.
+    private func finish() {
+        lockFailure = all.lazy.compactMap(\.lockFailure).first
+        hugePageBytes = all.reduce(0) { $0 + $1.hugePageBytes }
+        physicalRunBytes = Self.runBytes(all)
     }
 
     /// Fills the buffers for writing, once: seeded pseudo-random data, or the pattern for `sim`.

@@ -47,6 +47,21 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
     /// at 3.1–3.5 GB/s).
     var footprintBytes: Int { self == .deepspeed ? 320 << 20 : 0 }
 
+    /// ds_io's pinned buffer, physically: its mean run of consecutive 4 KiB pages, which the
+    /// deepspeed target's buffers are made to match (nil for `native`, whose buffers are huge pages).
+    /// Read from `/proc/PID/pagemap` during ds_io runs (`scripts/buffer-layout.py PID`, root): a
+    /// 1 GiB buffer of DeepSpeed 0.19.8 in runs of 36.3 KiB on average on 2026-12-07, median 36 KiB
+    /// over 11 runs on another host on 2026-12-02.
+    var physicalRunBytes: Int? { self == .deepspeed ? 36 << 10 : nil }
+
+    /// The footprints the deepspeed target tries, in order, until its buffers' runs are within
+    /// `layoutTolerance` of ds_io's: more touched memory first gives longer runs.
+    var footprintSchedule: [Int] { self == .deepspeed ? [320 << 20, 640 << 20, 1280 << 20] : [0] }
+
+    /// How far (as a log ratio: 0.2 is about ±20 %) the deepspeed target's mean run may be from
+    /// ds_io's before it allocates again.
+    static let layoutTolerance = 0.2
+
     /// One line for summaries and logs.
     var summary: String {
         switch self {
