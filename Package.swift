@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "AsyncIO", targets: ["AsyncIO"]),
         .library(name: "AIOBench", targets: ["AIOBench"]),
         .executable(name: "aio-bench", targets: ["aio-bench"]),
+        // The C entry points of the Python package (python/): `libswiftaio.so`, loaded with ctypes.
+        .library(name: "swiftaio", type: .dynamic, targets: ["AsyncIOCABI"]),
     ],
     // Opt-in features: `swift build -c release --traits MPI`. A default build needs nothing more.
     traits: [
@@ -27,6 +29,9 @@ let package = Package(
         .target(name: "CAsyncIO"),
         // The engine library: no package dependencies, only CAsyncIO, Glibc and the standard library.
         .target(name: "AsyncIO", dependencies: ["CAsyncIO"]),
+        // `@_cdecl` functions over AsyncIO for the Python package: DeepSpeed's aio_handle on caller memory,
+        // page-locked memory, the streamed writer of `swift_aio.open`.
+        .target(name: "AsyncIOCABI", dependencies: ["AsyncIO"]),
         // Benchmark, sweep, logs, tuning and reports.
         .target(
             name: "AIOBench",

@@ -179,3 +179,21 @@ public final class DeepSpeedHandle: Sendable {
         }
     }
 }
+
+// MARK: - Caller memory (the C entry points of the Python package)
+
+extension DeepSpeedHandle {
+    /// DeepSpeed's `read`/`write` (`parallel` false, on one worker) or `pread`/`pwrite` over memory
+    /// the caller owns, which must stay valid until the call returns or, with `async`, until
+    /// ``wait()`` has collected it. Memory that is not page-aligned goes through the page cache.
+    /// Returns 0 when started asynchronously, else 1.
+    package func transfer(_ operation: IOOperation, memory: UnsafeMutableRawBufferPointer, filename: String,
+                          fileOffset: Int64, parallel: Bool, async: Bool) throws(AsyncIOError) -> Int {
+        let buffer = AlignedBuffer(borrowing: memory)
+        let op = try handle.start(operation, buffer, filename, fileOffset, nil, truncate: false, parallel: parallel,
+                                  isAsync: async, latency: nil, direct: handle.isDirect(buffer))
+        if async { return 0 }
+        try handle.state.waitFor(op)
+        return 1
+    }
+}

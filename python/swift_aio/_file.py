@@ -1,0 +1,153 @@
+"""`swift_aio.open(path, "wb" | "rb")`: a binary file object for checkpoints (`torch.save`,
+`torch.load`) that moves its bytes with O_DIRECT through AsyncIO."""
+import ctypes
+import io
+import os
+import threading
+
+from . import _lib
+from ._buffers import memory
+
+#: Writes smaller than this are gathered before they cross into the library (torch.save writes
+#: many small records between its tensors' bytes).
+_GATHER = 1 << 20
+
+
+def _shared_handle(parallelism=2):
+    """One handle per process for the file objects (workers and queues are kept between files)."""
+    global _handle
+    with _handle_guard:
+        if _handle is None:
+            _handle = _lib.call(_lib.handle_new, 1 << 20, 32, 0, 1, parallelism, b"auto", 1,
+                                failed=lambda result: not result)
+        return _handle
+
+
+_handle = None
+_handle_guard = threading.Lock()
+
+
+class _Writer(io.RawIOBase):
+    """Streams through page-locked bounce buffers and O_DIRECT; `close()` writes the tail, cuts the
+    file to the bytes written, fsyncs (unless `durable=False`) and closes, on every path."""
+
+    def __init__(self, path, buffer_size, durable):
+        super().__init__()
+        self.name = os.fspath(path)
+        self._durable = durable
+        self._small = bytearray()
+        self._position = 0
+        self._writer = _lib.call(_lib.writer_open, _shared_handle(), _lib.path_bytes(path), buffer_size,
+                                 filename=self.name, failed=lambda result: not result)
+
+    def writable(self):
+        return True
+
+    def tell(self):
+        return self._position + len(self._small)
+
+    def write(self, data):
+        if self._writer is None:
+            raise ValueError("I/O operation on closed file.")
+        address, nbytes, keep = memory(data, writable=False)
+        if nbytes < _GATHER:
+            self._small += ctypes.string_at(address, nbytes) if nbytes else b""
+            if len(self._small) >= _GATHER:
+                self._flush_small()
+            return nbytes
+        self._flush_small()
+        _lib.call(_lib.writer_write, self._writer, address, nbytes, filename=self.name)
+        self._position += nbytes
+        del keep
+        return nbytes
+
+    def _flush_small(self):
+        if self._small:
+            pending, self._small = self._small, bytearray()
+            array = (ctypes.c_char * len(pending)).from_buffer(pending)
+            _lib.call(_lib.writer_write, self._writer, ctypes.addressof(array), len(pending), filename=self.name)
+            self._position += len(pending)
+            del array
+
+    def close(self):
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return super().close()
+        try:
+            try:
+                self._flush_small()
+            finally:
+                _lib.call(_lib.writer_close, writer, int(self._durable), filename=self.name)
+        finally:
+            super().close()
+
+
+class _Reader(io.RawIOBase):
+    """Reads the whole file at open, with O_DIRECT over the handle's workers, into page-aligned
+    memory; `read`, `readinto`, `seek` and `tell` then serve from it (torch.load seeks)."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.name = os.fspath(path)
+        self._size = os.stat(self.name).st_size
+        self._position = 0
+        self._address = None
+        if self._size:
+            self._address = _lib.call(_lib.alloc, self._size, 0, filename=self.name, failed=lambda result: not result)
+            try:
+                _lib.call(_lib.transfer, _shared_handle(), 0, self._address, self._size, _lib.path_bytes(self.name),
+                          0, 1, 0, filename=self.name)
+            except BaseException:
+                _lib.free(self._address)
+                self._address = None
+                raise
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._position
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(22, f"negative seek position {base + offset}", self.name)
+        self._position = base + offset
+        return self._position
+
+    def readinto(self, target):
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        view = memoryview(target).cast("B")
+        n = max(0, min(len(view), self._size - self._position))
+        if n:
+            destination = (ctypes.c_char * n).from_buffer(view)
+            ctypes.memmove(destination, self._address + self._position, n)
+            self._position += n
+        return n
+
+    def readall(self):
+        n = max(0, self._size - self._position)
+        data = ctypes.string_at(self._address + self._position, n) if n else b""
+        self._position += n
+        return data
+
+    def close(self):
+        address, self._address = self._address, None
+        if address:
+            _lib.free(address)
+        super().close()
+
+
+def open(path, mode="rb", *, buffer_size=64 << 20, durable=True):  # noqa: A001 - the module's API
+    """A binary file object: `"wb"` streams through AsyncIO (the file is replaced), `"rb"` reads the
+    whole file at open. `torch.save(state, swift_aio.open(p, "wb"))` and `torch.load(swift_aio.open(p,
+    "rb"))` work unchanged; use `with` (or `close()`) so the tail is written and fsynced."""
+    if mode in ("wb", "bw"):
+        return _Writer(path, buffer_size, durable)
+    if mode in ("rb", "br", "r"):
+        return _Reader(path)
+    raise ValueError(f"swift_aio.open: mode {mode!r} is not 'wb' or 'rb'")

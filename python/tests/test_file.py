@@ -1,0 +1,64 @@
+"""swift_aio.open: a binary file object for checkpoints."""
+import io
+import os
+import random
+
+import pytest
+
+import swift_aio
+
+torch = pytest.importorskip("torch", reason="torch is not installed: torch.save / torch.load are not tested")
+
+
+def test_bytes_in_many_sizes_come_back(folder):
+    rng = random.Random(3)
+    path = os.path.join(folder, "pieces")
+    pieces = [rng.randbytes(rng.choice([0, 1, 17, 4095, 4096, 70_000, 1 << 20, (3 << 20) + 5])) for _ in range(40)]
+    with swift_aio.open(path, "wb", buffer_size=1 << 20) as f:
+        assert isinstance(f, io.RawIOBase)
+        for p in pieces:
+            assert f.write(p) == len(p)
+    whole = b"".join(pieces)
+    assert os.path.getsize(path) == len(whole)
+    with swift_aio.open(path, "rb") as f:
+        assert f.read(10) == whole[:10]
+        f.seek(-5, io.SEEK_END)
+        assert f.read() == whole[-5:]
+        f.seek(0)
+        assert f.read() == whole
+
+
+def test_torch_save_and_load_unchanged(folder):
+    path = os.path.join(folder, "state.pt")
+    state = {"w": torch.randn(1000, 333), "b": torch.arange(7, dtype=torch.int64), "odd": torch.randn(3, 5)[:, 1],
+             "meta": {"step": 12, "name": "x"}}
+    with swift_aio.open(path, "wb") as f:
+        torch.save(state, f)
+    with swift_aio.open(path, "rb") as f:
+        back = torch.load(f)
+    assert back["meta"] == state["meta"]
+    for key in ("w", "b", "odd"):
+        assert torch.equal(back[key], state[key])
+    assert torch.equal(torch.load(path)["w"], state["w"]), "a plain torch.load reads it too"
+
+
+def test_torch_tensors_through_the_handle(folder):
+    h = swift_aio.aio_handle(intra_op_parallelism=2)
+    path = os.path.join(folder, "t")
+    t = torch.randn(123_457)
+    h.sync_pwrite(t, path)
+    back = torch.empty_like(t)
+    h.sync_pread(back, path)
+    assert torch.equal(back, t)
+    base = torch.zeros(300_000)
+    view = base[1000:124_457]                        # a view: storage offset, still contiguous
+    h.sync_pread(view, path)
+    assert torch.equal(view, t) and base[:1000].eq(0).all()
+    with pytest.raises(ValueError, match="not contiguous"):
+        h.sync_pread(torch.zeros(10, 10).t(), path)
+    locked = h.new_cpu_locked_tensor(123_457, torch.zeros(1))
+    assert h.is_pinned(locked) and h.is_pinned(locked[10:20]) and not h.is_pinned(back)
+    assert locked.data_ptr() % 4096 == 0
+    h.async_pread(locked, path)
+    assert h.wait() == 1 and torch.equal(locked, t)
+    assert h.free_cpu_locked_tensor(locked) and not h.free_cpu_locked_tensor(back)
