@@ -34,9 +34,12 @@ func box(_ pointer: UnsafeMutableRawPointer) -> WriterBox {
 
 /// Appends `count` bytes at `address` (copied into the bounce buffers before it returns).
 @_cdecl("swiftaio_writer_write")
-public func swiftaio_writer_write(_ pointer: UnsafeMutableRawPointer, _ address: UnsafeRawPointer?, _ count: Int64,
+public func swiftaio_writer_write(_ pointer: UnsafeMutableRawPointer?, _ address: UnsafeRawPointer?, _ count: Int64,
                                   _ code: UnsafeMutablePointer<Int32>?, _ message: UnsafeMutablePointer<CChar>?,
                                   _ capacity: Int64) -> Int64 {
+    guard let pointer else {
+        return ErrorOut(code: code, message: message, capacity: capacity).report(code: 9, "write: the file is closed")
+    }
     let file = box(pointer)
     let (start, length) = (UInt(bitPattern: address), Int(count))
     do throws(AsyncIOError) {
@@ -61,9 +64,10 @@ public func swiftaio_writer_write(_ pointer: UnsafeMutableRawPointer, _ address:
 /// Writes the tail, cuts the file to the bytes written, fsyncs (`durable` 1) and closes; frees the
 /// writer in every case. Returns the file's size.
 @_cdecl("swiftaio_writer_close")
-public func swiftaio_writer_close(_ pointer: UnsafeMutableRawPointer, _ durable: Int32,
+public func swiftaio_writer_close(_ pointer: UnsafeMutableRawPointer?, _ durable: Int32,
                                   _ code: UnsafeMutablePointer<Int32>?, _ message: UnsafeMutablePointer<CChar>?,
                                   _ capacity: Int64) -> Int64 {
+    guard let pointer else { return 0 }
     let unmanaged = Unmanaged<WriterBox>.fromOpaque(pointer)
     let file = unmanaged.takeUnretainedValue()
     defer { unmanaged.release() }

@@ -70,13 +70,13 @@ class _Writer(io.RawIOBase):
             del array
 
     def close(self):
-        writer, self._writer = self._writer, None
-        if writer is None:
+        if self._writer is None:
             return super().close()
         try:
             try:
                 self._flush_small()
             finally:
+                writer, self._writer = self._writer, None
                 _lib.call(_lib.writer_close, writer, int(self._durable), filename=self.name)
         finally:
             super().close()

@@ -50,4 +50,36 @@ def install():
 
         cls.load, cls.is_compatible, cls._swift_aio_patched = load, is_compatible, True
         _installed.append(f"{cls.__module__}.{cls.__name__}")
+    _stand_in_for_utils()
     return list(_installed)
+
+
+def cast_to_byte_tensor(tensors):
+    """DeepSpeed's utils op `cast_to_byte_tensor`: a uint8 view of each tensor's bytes (no copy)."""
+    import torch
+    if isinstance(tensors, (list, tuple)):
+        return [cast_to_byte_tensor(t) for t in tensors]
+    if tensors.nbytes <= 1:
+        return tensors
+    return torch.empty(0, dtype=torch.uint8, device=tensors.device).set_(
+        tensors.untyped_storage(), tensors.storage_offset() * tensors.element_size(), (tensors.nbytes,), (1,))
+
+
+class _UtilsStandIn:
+    """What `FastFileWriter` needs of DeepSpeed's utils op where this machine's accelerator has none
+    (DeepSpeed's CPU accelerator: "This op had not been implemented on CPU backend")."""
+
+    def load(self, verbose=True):
+        return sys.modules[__name__]
+
+
+def _stand_in_for_utils():
+    try:
+        import deepspeed.io.fast_file_writer as writer
+    except ImportError:
+        return
+    try:
+        writer.UtilsBuilder().load()
+    except Exception:  # not built and not buildable here: the Python stand-in does the one cast it needs
+        writer.UtilsBuilder = _UtilsStandIn
+        _installed.append("deepspeed.io.fast_file_writer.UtilsBuilder (cast_to_byte_tensor in Python)")
