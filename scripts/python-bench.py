@@ -70,6 +70,9 @@ elif kind == "swift_aio":
 else:
     from deepspeed.io import FastFileWriter, FastFileWriterConfig
     from deepspeed.ops.op_builder import AsyncIOBuilder
+    # DeepSpeed's own async_io op; only its utils op, which its CPU accelerator lacks, is stood in for.
+    from swift_aio.deepspeed import _stand_in_for_utils
+    _stand_in_for_utils()
     h = AsyncIOBuilder().load().aio_handle(1 << 20, 32, False, True, 2)
     pinned = h.new_cpu_locked_tensor(64 << 20, torch.empty(0, dtype=torch.uint8))
     writer = FastFileWriter(path, FastFileWriterConfig(dnvme_handle=h, pinned_tensor=pinned))

@@ -83,24 +83,29 @@ class _Writer(io.RawIOBase):
 
 
 class _Reader(io.RawIOBase):
-    """Reads the whole file at open, with O_DIRECT over the handle's workers, into page-aligned
-    memory; `read`, `readinto`, `seek` and `tell` then serve from it (torch.load seeks)."""
+    """Reads with O_DIRECT over the handle's workers through a window of page-aligned memory that
+    is reused (and read ahead): `read`, `readinto`, `seek` and `tell` serve from it (torch.load
+    seeks to the zip directory at the end, then reads the records in order)."""
 
-    def __init__(self, path):
+    def __init__(self, path, window=64 << 20):
         super().__init__()
         self.name = os.fspath(path)
         self._size = os.stat(self.name).st_size
         self._position = 0
+        self._window = min(window, max(self._size, 4096))
         self._address = None
+        self._start = self._end = 0   # the file range the window holds
         if self._size:
-            self._address = _lib.call(_lib.alloc, self._size, 0, filename=self.name, failed=lambda result: not result)
-            try:
-                _lib.call(_lib.transfer, _shared_handle(), 0, self._address, self._size, _lib.path_bytes(self.name),
-                          0, 1, 0, filename=self.name)
-            except BaseException:
-                _lib.free(self._address)
-                self._address = None
-                raise
+            self._address = _lib.call(_lib.alloc, self._window, 0, filename=self.name,
+                                      failed=lambda result: not result)
+
+    def _fill(self, position):
+        """Loads the window with the file from `position` on (rounded down to 4 KiB)."""
+        start = position - position % 4096
+        count = min(self._window, self._size - start)
+        _lib.call(_lib.transfer, _shared_handle(), 0, self._address, count, _lib.path_bytes(self.name), start,
+                  1, 0, filename=self.name)
+        self._start, self._end = start, start + count
 
     def readable(self):
         return True
@@ -122,18 +127,23 @@ class _Reader(io.RawIOBase):
         if self.closed:
             raise ValueError("I/O operation on closed file.")
         view = memoryview(target).cast("B")
-        n = max(0, min(len(view), self._size - self._position))
-        if n:
-            destination = (ctypes.c_char * n).from_buffer(view)
-            ctypes.memmove(destination, self._address + self._position, n)
+        wanted = max(0, min(len(view), self._size - self._position))
+        done = 0
+        while done < wanted:
+            if not self._start <= self._position < self._end:
+                self._fill(self._position)
+            n = min(wanted - done, self._end - self._position)
+            destination = (ctypes.c_char * n).from_buffer(view[done:done + n])
+            ctypes.memmove(destination, self._address + (self._position - self._start), n)
+            del destination
             self._position += n
-        return n
+            done += n
+        return done
 
     def readall(self):
-        n = max(0, self._size - self._position)
-        data = ctypes.string_at(self._address + self._position, n) if n else b""
-        self._position += n
-        return data
+        data = bytearray(max(0, self._size - self._position))
+        n = self.readinto(data)
+        return bytes(data[:n])
 
     def close(self):
         address, self._address = self._address, None
@@ -143,8 +153,8 @@ class _Reader(io.RawIOBase):
 
 
 def open(path, mode="rb", *, buffer_size=64 << 20, durable=True):  # noqa: A001 - the module's API
-    """A binary file object: `"wb"` streams through AsyncIO (the file is replaced), `"rb"` reads the
-    whole file at open. `torch.save(state, swift_aio.open(p, "wb"))` and `torch.load(swift_aio.open(p,
+    """A binary file object: `"wb"` streams through AsyncIO (the file is replaced), `"rb"` reads
+    through a reused 64 MiB window. `torch.save(state, swift_aio.open(p, "wb"))` and `torch.load(swift_aio.open(p,
     "rb"))` work unchanged; use `with` (or `close()`) so the tail is written and fsynced."""
     if mode in ("wb", "bw"):
         return _Writer(path, buffer_size, durable)

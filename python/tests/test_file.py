@@ -62,3 +62,20 @@ def test_torch_tensors_through_the_handle(folder):
     h.async_pread(locked, path)
     assert h.wait() == 1 and torch.equal(locked, t)
     assert h.free_cpu_locked_tensor(locked) and not h.free_cpu_locked_tensor(back)
+
+
+def test_reads_across_a_small_window_with_seeks(folder):
+    from swift_aio._file import _Reader
+    rng = random.Random(5)
+    path = os.path.join(folder, "windowed")
+    whole = rng.randbytes(300_001)
+    with open(path, "wb") as f:
+        f.write(whole)
+    with _Reader(path, window=8192) as f:
+        assert f.read() == whole
+        for _ in range(200):
+            at, n = rng.randrange(0, len(whole)), rng.randrange(0, 40_000)
+            f.seek(at)
+            assert f.read(n) == whole[at:at + n]
+        f.seek(10, io.SEEK_END)
+        assert f.read(5) == b""

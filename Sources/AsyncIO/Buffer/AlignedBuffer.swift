@@ -185,12 +185,9 @@ public final class AlignedBuffer: @unchecked Sendable {
     deinit {
         // A part's memory is its whole's, freed with it.
         guard whole == nil else { return }
-        // The caller's memory may be freed and its address reused for other pages once this
-        // buffer is gone: counted as freed, so an io_uring ring registers it again (`freedCount`).
-        guard !isBorrowed else {
-            AlignedBuffer.freedCount.add(1, ordering: .sequentiallyConsistent)
-            return
-        }
+        // The caller's memory is the caller's to free; it was never registered with io_uring
+        // (`SliceRunner.start`), so nothing has to be registered again.
+        guard !isBorrowed else { return }
         if isLocked { munlock(base, allocated) }
         AlignedBuffer.freedCount.add(1, ordering: .sequentiallyConsistent)
         if isOwnMapping { munmap(base, allocated) } else { free(base) }

@@ -30,10 +30,19 @@ extension URingQueue {
             }
             fixedFDs = rc >= 0 ? (fds[0], fds[1]) : (-1, -1)
         }
+        let freed = AlignedBuffer.freedCount.load(ordering: .sequentiallyConsistent)
+        if memory.count == 0, buffersRegistered, registeredAtFreedCount != freed {
+            // Nothing to register (caller memory, see `SliceRunner.start`), but a buffer was freed
+            // since the table was made: drop it, so no request of this memory, which may now lie
+            // where a freed buffer was, goes to the old pages.
+            _ = CAsyncIO_io_uring_register(ringFD, UInt32(IORING_UNREGISTER_BUFFERS), nil, 0)
+            buffersRegistered = false
+            registeredBuffers = []
+            registeredRegions = []
+        }
         guard bufferRegistrationFailed == nil, let base = memory.baseAddress, memory.count > 0 else { return }
         let start = UInt(bitPattern: base)
         let end = start + UInt(memory.count)
-        let freed = AlignedBuffer.freedCount.load(ordering: .sequentiallyConsistent)
         let current = buffersRegistered && registeredAtFreedCount == freed
         if current, registeredRegions.contains(where: { start >= $0.start && end <= $0.end }) { return }
         // The whole allocation when there is one (the parts of a ring of bounce buffers then share one

@@ -195,8 +195,12 @@ final class SliceRunner {
             lane.failure = .cancelled(task.0.operation == .read ? "read" : "write", path: task.0.file.path)
         } else {
             queue.begin(task.0)
-            queue.prepare(memory: UnsafeMutableRawBufferPointer(start: task.0.memory, count: task.0.length),
-                          region: task.1.buffer.wholeRange,
+            // Caller memory (a borrowed buffer) lives for one operation: registering it with io_uring
+            // would cost more than it saves (and unregistering again once it is freed).
+            let borrowed = task.1.buffer.isBorrowed
+            queue.prepare(memory: UnsafeMutableRawBufferPointer(start: borrowed ? nil : task.0.memory,
+                                                                count: borrowed ? 0 : task.0.length),
+                          region: borrowed ? nil : task.1.buffer.wholeRange,
                           fds: [task.0.file.directFD, task.0.file.bufferedFD])
         }
         st.lanes.append(lane)
