@@ -50,7 +50,9 @@ def part_ds_io(folder, rounds):
             flags = ["--folder", folder, "--loops", "3", "--warmup_loops", "1", *config, *op]
             theirs = lambda: e2e(run([os.path.join(os.path.dirname(PY), "ds_io"), *flags]))
             for engine in ("auto", "aio"):
-                ours = lambda e=engine: e2e(run([PY, "-m", "swift_aio.ds_io", *flags], {"SWIFT_AIO_ENGINE": e}))
+                # `aio`: the deepspeed target's path (kernel AIO, 4 KiB-page pinned buffers).
+                env = {"SWIFT_AIO_ENGINE": engine, "SWIFT_AIO_HUGE_PAGES": "0" if engine == "aio" else "1"}
+                ours = lambda env=env: e2e(run([PY, "-m", "swift_aio.ds_io", *flags], env))
                 pairs(f"ds_io {' '.join(config + op)} engine {engine}", ours, theirs, rounds)
 
 

@@ -8,12 +8,13 @@ enum MemoryRegistry {
 }
 
 /// `count` bytes of page-aligned memory, page-locked when `lock` is 1 and the memlock limit allows
-/// (`swiftaio_is_locked` says); zeroed. Returns its address, or nil with the error.
+/// (`swiftaio_is_locked` says), on huge pages when `huge` is 1 and the buffer is 2 MiB or more (a
+/// request then reaches the device in fewer segments); zeroed. Returns its address, or nil with the error.
 @_cdecl("swiftaio_alloc")
-public func swiftaio_alloc(_ count: Int64, _ lock: Int32, _ code: UnsafeMutablePointer<Int32>?,
+public func swiftaio_alloc(_ count: Int64, _ lock: Int32, _ huge: Int32, _ code: UnsafeMutablePointer<Int32>?,
                            _ message: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> UnsafeMutableRawPointer? {
     do {
-        let buffer = try AlignedBuffer(count: Int(count), lock: lock != 0, hugePages: false)
+        let buffer = try AlignedBuffer(count: Int(count), lock: lock != 0, hugePages: huge != 0)
         let address = buffer.withUnsafeMutableBytes { $0.baseAddress! }
         MemoryRegistry.buffers.withLock { $0[UInt(bitPattern: address)] = buffer }
         return address

@@ -96,7 +96,7 @@ class _Reader(io.RawIOBase):
         self._address = None
         self._start = self._end = 0   # the file range the window holds
         if self._size:
-            self._address = _lib.call(_lib.alloc, self._window, 0, filename=self.name,
+            self._address = _lib.call(_lib.alloc, self._window, 0, 1, filename=self.name,
                                       failed=lambda result: not result)
 
     def _fill(self, position):

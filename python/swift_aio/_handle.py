@@ -123,7 +123,9 @@ class aio_handle:
     def new_cpu_locked_tensor(self, num_elem, example_tensor):
         import torch
         nbytes = int(num_elem) * example_tensor.element_size()
-        address = _lib.call(_lib.alloc, max(nbytes, 1), 1, failed=lambda result: not result)
+        # Huge pages unless SWIFT_AIO_HUGE_PAGES=0 (4 KiB pages, as DeepSpeed's own pinned tensors).
+        huge = int(os.environ.get("SWIFT_AIO_HUGE_PAGES", "1") != "0")
+        address = _lib.call(_lib.alloc, max(nbytes, 1), 1, huge, failed=lambda result: not result)
         array = (ctypes.c_uint8 * max(nbytes, 1)).from_address(address)
         with _locked_guard:
             _locked[address] = array
