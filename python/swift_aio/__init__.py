@@ -12,10 +12,10 @@ Every call into the library releases the GIL (ctypes).
 import os
 
 from ._file import open  # noqa: A004 - the module's API
-from ._handle import aio_handle
+from ._handle import aio_handle, striped_handle
 
 __version__ = "0.1.0"
-__all__ = ["aio_handle", "aio_read", "aio_write", "deepspeed_memcpy", "open"]
+__all__ = ["aio_handle", "aio_read", "aio_write", "deepspeed_memcpy", "open", "striped_handle"]
 
 
 def _whole(buffer, filename, block_size, queue_depth, single_submit, overlap_events, write):

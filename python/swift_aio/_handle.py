@@ -169,3 +169,29 @@ def _warn_once():
             logger.warning("Offloading to NVMe can generate heavy write traffic. Consumer SSDs may wear out faster.")
         except Exception:  # DeepSpeed not installed: nothing to say it through
             pass
+
+
+class striped_handle:
+    """One buffer striped over several folders (one drive each), RAID-0 in user space: member `i` of
+    set `name` is a file in folder `i`, holding every `len(folders)`-th stripe of `stripe_size` bytes.
+    `write(buffer, name)` replaces the set, `read(buffer, name)` checks every member first."""
+
+    def __init__(self, folders, stripe_size=1 << 20, block_size=1048576, queue_depth=32, intra_op_parallelism=1):
+        joined = b"\0".join(_lib.path_bytes(f) for f in folders)
+        self._handle = _lib.call(_lib.striped_new, joined, len(joined), int(stripe_size), int(block_size),
+                                 int(queue_depth), int(intra_op_parallelism), failed=lambda result: not result)
+
+    def __del__(self):
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _lib.striped_free(handle)
+
+    def write(self, buffer, name):
+        """Writes the buffer as the set `name`; returns the bytes written."""
+        address, nbytes, keep = memory(buffer, writable=False)
+        return _lib.call(_lib.striped_transfer, self._handle, 1, address, nbytes, name.encode(), filename=name)
+
+    def read(self, buffer, name):
+        """Fills the buffer from the set `name`; returns the bytes read."""
+        address, nbytes, keep = memory(buffer, writable=True)
+        return _lib.call(_lib.striped_transfer, self._handle, 0, address, nbytes, name.encode(), filename=name)

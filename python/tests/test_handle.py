@@ -132,3 +132,21 @@ def test_descriptor_form_of_async_pwrite(folder):
         os.close(fd)
     with open(path, "rb") as f:
         assert f.read() == bytes(4096) + bytes([3]) * 8192
+
+
+def test_striping_over_several_folders(folder):
+    folders = [os.path.join(folder, f"drive{i}") for i in range(3)]
+    for f in folders:
+        os.mkdir(f)
+    striped = swift_aio.striped_handle(folders, stripe_size=64 << 10, queue_depth=8)
+    data = np.frombuffer(random.Random(9).randbytes((1 << 20) + 12345), dtype=np.uint8)
+    assert striped.write(data[1:], "state") == data.nbytes - 1      # an unaligned address
+    assert all(len(os.listdir(f)) == 1 for f in folders)
+    back = np.zeros(data.nbytes - 1, dtype=np.uint8)
+    assert striped.read(back, "state") == back.nbytes
+    assert np.array_equal(back, data[1:])
+    with pytest.raises(OSError) as info:
+        striped.read(back, "other")
+    assert info.value.errno == errno.ENOENT
+    with pytest.raises(OSError):
+        swift_aio.striped_handle([folders[0], folders[0]])
