@@ -41,7 +41,7 @@ extension BenchRunner {
                 // Each task has a thread of its own: the reader waits in the kernel on it.
                 return try BenchRunner.streamBlocking(handle: handle, path: path, ring: ring)
             }
-            return try BenchRunner.blocking { () async throws(AsyncIOError) -> UInt64 in
+            return try runBlocking { () async throws(AsyncIOError) -> UInt64 in
                 try await BenchRunner.stream(operation, handle: handle, path: path, ring: ring, source: source)
             }
         }
@@ -136,7 +136,7 @@ extension BenchRunner {
         let size = plan.ioSize
         let bufferSize = plan.streamBufferSize ?? StreamWriter.defaultBufferSize
         do {
-            return try BenchRunner.blocking { () async throws(AsyncIOError) -> Bool in
+            return try runBlocking { () async throws(AsyncIOError) -> Bool in
                 let reader = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 1, engine: .posix,
                                                         direct: false))
                 for (task, path) in paths.enumerated() {
@@ -170,31 +170,4 @@ extension BenchRunner {
         }
         return position - 1 == size ? sum : nil
     }
-
-    /// Runs `body` in a task and blocks the calling thread until it is done (the benchmark's
-    /// tasks are threads of their own).
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(AsyncIOError) -> T)
-        throws(AsyncIOError) -> T {
-        let box = BlockingResult<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do throws(AsyncIOError) {
-                box.set(.success(try await body()))
-            } catch {
-                box.set(.failure(error))
-            }
-            done.signal()
-        }
-        done.wait()
-        return try box.get()
-    }
-}
-
-/// The result of `BenchRunner.blocking`, handed from the task to the waiting thread.
-// @unchecked: `result` is read and written under `lock`.
-private final class BlockingResult<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<T, AsyncIOError>?
-    func set(_ value: Result<T, AsyncIOError>) { lock.withLock { result = value } }
-    func get() throws(AsyncIOError) -> T { try lock.withLock { result! }.get() }
 }

@@ -85,5 +85,7 @@ extension AIOHandle {
         config.direct && UInt(bitPattern: memory.baseAddress) % 4096 == 0
     }
 
-    func isDirect(_ buffer: AlignedBuffer) -> Bool { config.direct && buffer.alignment >= 4096 }
+    func isDirect(_ buffer: AlignedBuffer) -> Bool {
+        isDirect(UnsafeRawBufferPointer(start: buffer.base, count: buffer.count))
+    }
 }
