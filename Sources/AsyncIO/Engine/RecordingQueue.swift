@@ -1,3 +1,5 @@
+import Glibc
+
 /// A record of what the kernel queues of one or more handles were asked to do, for tests that
 /// check what each knob does: every submit call (how many requests it carried), every reap (how
 /// many completions it handed back), the requests in flight after each call, and the file range
@@ -65,6 +67,10 @@ package final class QueueRecorder: @unchecked Sendable {
     private var recorded: [Log] = []
     /// Whether submit calls wait (see `init(completionsPerReap:gated:)`); guarded by `lock`.
     private var closed: Bool
+    /// Requests taken by every queue so far; guarded by `lock`.
+    private var total = 0
+    /// The total at which the gate closes by itself (see `closeGate(afterRequests:)`); guarded by `lock`.
+    private var closeAt: Int?
 
     /// Creates an empty recorder.
     ///
@@ -80,6 +86,7 @@ package final class QueueRecorder: @unchecked Sendable {
     package func openGate() {
         lock.withLock {
             closed = false
+            closeAt = nil
             lock.broadcast()
         }
     }
@@ -87,6 +94,28 @@ package final class QueueRecorder: @unchecked Sendable {
     fileprivate func passGate() {
         lock.withLock { while closed { lock.waitLocked() } }
     }
+
+    /// Closes the gate once `count` requests in all have reached the queues, so that no queue submits
+    /// more until `openGate()`: a test can act at that point however late its own thread runs.
+    package func closeGate(afterRequests count: Int) {
+        lock.withLock {
+            if total >= count { closed = true } else { closeAt = count }
+            lock.broadcast()
+        }
+    }
+
+    /// Waits until the gate is closed, at most `timeout` seconds; whether it is.
+    package func waitUntilClosed(timeout: Double) -> Bool {
+        let deadline = monotonicNanos() + UInt64(max(0, timeout) * 1e9)
+        while true {
+            if lock.withLock({ closed }) { return true }
+            if monotonicNanos() >= deadline { return false }
+            usleep(200)
+        }
+    }
+
+    /// Requests taken by every queue so far.
+    package var requestCount: Int { lock.withLock { total } }
 
     /// One log per queue, in the order the queues were made.
     package var logs: [Log] { lock.withLock { recorded } }
@@ -106,6 +135,11 @@ package final class QueueRecorder: @unchecked Sendable {
         lock.withLock {
             recorded[log].events.append(event)
             recorded[log].requests += requests
+            total += requests.count
+            if let at = closeAt, total >= at {
+                closed = true
+                closeAt = nil
+            }
         }
     }
 }

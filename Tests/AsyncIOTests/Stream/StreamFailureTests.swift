@@ -114,27 +114,30 @@ struct StreamFailureTests {
         plainWrite(path, Self.chunk(3, 32 << 20))
         let handle = try AIOHandle(HandleConfig(blockSize: 4096, queueDepth: 1, engine: engine))
         let seen = Atomic<Int>(0)
+        // The reader waits after its fourth chunk until the thread has cancelled it, so the read cannot
+        // finish first however late that thread gets the CPU with every suite running.
+        let fourth = DispatchSemaphore(value: 0)
+        let cancelled = DispatchSemaphore(value: 0)
         let task = Task { () -> AsyncIOError? in
             do throws(AsyncIOError) {
                 for try await chunk in try StreamReader(path: path, handle: handle, bufferSize: Self.bufferSize) {
                     _ = chunk.withBytes { $0.count }
-                    seen.add(1, ordering: .relaxed)
+                    if seen.add(1, ordering: .relaxed).newValue == 4 {
+                        fourth.signal()
+                        cancelled.wait()
+                    }
                 }
                 return nil
             } catch {
                 return error
             }
         }
-        // Cancelled from a thread of its own: with every suite running, the cooperative pool can be
-        // busy with blocking calls for longer than the whole read.
-        let cancelled = DispatchSemaphore(value: 0)
         Thread {
-            for _ in 0..<200_000 where seen.load(ordering: .relaxed) < 4 { usleep(100) }
+            _ = fourth.wait(timeout: .now() + 60)
             task.cancel()
             cancelled.signal()
         }.start()
         let error = await task.value
-        cancelled.wait()
         #expect(error?.kind == .cancelled, "\(String(describing: error)) after \(seen.load(ordering: .relaxed)) chunks")
         #expect(seen.load(ordering: .relaxed) < (32 << 20) / Self.bufferSize)
         #expect(Self.descriptors(in: dir.path) == 0)

@@ -21,20 +21,22 @@ struct CancellationTests {
         return (handle, recorder)
     }
 
-    static func requests(_ recorder: QueueRecorder) -> Int { recorder.logs.reduce(0) { $0 + $1.requests.count } }
+    static func requests(_ recorder: QueueRecorder) -> Int { recorder.requestCount }
 
-    /// Calls `cancel` from a thread of its own once `count` more requests than `start` reached the
-    /// queues, and returns how many had right after it (not from a task: with every suite running, the
-    /// cooperative pool can be busy with blocking calls for longer than the whole operation).
+    /// Calls `cancel` once `count` more requests than `start` reached the queues, and returns how many
+    /// had then. The recorder's gate closes at that count, so no queue submits more until `cancel` has
+    /// run: however late the test's own thread gets the CPU with every suite running, the operation
+    /// cannot finish first.
     static func cancel(after count: Int, beyond start: Int, _ recorder: QueueRecorder,
                        _ cancel: @escaping @Sendable () -> Void) -> CancelPoint {
         let point = CancelPoint()
+        recorder.closeGate(afterRequests: start + count)
         let thread = Thread {
-            for _ in 0..<200_000 where requests(recorder) - start < count { usleep(100) }
-            // Cancelled first, counted after: a thread preempted between the two would otherwise let the
-            // workers submit for a whole time slice that the count does not include.
+            // An operation of fewer requests never closes the gate: cancel anyway after the timeout.
+            _ = recorder.waitUntilClosed(timeout: 60)
             cancel()
             point.requests = requests(recorder) - start
+            recorder.openGate()
             point.done.signal()
         }
         thread.start()
