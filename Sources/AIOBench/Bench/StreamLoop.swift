@@ -57,7 +57,7 @@ extension BenchRunner {
             var opened: StreamWriter?
             // Created under the scratch registry's gate, so Ctrl-C never leaves it behind.
             try ScratchFiles.shared.creating { () throws(AsyncIOError) in
-                opened = try StreamWriter(path: path, handle: handle, buffers: ring)
+                opened = try StreamWriter(path: path, handle: handle, buffers: ring, expectedSize: Int64(source.payload.count))
             }
             guard var writer = opened.take() else { return 0 }
             try await writer.write(source.payload)

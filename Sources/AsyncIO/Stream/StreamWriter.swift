@@ -32,6 +32,8 @@ public struct StreamWriter: ~Copyable {
     public static let defaultBufferSize = 64 << 20
     /// Two bounce buffers: one fills while the other is written.
     public static let defaultBufferCount = 2
+    /// The most a stream reserves past the bytes written when its size is not known.
+    static let maxReservationStep: Int64 = 1 << 30
 
     /// The file being written.
     package let path: String
@@ -69,19 +71,33 @@ public struct StreamWriter: ~Copyable {
     ///   - handle: whose workers write the bounce buffers.
     ///   - bufferSize: bytes per bounce buffer; a positive multiple of 4096 (default 64 MiB).
     ///   - bufferCount: bounce buffers in the ring, at least 1 (default 2).
+    ///   - expectedSize: the bytes the stream will hold, when known (see `init(path:handle:buffers:expectedSize:)`).
     /// - Throws: `AsyncIOError` for a bad size or count, or when the file cannot be opened.
     public init(path: String, handle: AIOHandle, bufferSize: Int = StreamWriter.defaultBufferSize,
-                bufferCount: Int = StreamWriter.defaultBufferCount) throws(AsyncIOError) {
+                bufferCount: Int = StreamWriter.defaultBufferCount, expectedSize: Int64? = nil) throws(AsyncIOError) {
         try BounceBuffers.check(size: bufferSize, count: bufferCount, path: path)
-        try self.init(path: path, handle: handle, buffers: try BounceBuffers(size: bufferSize, count: bufferCount))
+        try self.init(path: path, handle: handle, buffers: try BounceBuffers(size: bufferSize, count: bufferCount),
+                      expectedSize: expectedSize)
     }
 
     /// Opens (or creates) `path` for streaming through `buffers`, which the writer holds
     /// until it is finished, failed or dropped (then they can serve the next stream).
     ///
+    /// With direct I/O, the blocks past the file's old end are reserved (`fallocate`) before they
+    /// are written, so no request has to allocate them on the way. A reservation waits until every
+    /// direct write in flight on the file has completed (ext4 and XFS do so), leaving the device
+    /// idle meanwhile: with `expectedSize`, the whole stream is reserved here, before anything is in
+    /// flight; without it, reservations grow with the stream (the bytes written so far, at least
+    /// the ring, at most 1 GiB at a time). A stream may end shorter or go on longer than
+    /// `expectedSize`: `finish()` cuts the file to the bytes written either way.
+    ///
     /// - Throws: `AsyncIOError` when the buffer size does not suit the file system's direct-I/O
-    ///   alignment, or the file cannot be opened.
-    public init(path: String, handle: AIOHandle, buffers ring: BounceBuffers) throws(AsyncIOError) {
+    ///   alignment, `expectedSize` is negative, or the file cannot be opened.
+    public init(path: String, handle: AIOHandle, buffers ring: BounceBuffers,
+                expectedSize: Int64? = nil) throws(AsyncIOError) {
+        if let expectedSize, expectedSize < 0 {
+            throw .invalid("stream", "expected size \(expectedSize) must not be negative", path: path)
+        }
         let existed = FileSystem.isAccessible(path)
         let file = try IOFile(path: path, access: .write(truncate: false), direct: handle.config.direct,
                               privateMode: handle.config.privateFiles)
@@ -98,12 +114,16 @@ public struct StreamWriter: ~Copyable {
             if !existed { _ = FileSystem.removeFileIfPresent(path) }
             throw error
         }
+        if let expectedSize, file.isDirect, expectedSize > size {
+            // Nothing is in flight yet: the reservation waits for nothing.
+            file.preallocate(offset: size, length: expectedSize - size)
+        }
         ring.take(for: path)
         self.path = path
         bufferSize = ring.size
         self.handle = handle
         self.file = file
-        reservedEnd = size
+        reservedEnd = max(size, expectedSize ?? 0)
         self.ring = ring
         buffers = ring.buffers
     }
@@ -226,10 +246,18 @@ public struct StreamWriter: ~Copyable {
     private mutating func submitCurrent() throws(AsyncIOError) {
         let end = bufferOffset + Int64(filled)
         if end > reservedEnd, let file, file.isDirect {
-            // Past the old end of the file: reserve the blocks first, so no request has to
-            // allocate them on the way (the size is set right in `finish`).
-            file.preallocate(offset: max(bufferOffset, reservedEnd), length: end - max(bufferOffset, reservedEnd))
-            reservedEnd = end
+            // Past the reserved blocks: reserve ahead (see `init(path:handle:buffers:expectedSize:)`;
+            // the size is set right in `finish`). Each call waits for the writes in flight, so it
+            // reserves as much as was written so far, and at least the ring.
+            let ahead = min(max(end, Int64(bufferSize * buffers.count)), StreamWriter.maxReservationStep)
+            let from = max(bufferOffset, reservedEnd)
+            if file.preallocate(offset: from, length: end + ahead - from) {
+                reservedEnd = end + ahead
+            } else {
+                // No room for the step: this buffer's blocks alone (else the requests allocate them).
+                file.preallocate(offset: from, length: end - from)
+                reservedEnd = end
+            }
         }
         let ticket = try handle.submit(.write, buffers[current], file: file!, offset: bufferOffset, count: filled)
         inFlight.append((ticket, current, end))
