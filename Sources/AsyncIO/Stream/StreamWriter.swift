@@ -1,8 +1,9 @@
 /// Writes a file from chunks of any size held in any memory, through a ring of page-locked,
 /// aligned bounce buffers and `O_DIRECT` (FastPersist's idea, DeepSpeed's `FastFileWriter`).
 ///
-/// Each chunk is copied into the current bounce buffer; a full buffer is written by the handle's
-/// workers while the next one fills, so the copy hides behind the I/O. `finish()` writes the
+/// Each chunk is copied into the current bounce buffer; every full eighth of a buffer of 16 MiB or
+/// more (a full smaller buffer) is written by the handle's workers while the rest fills, so the
+/// copy hides behind the I/O. `finish()` writes the
 /// last, partly filled buffer (an unaligned tail goes through an ordinary descriptor), cuts the
 /// file to the bytes written, `fsync`s and closes it.
 ///
@@ -49,11 +50,14 @@ public struct StreamWriter: ~Copyable {
     private let handle: AIOHandle
     private var file: IOFile?
     private let ring: BounceBuffers
-    /// The ring's buffers while the stream is open (empty once it is closed).
-    private var buffers: [AlignedBuffer]
-    /// Writes in flight, oldest first: ticket, bounce buffer, and where the write ends in the file.
-    private var inFlight: [(ticket: IOTicket, buffer: Int, end: Int64)] = []
-    /// The bounce buffer being filled, its bytes so far, and where it goes in the file.
+    /// The ring's slots while the stream is open (empty once it is closed): each bounce buffer cut
+    /// in `slotsPerBuffer` pieces, filled and written one after another (see `slotSize(bufferSize:)`).
+    private var slots: [AlignedBuffer]
+    /// Bytes per slot.
+    private let slotSize: Int
+    /// Writes in flight, oldest first: ticket, slot, and where the write ends in the file.
+    private var inFlight: [(ticket: IOTicket, slot: Int, end: Int64)] = []
+    /// The slot being filled, its bytes so far, and where it goes in the file.
     private var current = 0
     private var filled = 0
     private var bufferOffset: Int64 = 0
@@ -105,7 +109,7 @@ public struct StreamWriter: ~Copyable {
         // value is either wholly initialised or not at all); a file this call created goes again.
         let size: Int64
         do throws(AsyncIOError) {
-            if file.isDirect, ring.size % file.offsetAlignment != 0 {
+            if file.isDirect, StreamWriter.slotSize(bufferSize: ring.size) % file.offsetAlignment != 0 {
                 throw .invalid("stream", "bounce buffer size \(ring.size) is not a multiple of the direct I/O "
                                + "alignment \(file.offsetAlignment) of this file system", path: path)
             }
@@ -125,7 +129,15 @@ public struct StreamWriter: ~Copyable {
         self.file = file
         reservedEnd = max(size, expectedSize ?? 0)
         self.ring = ring
-        buffers = ring.buffers
+        slotSize = StreamWriter.slotSize(bufferSize: ring.size)
+        slots = ring.slots(of: slotSize, count: ring.count * (ring.size / slotSize))
+    }
+
+    /// A bounce buffer of 16 MiB or more is written in eight slots, each submitted as soon as it is
+    /// full: the drive starts after an eighth of a buffer has been copied rather than a whole one,
+    /// and the last write after the stream ends is an eighth as long. Smaller buffers are one slot.
+    package static func slotSize(bufferSize: Int) -> Int {
+        bufferSize >= 16 << 20 && bufferSize % (8 * 4096) == 0 ? bufferSize / 8 : bufferSize
     }
 
     deinit {
@@ -210,7 +222,7 @@ public struct StreamWriter: ~Copyable {
             throw await abort(error)
         }
         file = nil
-        buffers = []
+        slots = []
         closed = true
         ring.giveBack()
         return bufferOffset
@@ -227,21 +239,21 @@ public struct StreamWriter: ~Copyable {
         var done = 0
         while done < count {
             if Task.isCancelled { throw await abort(.cancelled("write", path: path)) }
-            // The ring's next buffer is the oldest one in flight, if any: wait until it is free.
-            if let oldest = inFlight.first, oldest.buffer == current { try await retireOldest() }
-            let n = min(count - done, bufferSize - filled)
+            // The ring's next slot is the oldest one in flight, if any: wait until it is free.
+            if let oldest = inFlight.first, oldest.slot == current { try await retireOldest() }
+            let n = min(count - done, slotSize - filled)
             let at = filled
-            buffers[current].withUnsafeMutableBytes { copy(done, UnsafeMutableRawBufferPointer(rebasing: $0[at..<at + n])) }
+            slots[current].withUnsafeMutableBytes { copy(done, UnsafeMutableRawBufferPointer(rebasing: $0[at..<at + n])) }
             filled += n
             done += n
             bytesAccepted += Int64(n)
-            if filled == bufferSize {
+            if filled == slotSize {
                 do { try submitCurrent() } catch { throw await abort(error) }
             }
         }
     }
 
-    /// Hands the current buffer to the handle and moves to the next one. On a throw nothing was
+    /// Hands the current slot to the handle and moves to the next one. On a throw nothing was
     /// submitted; the caller ends the stream (`abort`).
     private mutating func submitCurrent() throws(AsyncIOError) {
         let end = bufferOffset + Int64(filled)
@@ -249,7 +261,7 @@ public struct StreamWriter: ~Copyable {
             // Past the reserved blocks: reserve ahead (see `init(path:handle:buffers:expectedSize:)`;
             // the size is set right in `finish`). Each call waits for the writes in flight, so it
             // reserves as much as was written so far, and at least the ring.
-            let ahead = min(max(end, Int64(bufferSize * buffers.count)), StreamWriter.maxReservationStep)
+            let ahead = min(max(end, Int64(bufferSize * ring.count)), StreamWriter.maxReservationStep)
             let from = max(bufferOffset, reservedEnd)
             if file.preallocate(offset: from, length: end + ahead - from) {
                 reservedEnd = end + ahead
@@ -259,11 +271,11 @@ public struct StreamWriter: ~Copyable {
                 reservedEnd = end
             }
         }
-        let ticket = try handle.submit(.write, buffers[current], file: file!, offset: bufferOffset, count: filled)
+        let ticket = try handle.submit(.write, slots[current], file: file!, offset: bufferOffset, count: filled)
         inFlight.append((ticket, current, end))
         bufferOffset = end
         filled = 0
-        current = (current + 1) % buffers.count
+        current = (current + 1) % slots.count
     }
 
     /// Waits for the oldest write in flight; its bytes are then committed.
@@ -300,7 +312,7 @@ public struct StreamWriter: ~Copyable {
             _ = try? file.setSize(committedBytes)
             _ = try? file.sync()
             self.file = nil
-            buffers = []
+            slots = []
             closed = true
             ring.giveBack()
             failure = error
@@ -314,7 +326,7 @@ public struct StreamWriter: ~Copyable {
     private mutating func closeAfterFailure(_ error: AsyncIOError) {
         precondition(inFlight.isEmpty, "StreamWriter: closing with writes in flight")
         file = nil
-        buffers = []
+        slots = []
         closed = true
         ring.giveBack()
         failure = error

@@ -66,4 +66,25 @@ struct StreamReservationTests {
         #expect(try await unhinted.finish() == Int64(Self.bufferSize))
         #expect(Self.size(dir.file("b")) == Int64(Self.bufferSize))
     }
+
+    @Test("buffers of 16 MiB are written in eighths as they fill: every byte lands, in order",
+          arguments: realEngines)
+    func slots(engine: EngineKind) async throws {
+        let dir = ScratchFolder("reserve-slots")
+        let path = dir.file("s")
+        let handle = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 4, intraOpParallelism: 2, engine: engine))
+        var rng = SplitMix64(seed: 77)
+        let data = StreamRoundTripTests.randomBytes((37 << 20) + 5, &rng)
+        var writer = try StreamWriter(path: path, handle: handle, bufferSize: 16 << 20)
+        var start = 0
+        while start < data.count {
+            let n = min(Int.random(in: 1...(5 << 20), using: &rng), data.count - start)
+            try await writer.write(data[start..<start + n])
+            start += n
+        }
+        #expect(try await writer.finish() == Int64(data.count))
+        #expect(plainRead(path) == data)
+        #expect(StreamWriter.slotSize(bufferSize: 16 << 20) == 2 << 20)
+        #expect(StreamWriter.slotSize(bufferSize: 8 << 20) == 8 << 20)
+    }
 }
