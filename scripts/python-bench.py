@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """python-bench.py — swift_aio against DeepSpeed's own async_io op, alternating, median ratios.
 
-usage: DIR/bin/python scripts/python-bench.py --dir FOLDER [--rounds 5] [--part ds_io,save,call]
+usage: DIR/bin/python scripts/python-bench.py --dir FOLDER [--rounds 5] [--part ds_io,save,load,call]
 (DIR: a venv with DeepSpeed 0.19.8 and its built op (install-deepspeed.sh) and swift_aio installed.)
 
   ds_io: DeepSpeed's ds_io, same flags, its op against swift_aio's (python -m swift_aio.ds_io), reads and
@@ -9,6 +9,7 @@ usage: DIR/bin/python scripts/python-bench.py --dir FOLDER [--rounds 5] [--part 
          target's path: kernel AIO, 4 KiB-page buffers).
   save:  torch.save of a 1 GiB state dict, fsync included: swift_aio.open against a plain file and
          against DeepSpeed's FastFileWriter; torch.load of it (page cache dropped first) likewise.
+  load:  only the torch.load pairs of `save` (of a file written once with torch.save).
   call:  10,000 async_pread + wait of 4 KiB, per call, swift_aio against DeepSpeed's op.
 Every ratio is swift_aio / the other (higher is better, except for call time and CPU).
 """
@@ -131,6 +132,14 @@ def part_save(folder, rounds):
     os.remove(path)
 
 
+def part_load(folder, rounds):
+    path = os.path.join(folder, "ckpt.pt")
+    figure(SAVE, "plain", path)
+    pairs("torch.load 1 GiB vs a plain file", lambda: figure(LOAD, "swift_aio", path),
+          lambda: figure(LOAD, "plain", path), rounds)
+    os.remove(path)
+
+
 def part_call(folder, rounds):
     path = os.path.join(folder, "small")
     with open(path, "wb") as f:
@@ -148,7 +157,7 @@ def main():
     parser.add_argument("--part", default="ds_io,save,call")
     args = parser.parse_args()
     for part in args.part.split(","):
-        {"ds_io": part_ds_io, "save": part_save, "call": part_call}[part](args.dir, args.rounds)
+        {"ds_io": part_ds_io, "save": part_save, "load": part_load, "call": part_call}[part](args.dir, args.rounds)
 
 
 if __name__ == "__main__":

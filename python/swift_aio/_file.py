@@ -82,30 +82,72 @@ class _Writer(io.RawIOBase):
             super().close()
 
 
-class _Reader(io.RawIOBase):
-    """Reads with O_DIRECT over the handle's workers through a window of page-aligned memory that
-    is reused (and read ahead): `read`, `readinto`, `seek` and `tell` serve from it (torch.load
-    seeks to the zip directory at the end, then reads the records in order)."""
+class _Window:
+    """Page-aligned memory that holds the file's bytes [start, end), or will once its read ends."""
 
-    def __init__(self, path, window=64 << 20):
+    def __init__(self, address):
+        self.address = address
+        self.start = self.end = 0
+        self.pending = False   # a read into it is in flight
+
+    def holds(self, position):
+        return self.start <= position < self.end
+
+
+class _Reader(io.RawIOBase):
+    """Reads with O_DIRECT through two windows of page-aligned memory that are reused: while the
+    caller copies out of one, the handle's workers read the file's next bytes into the other.
+    `read`, `readinto`, `seek` and `tell` serve from them (torch.load seeks to the zip directory at
+    the end, then reads the records in order). The reader has a handle of its own, so that waiting
+    for its read-ahead never waits for another file's."""
+
+    def __init__(self, path, window=32 << 20):
         super().__init__()
         self.name = os.fspath(path)
         self._size = os.stat(self.name).st_size
         self._position = 0
-        self._window = min(window, max(self._size, 4096))
-        self._address = None
-        self._start = self._end = 0   # the file range the window holds
+        self._window = min(window, max(self._size + 4095 - (self._size + 4095) % 4096, 4096))
+        self._handle = None
+        self._windows = []
         if self._size:
-            self._address = _lib.call(_lib.alloc, self._window, 0, 1, filename=self.name,
-                                      failed=lambda result: not result)
+            self._handle = _lib.call(_lib.handle_new, 1 << 20, 32, 0, 1, 2, b"auto", 1, filename=self.name,
+                                     failed=lambda result: not result)
+            for _ in range(2):
+                address = _lib.call(_lib.alloc, self._window, 0, 1, filename=self.name,
+                                    failed=lambda result: not result)
+                self._windows.append(_Window(address))
 
-    def _fill(self, position):
-        """Loads the window with the file from `position` on (rounded down to 4 KiB)."""
-        start = position - position % 4096
-        count = min(self._window, self._size - start)
-        _lib.call(_lib.transfer, _shared_handle(), 0, self._address, count, _lib.path_bytes(self.name), start,
-                  1, 0, filename=self.name)
-        self._start, self._end = start, start + count
+    def _read(self, window, position, wait):
+        """Reads the file from `position` (a multiple of 4096) into `window`; in the background
+        unless `wait`."""
+        count = min(self._window, self._size - position)
+        window.start, window.end = position, position + count
+        window.pending = not wait
+        _lib.call(_lib.transfer, self._handle, 0, window.address, count, _lib.path_bytes(self.name), position,
+                  1, 0 if wait else 1, filename=self.name)
+
+    def _settle(self):
+        """Waits for the read-ahead in flight, if any."""
+        if any(w.pending for w in self._windows):
+            for w in self._windows:
+                w.pending = False
+            _lib.call(_lib.wait, self._handle, filename=self.name)
+
+    def _window_at(self, position):
+        """The window holding `position`, read now if neither does; the other one then starts
+        reading what follows."""
+        found = next((w for w in self._windows if w.holds(position)), None)
+        if found is None:
+            self._settle()
+            found = self._windows[0]
+            self._read(found, position - position % 4096, wait=True)
+        elif found.pending:
+            self._settle()
+        other = self._windows[1] if found is self._windows[0] else self._windows[0]
+        if found.end < self._size and not other.holds(found.end):
+            self._settle()
+            self._read(other, found.end, wait=False)
+        return found
 
     def readable(self):
         return True
@@ -130,11 +172,10 @@ class _Reader(io.RawIOBase):
         wanted = max(0, min(len(view), self._size - self._position))
         done = 0
         while done < wanted:
-            if not self._start <= self._position < self._end:
-                self._fill(self._position)
-            n = min(wanted - done, self._end - self._position)
+            window = self._window_at(self._position)
+            n = min(wanted - done, window.end - self._position)
             destination = (ctypes.c_char * n).from_buffer(view[done:done + n])
-            ctypes.memmove(destination, self._address + (self._position - self._start), n)
+            ctypes.memmove(destination, window.address + (self._position - window.start), n)
             del destination
             self._position += n
             done += n
@@ -146,16 +187,25 @@ class _Reader(io.RawIOBase):
         return bytes(data[:n])
 
     def close(self):
-        address, self._address = self._address, None
-        if address:
-            _lib.free(address)
+        windows, self._windows = self._windows, []
+        handle, self._handle = self._handle, None
+        if handle:
+            if any(w.pending for w in windows):
+                try:
+                    _lib.call(_lib.wait, handle, filename=self.name)
+                except OSError:
+                    pass   # a read ahead that nobody asked for: its error concerns no one
+            _lib.handle_free(handle)
+        for w in windows:
+            _lib.free(w.address)
         super().close()
 
 
 def open(path, mode="rb", *, buffer_size=64 << 20, durable=True):  # noqa: A001 - the module's API
     """A binary file object: `"wb"` streams through AsyncIO (the file is replaced), `"rb"` reads
-    through a reused 64 MiB window. `torch.save(state, swift_aio.open(p, "wb"))` and `torch.load(swift_aio.open(p,
-    "rb"))` work unchanged; use `with` (or `close()`) so the tail is written and fsynced."""
+    through two reused 32 MiB windows, one read ahead while the other is copied out.
+    `torch.save(state, swift_aio.open(p, "wb"))` and `torch.load(swift_aio.open(p, "rb"))` work
+    unchanged; use `with` (or `close()`) so the tail is written and fsynced."""
     if mode in ("wb", "bw"):
         return _Writer(path, buffer_size, durable)
     if mode in ("rb", "br", "r"):

@@ -79,3 +79,16 @@ def test_reads_across_a_small_window_with_seeks(folder):
             assert f.read(n) == whole[at:at + n]
         f.seek(10, io.SEEK_END)
         assert f.read(5) == b""
+
+
+def test_a_reader_closed_with_its_read_ahead_in_flight_leaves_nothing_open(folder):
+    from swift_aio._file import _Reader
+    path = os.path.join(folder, "ahead")
+    whole = random.Random(6).randbytes(5 << 20)
+    with open(path, "wb") as f:
+        f.write(whole)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(50):
+        with _Reader(path, window=1 << 20) as f:
+            assert f.read(10) == whole[:10]   # the next megabyte is being read ahead
+    assert len(os.listdir("/proc/self/fd")) == before
