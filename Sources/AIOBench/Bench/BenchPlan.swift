@@ -147,24 +147,20 @@ extension BenchPlan {
     }
 
     /// Checks a configuration against the plan, naming the flags: one usage line naming the value and
-    /// what is allowed (parallelism at most the number of blocks in `--io_size`), then the
-    /// configuration's own `validate()`.
+    /// what is allowed: the configuration's own limits (`HandleConfig.firstBadKnob()`), and
+    /// parallelism at most the number of blocks in `--io_size`.
     func validate(_ config: HandleConfig) throws(BenchError) {
-        let blockSize = config.blockSize
-        guard blockSize > 0 else { throw .usage("--block_size must be greater than 0") }
-        guard config.queueDepth >= 1, config.queueDepth <= HandleConfig.maxQueueDepth else {
-            throw .usage("--queue_depth \(config.queueDepth) must be between 1 and \(HandleConfig.maxQueueDepth)")
+        // Parallelism has a narrower range here, checked below with its reason.
+        if let bad = config.firstBadKnob(), bad.knob != .intraOpParallelism {
+            let flag = bad.knob == .blockSize ? "--block_size" : "--queue_depth"
+            throw .usage("\(flag) \(bad.value) must be \(bad.allowed)")
         }
+        let blockSize = config.blockSize
         let blocks = (ioSize + blockSize - 1) / blockSize
         let parallel = config.intraOpParallelism
         guard parallel >= 1, parallel <= min(blocks, HandleConfig.maxParallelism) else {
             throw .usage("--io_parallel \(parallel) must be between 1 and \(min(blocks, HandleConfig.maxParallelism)) "
                 + "(the number of \(ByteSize.compact(blockSize)) blocks in --io_size \(ByteSize.compact(ioSize)))")
-        }
-        do {
-            try config.validate()
-        } catch {
-            throw BenchError(error)
         }
         if target == .deepspeed, config.engineOptions.requestMerging == .avoided {
             throw .usage("--request_merging avoided contradicts --target deepspeed, whose aio_handle submits a whole "

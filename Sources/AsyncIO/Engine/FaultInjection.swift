@@ -32,6 +32,7 @@ final class FaultInjectingQueue: IOQueue {
     private var altered: [Int: (Int) -> Int] = [:]
 
     var kind: EngineKind { inner.kind }
+    var capabilities: QueueCapabilities { inner.capabilities }
     var capacity: Int { inner.capacity }
     var pathDescription: String { inner.pathDescription + " + fault injection" }
 

@@ -62,8 +62,10 @@ struct IOCompletion {
 /// how many it took (possibly fewer, possibly 0 when the kernel is busy: reap, then retry);
 /// `reap` waits for at least `minimum` completions and appends what is ready.
 protocol IOQueue: AnyObject {
-    /// The engine this queue belongs to.
+    /// The engine this queue belongs to (for what it prints; the scheduler asks `capabilities`).
     var kind: EngineKind { get }
+    /// What the queue can do, which decides how the scheduler drives it.
+    var capabilities: QueueCapabilities { get }
     /// Requests the queue can hold in flight.
     var capacity: Int { get }
     /// One-line description of the path taken (for example registered buffers or not).
@@ -93,6 +95,25 @@ extension IOQueue {
     func begin(_ slice: Slice) {}
     /// Queues whose requests complete inside `submit` have nothing in flight to cancel.
     func cancel(tags: [Int]) {}
+}
+
+/// What a kernel queue can do, declared by each engine's queue: the scheduler, the streamed reader
+/// and `RequestMerging` ask these, never the engine's name.
+struct QueueCapabilities: OptionSet, Sendable {
+    let rawValue: Int
+
+    /// Requests stay in flight after `submit` and complete through `reap` (without it, each request
+    /// completes inside `submit`, as with `pread`/`pwrite`).
+    static let keepsRequestsInFlight = QueueCapabilities(rawValue: 1 << 0)
+    /// The next operation's requests may be submitted while the previous one's are in flight, so
+    /// the queue stays full across operations (not the simulator: its speed is set per slice).
+    static let overlapsOperations = QueueCapabilities(rawValue: 1 << 1)
+    /// Neighbouring requests of one submit call may be merged by the block layer (its plug), so the
+    /// size of a call decides the size of requests at the device (not with io_uring's SQPOLL, whose
+    /// kernel thread submits).
+    static let mergesBatches = QueueCapabilities(rawValue: 1 << 2)
+    /// Data moves between memory and the file (not the null and simulated engines).
+    static let movesData = QueueCapabilities(rawValue: 1 << 3)
 }
 
 /// Builds a queue of the given concrete kind with room for `depth` requests.

@@ -10,6 +10,7 @@ import Synchronization
 /// A worker blocked in `io_getevents` is woken for new work by a one-shot `IOCB_CMD_POLL` of its
 /// `QueueWakeup` eventfd, kept in the context beside the requests (one more slot than the depth).
 final class KernelAIOQueue: IOQueue {
+    let capabilities: QueueCapabilities = [.keepsRequestsInFlight, .overlapsOperations, .mergesBatches, .movesData]
     let kind = EngineKind.aio
     let capacity: Int
     var pathDescription: String { "kernel AIO (io_submit/io_getevents)" }

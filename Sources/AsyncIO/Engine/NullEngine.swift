@@ -2,6 +2,7 @@
 /// own per-request cost and for testing the scheduler without a disk.
 final class NullQueue: ImmediateQueue, IOQueue {
     let kind = EngineKind.null
+    let capabilities: QueueCapabilities = []
     var pathDescription: String { "null (no I/O)" }
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {

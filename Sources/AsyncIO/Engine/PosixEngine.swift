@@ -3,6 +3,7 @@ import Glibc
 /// `pread` / `pwrite` on the calling worker thread: each request completes within `submit`.
 final class PosixQueue: ImmediateQueue, IOQueue {
     let kind = EngineKind.posix
+    let capabilities: QueueCapabilities = [.movesData]
     var pathDescription: String { "POSIX pread/pwrite on worker threads" }
 
     func submit(_ requests: UnsafeBufferPointer<IORequest>, path: String) throws(AsyncIOError) -> Int {

@@ -162,6 +162,7 @@ final class RecordingQueue: IOQueue {
     private var inFlight = 0
 
     var kind: EngineKind { inner.kind }
+    var capabilities: QueueCapabilities { inner.capabilities }
     var capacity: Int { inner.capacity }
     var pathDescription: String { inner.pathDescription + " + recording" }
     var wakeup: QueueWakeup? { inner.wakeup }

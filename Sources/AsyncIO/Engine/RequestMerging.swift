@@ -43,13 +43,12 @@ public enum RequestMerging: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// The most requests one submit call may carry on a queue of `kind` with this policy and
-    /// discipline (single submit: 1).
-    static func callLimit(_ merging: RequestMerging, kind: EngineKind, blockSize: Int, singleSubmit: Bool,
-                          sqpoll: Bool) -> Int {
+    /// The most requests one submit call may carry on a queue with these capabilities, with this
+    /// policy and discipline (single submit: 1).
+    static func callLimit(_ merging: RequestMerging, capabilities: QueueCapabilities, blockSize: Int,
+                          singleSubmit: Bool) -> Int {
         if singleSubmit { return 1 }
-        guard kind == .uring || kind == .aio, !(kind == .uring && sqpoll),
-              merging.keepsWhole(blockSize: blockSize) else { return Int.max }
+        guard capabilities.contains(.mergesBatches), merging.keepsWhole(blockSize: blockSize) else { return Int.max }
         return unpluggedCall
     }
 }

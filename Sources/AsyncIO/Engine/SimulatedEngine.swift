@@ -8,6 +8,7 @@ import Glibc
 /// that pattern (`AlignedBuffer.fillPattern`) reads back equal.
 final class SimulatedQueue: IOQueue {
     let kind = EngineKind.sim
+    let capabilities: QueueCapabilities = [.keepsRequestsInFlight]
     let capacity: Int
     private let model: SimulatedDevice
     private let config: HandleConfig

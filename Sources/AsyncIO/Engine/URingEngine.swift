@@ -26,6 +26,10 @@ final class URingQueue: IOQueue {
     private let cqes: UnsafeMutablePointer<io_uring_cqe>
     private let mappings: [(UnsafeMutableRawPointer, Int)]
     private let sqpoll: Bool
+    var capabilities: QueueCapabilities {
+        sqpoll ? [.keepsRequestsInFlight, .overlapsOperations, .movesData]
+            : [.keepsRequestsInFlight, .overlapsOperations, .mergesBatches, .movesData]
+    }
     let options: EngineOptions
     private let cqEntries: Int
     private let requestedDepth: Int

@@ -62,18 +62,29 @@ public struct HandleConfig: Sendable, Hashable {
     /// Largest parallelism accepted: one thread each.
     package static let maxParallelism = 1024
 
-    /// Checks every knob and throws one error naming the bad value and what is allowed.
-    public func validate() throws(AsyncIOError) {
-        if blockSize <= 0 {
-            throw .invalid("configure handle", "block size \(blockSize) must be positive")
-        }
+    /// A numeric knob, for `firstBadKnob()`.
+    package enum Knob: String, Sendable {
+        case blockSize = "block size", queueDepth = "queue depth", intraOpParallelism = "intra-op parallelism"
+    }
+
+    /// The first knob outside what is allowed: which, its value, and what is allowed ("positive",
+    /// "between 1 and 32768"); nil when all are fine. The one place the limits are checked:
+    /// `validate()` words it for the library, the benchmark for its flags.
+    package func firstBadKnob() -> (knob: Knob, value: Int, allowed: String)? {
+        if blockSize <= 0 { return (.blockSize, blockSize, "positive") }
         if queueDepth < 1 || queueDepth > HandleConfig.maxQueueDepth {
-            throw .invalid("configure handle",
-                           "queue depth \(queueDepth) must be between 1 and \(HandleConfig.maxQueueDepth)")
+            return (.queueDepth, queueDepth, "between 1 and \(HandleConfig.maxQueueDepth)")
         }
         if intraOpParallelism < 1 || intraOpParallelism > HandleConfig.maxParallelism {
-            throw .invalid("configure handle",
-                           "intra-op parallelism \(intraOpParallelism) must be between 1 and \(HandleConfig.maxParallelism)")
+            return (.intraOpParallelism, intraOpParallelism, "between 1 and \(HandleConfig.maxParallelism)")
+        }
+        return nil
+    }
+
+    /// Checks every knob and throws one error naming the bad value and what is allowed.
+    public func validate() throws(AsyncIOError) {
+        if let bad = firstBadKnob() {
+            throw .invalid("configure handle", "\(bad.knob.rawValue) \(bad.value) must be \(bad.allowed)")
         }
     }
 }

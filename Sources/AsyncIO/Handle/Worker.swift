@@ -59,7 +59,7 @@ final class Worker: @unchecked Sendable {
         runner = SliceRunner(queue: queue, blockSize: config.blockSize, depth: config.queueDepth,
                              singleSubmit: config.singleSubmit, overlap: config.overlapEvents,
                              workerIndex: index, requestCounter: requests,
-                             merging: config.engineOptions.requestMerging, sqpoll: config.engineOptions.sqpoll)
+                             merging: config.engineOptions.requestMerging)
         self.finish = finish
         wakeup = queue.wakeup
         try jobs.start(name: "aio-worker-\(index)") { [self] in loop() }

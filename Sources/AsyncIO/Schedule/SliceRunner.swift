@@ -98,7 +98,7 @@ final class SliceRunner {
     let inOrder: Bool
 
     init(queue: IOQueue, blockSize: Int, depth: Int, singleSubmit: Bool, overlap: Bool, workerIndex: Int = 0,
-         requestCounter: RequestCounter? = nil, merging: RequestMerging = .allowed, sqpoll: Bool = false,
+         requestCounter: RequestCounter? = nil, merging: RequestMerging = .allowed,
          inOrder: Bool = false) {
         self.inOrder = inOrder
         self.workerIndex = workerIndex
@@ -109,9 +109,9 @@ final class SliceRunner {
         self.depth = min(depth, queue.capacity)
         self.singleSubmit = singleSubmit
         self.overlap = overlap
-        pipelines = overlap && (queue.kind == .uring || queue.kind == .aio)
-        callLimit = RequestMerging.callLimit(merging, kind: queue.kind, blockSize: blockSize,
-                                             singleSubmit: singleSubmit, sqpoll: sqpoll)
+        pipelines = overlap && queue.capabilities.contains(.overlapsOperations)
+        callLimit = RequestMerging.callLimit(merging, capabilities: queue.capabilities, blockSize: blockSize,
+                                             singleSubmit: singleSubmit)
         saved = SchedulerState(depth: self.depth)
     }
 

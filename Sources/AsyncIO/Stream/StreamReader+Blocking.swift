@@ -44,17 +44,17 @@ extension StreamReader {
             if Task.isCancelled { throw .cancelled("read", path: path) }
             try body(bytes, offset)
         }
-        if handle.engine == .uring || handle.engine == .aio {
-            try readOnOwnQueue(file, size, slots, visit)
+        let runner = try makeRunner()
+        if runner.queue.capabilities.contains(.overlapsOperations) {
+            try readOnOwnQueue(runner, file, size, slots, visit)
         } else {
             try readOnWorkers(file, size, slots, visit)
         }
     }
 
     /// Reads on the calling thread's own queue, which keeps the reads ahead in flight while `visit` runs.
-    private func readOnOwnQueue(_ file: IOFile, _ size: Int64, _ slots: [AlignedBuffer],
+    private func readOnOwnQueue(_ runner: SliceRunner, _ file: IOFile, _ size: Int64, _ slots: [AlignedBuffer],
                                 _ visit: (Span<UInt8>, Int64) throws(AsyncIOError) -> Void) throws(AsyncIOError) {
-        let runner = try makeRunner()
         var read = ChunkSchedule(file: file, size: size, chunk: chunkSize, slots: slots)
         while read.failure == nil && !read.isFinished {
             runner.run(next: { read.next() }, done: { op, error in read.done(op, error, body: visit) })
@@ -63,8 +63,8 @@ extension StreamReader {
         if let failure = read.failure { throw failure }
     }
 
-    /// Engines whose requests complete inside the submit call (POSIX, and the stand-ins) cannot
-    /// keep reads in flight on one thread: the handle's workers read ahead, the calling thread
+    /// Queues that cannot keep one operation's reads in flight while the next is submitted (POSIX,
+    /// whose requests complete inside the submit call, and the stand-ins) cannot read ahead on one thread: the handle's workers read ahead, the calling thread
     /// waits for each chunk in turn.
     private func readOnWorkers(_ file: IOFile, _ size: Int64, _ slots: [AlignedBuffer],
                                _ visit: (Span<UInt8>, Int64) throws(AsyncIOError) -> Void) throws(AsyncIOError) {
@@ -101,7 +101,7 @@ extension StreamReader {
         let (_, queues, _) = try makeEngineQueues(count: 1, config)
         return SliceRunner(queue: queues[0], blockSize: config.blockSize, depth: config.queueDepth,
                            singleSubmit: config.singleSubmit, overlap: true, requestCounter: handle.requestCounter,
-                           merging: config.engineOptions.requestMerging, sqpoll: config.engineOptions.sqpoll,
+                           merging: config.engineOptions.requestMerging,
                            inOrder: true)
     }
 }

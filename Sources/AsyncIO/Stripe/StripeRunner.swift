@@ -39,9 +39,8 @@ final class StripeMemberRunner {
         self.queue = queue
         blockSize = config.blockSize
         depth = min(config.queueDepth, queue.capacity)
-        callLimit = RequestMerging.callLimit(config.engineOptions.requestMerging, kind: queue.kind,
-                                             blockSize: config.blockSize, singleSubmit: config.singleSubmit,
-                                             sqpoll: config.engineOptions.sqpoll)
+        callLimit = RequestMerging.callLimit(config.engineOptions.requestMerging, capabilities: queue.capabilities,
+                                             blockSize: config.blockSize, singleSubmit: config.singleSubmit)
         overlap = config.overlapEvents
         self.workerIndex = workerIndex
         self.requestCounter = requestCounter

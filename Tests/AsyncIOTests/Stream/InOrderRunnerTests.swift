@@ -10,6 +10,8 @@ struct InOrderRunnerTests {
     /// next reap (as a disk that completes a burst at once, out of order).
     final class ReversingQueue: IOQueue {
         var kind: EngineKind { .uring }
+        /// As io_uring's: requests stay in flight, so the runner pipelines across slices.
+        var capabilities: QueueCapabilities { [.keepsRequestsInFlight, .overlapsOperations, .mergesBatches, .movesData] }
         let capacity: Int
         var pathDescription: String { "reversing test queue" }
         private var held: [IOCompletion] = []
