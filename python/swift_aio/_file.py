@@ -110,12 +110,16 @@ class _Reader(io.RawIOBase):
         self._handle = None
         self._windows = []
         if self._size:
-            self._handle = _lib.call(_lib.handle_new, 1 << 20, 32, 0, 1, 2, b"auto", 1, filename=self.name,
-                                     failed=lambda result: not result)
-            for _ in range(2):
-                address = _lib.call(_lib.alloc, self._window, 0, 1, filename=self.name,
-                                    failed=lambda result: not result)
-                self._windows.append(_Window(address))
+            try:
+                self._handle = _lib.call(_lib.handle_new, 1 << 20, 32, 0, 1, 2, b"auto", 1, filename=self.name,
+                                         failed=lambda result: not result)
+                for _ in range(2):
+                    address = _lib.call(_lib.alloc, self._window, 0, 1, filename=self.name,
+                                        failed=lambda result: not result)
+                    self._windows.append(_Window(address))
+            except BaseException:
+                self.close()   # what was made so far
+                raise
 
     def _read(self, window, position, wait):
         """Reads the file from `position` (a multiple of 4096) into `window`; in the background
