@@ -86,17 +86,15 @@ public final class AlignedBuffer: @unchecked Sendable {
         let wantHuge = hugePages && count >= huge && (mode == "always" || mode == "madvise")
         let align = wantHuge ? huge : AlignedBuffer.pageSize
         let rounded = max(align, (count + align - 1) / align * align)
-        // 4 KiB pages asked for and the buffer could hold a huge page: a mapping of its own, so no
-        // huge page left by memory freed earlier in the process comes back with it.
-        let ownMapping = !hugePages && rounded >= huge
+        // A buffer that could hold a huge page is a mapping of its own: freed, it goes back to the
+        // system at once (from the allocator's heap it could stay in the process, and a program that
+        // allocates and frees large buffers would grow); with 4 KiB pages asked for, no huge page left
+        // by memory freed earlier in the process comes back with it.
+        let ownMapping = rounded >= huge
         let raw: UnsafeMutableRawPointer
         if ownMapping {
-            guard let mapped = mmap(nil, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-                  mapped != MAP_FAILED else {
-                throw .system("mmap \(rounded)-byte buffer", errno: currentErrno())
-            }
-            _ = madvise(mapped, rounded, CAsyncIO_MADV_NOHUGEPAGE)
-            raw = mapped
+            raw = try AlignedBuffer.map(rounded, alignment: align)
+            if !hugePages { _ = madvise(raw, rounded, CAsyncIO_MADV_NOHUGEPAGE) }
         } else {
             var memory: UnsafeMutableRawPointer?
             let rc = posix_memalign(&memory, align, rounded)
@@ -123,7 +121,8 @@ public final class AlignedBuffer: @unchecked Sendable {
                     + "memlock limit \(AlignedBuffer.memlockLimitDescription)): using unlocked memory"
             }
         }
-        if !locked { memset(raw, 0, rounded) }
+        // A fresh mapping is faulted in by the kernel in one call where it can (its pages are zeros).
+        if !locked && !(ownMapping && madvise(raw, rounded, CAsyncIO_MADV_POPULATE_WRITE) == 0) { memset(raw, 0, rounded) }
         self.base = raw
         self.count = count
         self.allocated = rounded
@@ -180,6 +179,20 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// registers it, so the parts of one ring of bounce buffers share one registration.
     var wholeRange: UnsafeMutableRawBufferPointer? {
         whole.map { UnsafeMutableRawBufferPointer(start: $0.base, count: $0.allocated) }
+    }
+
+    /// Maps `bytes` of anonymous memory at an address that is a multiple of `alignment` (a power of
+    /// two, at least the page size): maps `alignment` more, then unmaps what lies outside.
+    private static func map(_ bytes: Int, alignment: Int) throws(AsyncIOError) -> UnsafeMutableRawPointer {
+        let span = bytes + (alignment > pageSize ? alignment : 0)
+        guard let mapped = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapped != MAP_FAILED else {
+            throw .system("mmap \(bytes)-byte buffer", errno: currentErrno())
+        }
+        let head = (alignment - Int(bitPattern: mapped) % alignment) % alignment
+        if head > 0 { munmap(mapped, head) }
+        if span - head - bytes > 0 { munmap(mapped + head + bytes, span - head - bytes) }
+        return mapped + head
     }
 
     deinit {

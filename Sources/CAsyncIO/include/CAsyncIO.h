@@ -26,6 +26,8 @@ extern const int CAsyncIO_O_NOFOLLOW;
 extern const int CAsyncIO_O_CLOEXEC;
 extern const int CAsyncIO_MADV_HUGEPAGE;
 extern const int CAsyncIO_MADV_NOHUGEPAGE;
+/// MADV_POPULATE_WRITE (Linux 5.14): fault a range in, writable, in one call.
+extern const int CAsyncIO_MADV_POPULATE_WRITE;
 extern const unsigned long CAsyncIO_BLKSSZGET;
 extern const int CAsyncIO_FADV_DONTNEED;
 extern const int CAsyncIO_RLIMIT_MEMLOCK;
