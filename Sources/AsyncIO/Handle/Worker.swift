@@ -38,11 +38,12 @@ final class PendingOperation: @unchecked Sendable {
     }
 }
 
-/// A persistent worker thread that owns one kernel queue and runs the slices given to it.
+/// A persistent worker thread that owns one kernel queue and runs the work items given to it: slices
+/// of a plain handle's operations, or members' shares of a striped handle's.
 // @unchecked: the runner is not Sendable and is used on the worker's own thread only; the job queue and
 // `finish` are Sendable.
 final class Worker: @unchecked Sendable {
-    private let jobs = JobThread<(Slice, PendingOperation)>()
+    private let jobs = JobThread<WorkItem>()
     private let runner: SliceRunner
     private let finish: @Sendable (PendingOperation, AsyncIOError?) -> Void
     private let wakeup: QueueWakeup?
@@ -54,6 +55,8 @@ final class Worker: @unchecked Sendable {
     /// The queue's description of the path it takes (see `SliceRunner.pathDescription`).
     var pathDescription: String { runner.pathDescription }
 
+    /// Starts the worker's thread; `finish` is told of each plain operation's slice once done (a
+    /// striped share is reported to its ticket).
     init(index: Int, queue: IOQueue, config: HandleConfig, requests: RequestCounter,
          finish: @escaping @Sendable (PendingOperation, AsyncIOError?) -> Void) throws(AsyncIOError) {
         runner = SliceRunner(queue: queue, blockSize: config.blockSize, depth: config.queueDepth,
@@ -65,8 +68,10 @@ final class Worker: @unchecked Sendable {
         try jobs.start(name: "aio-worker-\(index)") { [self] in loop() }
     }
 
-    func enqueue(_ slice: Slice, _ op: PendingOperation) {
-        jobs.enqueue((slice, op))
+    func enqueue(_ slice: Slice, _ op: PendingOperation) { enqueue(WorkItem(slice, op)) }
+
+    func enqueue(_ item: WorkItem) {
+        jobs.enqueue(item)
         // A worker waiting for completions of earlier work submits this at once.
         wakeup?.wake()
     }
@@ -79,7 +84,12 @@ final class Worker: @unchecked Sendable {
         // caller's wait returns, no worker holds the operation's descriptors any more.
         while jobs.waitForJobs() {
             ran.store(true, ordering: .relaxed)
-            runner.run(next: { jobs.next() }, done: { op, failure in finish(op, failure) })
+            runner.run(next: { jobs.next() }, done: { owner, failure in
+                switch owner {
+                case .operation(let op): finish(op, failure)
+                case .stripe(let ticket, let member): ticket.jobFinished(member: member, error: failure)
+                }
+            })
         }
     }
 }

@@ -52,11 +52,12 @@ struct SchedulerState {
     /// per-call maximum, kept a multiple of the direct-I/O alignment; an unaligned tail goes as
     /// its own request on the ordinary descriptor (deferred, see `SliceRunner.run`).
     ///
-    /// With `stripe` (a member of a striped set, see `StripeMemberRunner`) the lane's file range is
+    /// With the lane's `stripe` (a member's share of a striped set, see `WorkItem`) its file range is
     /// contiguous but its memory is not: a request never crosses the end of a stripe chunk, and its
     /// memory is the chunk's place in the buffer (`StripeLayout.bufferOffset`).
-    mutating func refill(_ l: Int, _ env: Environment, stripe: (layout: StripeLayout, member: Int)? = nil) {
+    mutating func refill(_ l: Int, _ env: Environment) {
         guard !lanes[l].isHandedOut, let slice = lanes[l].slice else { return }
+        let stripe = lanes[l].stripe
         let file = slice.file
         let align = file.isDirect ? file.offsetAlignment : 1
         let memAlign = file.isDirect ? file.memoryAlignment : 1

@@ -28,7 +28,10 @@ public struct LatencySink: Sendable {
 struct Lane {
     /// The slice; dropped (and with it the file) before the lane is reported done.
     var slice: Slice?
-    var op: PendingOperation?
+    /// Whom to report to (dropped with the slice).
+    var owner: WorkItem.Owner?
+    /// A striped share's mapping of file positions to memory (see `WorkItem.stripe`).
+    var stripe: (layout: StripeLayout, member: Int)?
     var latency: LatencySink?
     /// Bytes of the slice already handed out as requests.
     var next = 0
@@ -128,6 +131,14 @@ final class SliceRunner {
     /// first error. Returns when every slice taken was reported.
     func run(next: () -> (Slice, PendingOperation)?,
              done: (PendingOperation, AsyncIOError?) -> Void) {
+        run(next: { next().map { WorkItem($0.0, $0.1) } }, done: { owner, error in
+            if case .operation(let op) = owner { done(op, error) }
+        })
+    }
+
+    /// Runs the work items `next()` gives (plain slices and striped shares alike), as
+    /// `run(next:done:)` does slices; `done` gets each item's owner.
+    func run(next: () -> WorkItem?, done: (WorkItem.Owner, AsyncIOError?) -> Void) {
         var st = SchedulerState(depth: 0)
         swap(&st, &saved)
         defer { swap(&st, &saved) }
@@ -186,22 +197,17 @@ final class SliceRunner {
         st.firstLive = 0
     }
 
-    /// Adds a lane for `task` (nil: nothing to add); returns whether one was added.
-    private func start(_ task: (Slice, PendingOperation)?, _ st: inout SchedulerState) -> Bool {
-        guard let task else { return false }
-        var lane = Lane(slice: task.0, op: task.1, latency: task.1.latency)
-        if task.1.cancel.isSet {
+    /// Adds a lane for `item` (nil: nothing to add); returns whether one was added.
+    private func start(_ item: WorkItem?, _ st: inout SchedulerState) -> Bool {
+        guard let item else { return false }
+        var lane = Lane(slice: item.slice, owner: item.owner, stripe: item.stripe, latency: item.latency)
+        if item.isCancelled {
             // Cancelled before this worker reached it: submit nothing.
-            lane.failure = .cancelled(task.0.operation == .read ? "read" : "write", path: task.0.file.path)
+            lane.failure = .cancelled(item.slice.operation == .read ? "read" : "write", path: item.slice.file.path)
         } else {
-            queue.begin(task.0)
-            // Caller memory (a borrowed buffer) lives for one operation: registering it with io_uring
-            // would cost more than it saves (and unregistering again once it is freed).
-            let borrowed = task.1.buffer.isBorrowed
-            queue.prepare(memory: UnsafeMutableRawBufferPointer(start: borrowed ? nil : task.0.memory,
-                                                                count: borrowed ? 0 : task.0.length),
-                          region: borrowed ? nil : task.1.buffer.wholeRange,
-                          fds: [task.0.file.directFD, task.0.file.bufferedFD])
+            queue.begin(item.slice)
+            queue.prepare(memory: item.memory, region: item.region,
+                          fds: [item.slice.file.directFD, item.slice.file.bufferedFD])
         }
         st.lanes.append(lane)
         return true
@@ -209,7 +215,7 @@ final class SliceRunner {
 
     /// Reports every lane the kernel is done with, in order, dropping its slice (and file) first
     /// (`inOrder`: the oldest lane alone, and only when it is done).
-    private func report(_ st: inout SchedulerState, _ done: (PendingOperation, AsyncIOError?) -> Void,
+    private func report(_ st: inout SchedulerState, _ done: (WorkItem.Owner, AsyncIOError?) -> Void,
                         oldestOnly: Bool? = nil) {
         let candidates = oldestOnly ?? inOrder ? st.lanes.indices[st.firstLive..<min(st.firstLive + 1, st.lanes.count)]
                                  : st.lanes.indices[st.firstLive...]
@@ -217,9 +223,9 @@ final class SliceRunner {
             st.lanes[i].reported = true
             st.lanes[i].slice = nil
             requestCounter?.add(st.lanes[i].submitted)
-            let op = st.lanes[i].op!
-            st.lanes[i].op = nil
-            done(op, st.lanes[i].failure)
+            let owner = st.lanes[i].owner!
+            st.lanes[i].owner = nil
+            done(owner, st.lanes[i].failure)
         }
         st.advance()
     }

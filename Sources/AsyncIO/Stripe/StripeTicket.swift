@@ -50,10 +50,11 @@ public final class StripeTicket: @unchecked Sendable {
     private var buffer: AlignedBuffer?
     private let started: UInt64
     /// Set by `cancel()`; the member runners read it before every submission.
-    let cancelFlag = CancelFlag()
+    let cancelFlag: CancelFlag
 
     init(operation: IOOperation, paths: [String], memberBytes: [Int], jobs: Int, files: [IOFile],
-         buffer: AlignedBuffer) {
+         buffer: AlignedBuffer, cancelFlag: CancelFlag = CancelFlag()) {
+        self.cancelFlag = cancelFlag
         self.operation = operation
         self.paths = paths
         self.memberBytes = memberBytes

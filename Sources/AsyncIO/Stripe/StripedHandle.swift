@@ -28,7 +28,7 @@ public final class StripedHandle: @unchecked Sendable {
     public let engineFallbacks: [String]
 
     /// `intraOpParallelism` workers per member, member by member.
-    private let workers: [StripeWorker]
+    private let workers: [Worker]
     private let requestCounter: RequestCounter
 
     /// One line on the path the engine takes (registered buffers, ...), from the first worker.
@@ -51,10 +51,11 @@ public final class StripedHandle: @unchecked Sendable {
         var resolved = config
         resolved.engine = kind
         let requests = RequestCounter()
-        var made: [StripeWorker] = []
+        var made: [Worker] = []
         for (index, queue) in queues.enumerated() {
             do {
-                made.append(try StripeWorker(index: index, queue: queue, config: resolved, requests: requests))
+                // The same workers as a plain handle's; a striped share reports to its ticket, never to `finish`.
+                made.append(try Worker(index: index, queue: queue, config: resolved, requests: requests) { _, _ in })
             } catch {
                 for w in made { w.stop() }
                 throw error
@@ -80,10 +81,11 @@ public final class StripedHandle: @unchecked Sendable {
     @discardableResult
     public func write(from buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = false)
         async throws(AsyncIOError) -> StripeTransfer {
-        // As `AIOHandle.write(from:to:)`: a task cancelled before it starts submits nothing (its
-        // cancellation handler is only installed once the transfer has started).
+        // As `AIOHandle.write(from:to:)`: a task cancelled before it starts submits nothing.
         if Task.isCancelled { throw .cancelled("write", path: name) }
-        return try await submitWrite(from: buffer, to: name, count: count, truncate: truncate).completion()
+        return try await cancellable { flag throws(AsyncIOError) in
+            try submitWrite(from: buffer, to: name, count: count, truncate: truncate, cancel: flag)
+        }
     }
 
     /// Reads the first `count` bytes (default: the buffer's size) of the striped set `name` into
@@ -93,7 +95,27 @@ public final class StripedHandle: @unchecked Sendable {
     public func read(into buffer: AlignedBuffer, from name: String, count: Int? = nil)
         async throws(AsyncIOError) -> StripeTransfer {
         if Task.isCancelled { throw .cancelled("read", path: name) }
-        return try await submitRead(into: buffer, from: name, count: count).completion()
+        return try await cancellable { flag throws(AsyncIOError) in
+            try submitRead(into: buffer, from: name, count: count, cancel: flag)
+        }
+    }
+
+    /// Starts a transfer with `start` and awaits it, with the task's cancellation handler in place from
+    /// before the first request: a cancellation that arrives while the workers start (the awaiting
+    /// task not yet suspended) reaches them at once, not when the task next runs.
+    private func cancellable(_ start: (CancelFlag) throws(AsyncIOError) -> StripeTicket)
+        async throws(AsyncIOError) -> StripeTransfer {
+        let flag = CancelFlag()
+        let result: Result<StripeTransfer, AsyncIOError> = await withTaskCancellationHandler {
+            do throws(AsyncIOError) {
+                return .success(try await start(flag).completion())
+            } catch {
+                return .failure(error)
+            }
+        } onCancel: {
+            flag.set()
+        }
+        return try result.get()
     }
 
     // MARK: - Started operations
@@ -110,6 +132,11 @@ public final class StripedHandle: @unchecked Sendable {
     /// - Throws: `AsyncIOError` for a bad name or count, or when a member cannot be opened.
     public func submitWrite(from buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = false,
                             latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+        try submitWrite(from: buffer, to: name, count: count, truncate: truncate, latency: latency, cancel: CancelFlag())
+    }
+
+    private func submitWrite(from buffer: AlignedBuffer, to name: String, count: Int?, truncate: Bool,
+                             latency: LatencySink? = nil, cancel: CancelFlag) throws(AsyncIOError) -> StripeTicket {
         try StripeLayout.checkName(name)
         let total = count ?? buffer.count
         try check(total, buffer, "write stripe set")
@@ -123,7 +150,7 @@ public final class StripedHandle: @unchecked Sendable {
             }
             files.append(file)
         }
-        return start(.write, buffer, files, count: total, latency: latency)
+        return start(.write, buffer, files, count: total, latency: latency, cancel: cancel)
     }
 
     /// Checks the members of set `name` against the layout, opens them and starts reading the first
@@ -139,6 +166,11 @@ public final class StripedHandle: @unchecked Sendable {
     ///   than `count`.
     public func submitRead(into buffer: AlignedBuffer, from name: String, count: Int? = nil,
                            latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+        try submitRead(into: buffer, from: name, count: count, latency: latency, cancel: CancelFlag())
+    }
+
+    private func submitRead(into buffer: AlignedBuffer, from name: String, count: Int?, latency: LatencySink? = nil,
+                            cancel: CancelFlag) throws(AsyncIOError) -> StripeTicket {
         try StripeLayout.checkName(name)
         let wanted = count ?? buffer.count
         try check(wanted, buffer, "read stripe set")
@@ -154,7 +186,7 @@ public final class StripedHandle: @unchecked Sendable {
             throw AsyncIOError(.unexpectedEndOfFile, operation: "read stripe set", path: paths[0],
                                message: "the set '\(name)' holds \(total) bytes, fewer than the \(wanted) requested")
         }
-        return start(.read, buffer, files, count: wanted, latency: latency)
+        return start(.read, buffer, files, count: wanted, latency: latency, cancel: cancel)
     }
 
     // MARK: - Internals
@@ -182,7 +214,7 @@ public final class StripedHandle: @unchecked Sendable {
     /// Cuts each member's first bytes of `count` into one range per worker (on alignment boundaries;
     /// the rest goes to the last) and hands them out.
     private func start(_ operation: IOOperation, _ buffer: AlignedBuffer, _ files: [IOFile], count: Int,
-                       latency: LatencySink?) -> StripeTicket {
+                       latency: LatencySink?, cancel: CancelFlag) -> StripeTicket {
         let parts = config.intraOpParallelism
         let memberBytes = files.indices.map { layout.memberBytes($0, totalBytes: count) }
         var jobs: [(worker: Int, slice: Slice, member: Int)] = []
@@ -203,10 +235,10 @@ public final class StripedHandle: @unchecked Sendable {
             }
         }
         let ticket = StripeTicket(operation: operation, paths: files.map(\.path), memberBytes: memberBytes,
-                                  jobs: jobs.count, files: files, buffer: buffer)
+                                  jobs: jobs.count, files: files, buffer: buffer, cancelFlag: cancel)
         for job in jobs {
-            workers[job.worker].enqueue(StripeJob(slice: job.slice, bufferBytes: buffer.count, member: job.member,
-                                                  layout: layout, latency: latency, ticket: ticket))
+            workers[job.worker].enqueue(WorkItem(stripe: job.slice, bufferBytes: buffer.count, member: job.member,
+                                                 layout: layout, latency: latency, ticket: ticket))
         }
         return ticket
     }

@@ -1,5 +1,5 @@
 /// A thread that takes jobs in order from a queue of its own, until it is stopped: the thread and
-/// the queue of a handle's worker (`Worker`, `StripeWorker`), which say what a job is and how it runs.
+/// the queue of a handle's worker (`Worker`), which say what a job is and how it runs.
 // @unchecked: `jobs` and `stopping` are read and written under `lock`; `thread` is set by `start`
 // and cleared by `stop`, both called by the owner, never concurrently. `Job` need not be Sendable
 // (a slice carries a raw pointer to its buffer): each job passes from the enqueuing thread to the
