@@ -122,7 +122,8 @@ public final class AIOHandle: @unchecked Sendable {
     /// Checks the count and offset, opens the file, and starts the operation on the workers.
     func start(
         _ operation: IOOperation, _ buffer: AlignedBuffer, _ path: String, _ offset: Int64, _ count: Int?,
-        truncate: Bool, parallel: Bool, isAsync: Bool, latency: LatencySink?, direct: Bool? = nil
+        truncate: Bool, parallel: Bool, isAsync: Bool, latency: LatencySink?, direct: Bool? = nil,
+        cancel: CancelFlag = CancelFlag()
     ) throws(AsyncIOError) -> PendingOperation {
         let n = count ?? buffer.count
         try checkRange(operation, buffer, path, offset, n)
@@ -133,7 +134,8 @@ public final class AIOHandle: @unchecked Sendable {
             // has to allocate blocks on the way.
             file.preallocate(offset: offset, length: Int64(n))
         }
-        return try start(operation, buffer, file, offset, n, parallel: parallel, isAsync: isAsync, latency: latency)
+        return try start(operation, buffer, file, offset, n, parallel: parallel, isAsync: isAsync, latency: latency,
+                         cancel: cancel)
     }
 
     /// Refuses a count outside the buffer and a negative offset.
@@ -156,7 +158,7 @@ public final class AIOHandle: @unchecked Sendable {
     /// Starts the operation on a file already open (the streaming reader and writer keep theirs).
     func start(
         _ operation: IOOperation, _ buffer: AlignedBuffer, _ file: IOFile, _ offset: Int64, _ count: Int,
-        parallel: Bool, isAsync: Bool, latency: LatencySink?
+        parallel: Bool, isAsync: Bool, latency: LatencySink?, cancel: CancelFlag = CancelFlag()
     ) throws(AsyncIOError) -> PendingOperation {
         let path = file.path
         try checkBlockSize(operation, file)
@@ -175,7 +177,7 @@ public final class AIOHandle: @unchecked Sendable {
         let align = file.isDirect ? max(file.offsetAlignment, AlignedBuffer.pageSize) : 1
         let base = count / parts / align * align
         let op = PendingOperation(operation: operation, count: count, slices: 0, isAsync: isAsync, file: file,
-                                  buffer: buffer, latency: latency)
+                                  buffer: buffer, latency: latency, cancel: cancel)
         var slices: [Slice] = []
         var position = 0
         let operationID = config.engine == .sim ? SimulationNoise.shared.nextOperation() : 0

@@ -23,10 +23,11 @@ final class PendingOperation: @unchecked Sendable {
     let path: String
     let latency: LatencySink?
     /// Set by `IOTicket.cancel()` or the awaiting task's cancellation.
-    let cancel = CancelFlag()
+    let cancel: CancelFlag
 
     init(operation: IOOperation, count: Int, slices: Int, isAsync: Bool, file: IOFile, buffer: AlignedBuffer,
-         latency: LatencySink?) {
+         latency: LatencySink?, cancel: CancelFlag = CancelFlag()) {
+        self.cancel = cancel
         self.operation = operation
         self.count = count
         remaining = slices
