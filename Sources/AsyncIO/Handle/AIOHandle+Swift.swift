@@ -14,9 +14,10 @@ extension AIOHandle {
     public func read(into buffer: AlignedBuffer, from path: String, offset: Int64 = 0, count: Int? = nil,
                      latency: LatencySink? = nil) async throws(AsyncIOError) -> Int {
         if Task.isCancelled { throw .cancelled("read", path: path) }
-        return try await cancellable { flag throws(AsyncIOError) in
-            try start(.read, buffer, path, offset, count, truncate: false, parallel: true, isAsync: false,
-                      latency: latency, cancel: flag)
+        return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
+            let op = try start(.read, buffer, path, offset, count, truncate: false, parallel: true, isAsync: false,
+                               latency: latency, cancel: flag)
+            return try await IOTicket(operationState: op, state: state).value
         }
     }
 
@@ -32,28 +33,11 @@ extension AIOHandle {
     public func write(from buffer: AlignedBuffer, to path: String, offset: Int64 = 0, count: Int? = nil,
                       truncate: Bool = false, latency: LatencySink? = nil) async throws(AsyncIOError) -> Int {
         if Task.isCancelled { throw .cancelled("write", path: path) }
-        return try await cancellable { flag throws(AsyncIOError) in
-            try start(.write, buffer, path, offset, count, truncate: truncate, parallel: true, isAsync: false,
-                      latency: latency, cancel: flag)
+        return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
+            let op = try start(.write, buffer, path, offset, count, truncate: truncate, parallel: true, isAsync: false,
+                               latency: latency, cancel: flag)
+            return try await IOTicket(operationState: op, state: state).value
         }
-    }
-
-    /// Starts an operation with `start` and awaits it, with the task's cancellation handler in place
-    /// from before the first request: a cancellation that arrives while the workers start (the
-    /// awaiting task not yet suspended) reaches them at once, not when the task next runs.
-    private func cancellable(_ start: (CancelFlag) throws(AsyncIOError) -> PendingOperation)
-        async throws(AsyncIOError) -> Int {
-        let flag = CancelFlag()
-        let result: Result<Int, AsyncIOError> = await withTaskCancellationHandler {
-            do throws(AsyncIOError) {
-                return .success(try await IOTicket(operationState: try start(flag), state: state).value)
-            } catch {
-                return .failure(error)
-            }
-        } onCancel: {
-            flag.set()
-        }
-        return try result.get()
     }
 
     /// Starts a read of `count` bytes (default: the buffer's size) of `path` from `offset` into

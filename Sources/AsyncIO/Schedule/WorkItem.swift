@@ -46,11 +46,7 @@ struct WorkItem {
         owner = .stripe(ticket, member: member)
     }
 
-    /// Whether the operation was cancelled before the worker reached the item.
-    var isCancelled: Bool {
-        switch owner {
-        case .operation(let op): op.cancel.isSet
-        case .stripe(let ticket, _): ticket.cancelFlag.isSet
-        }
-    }
+    /// Whether the operation was cancelled before the worker reached the item (its slice carries the
+    /// operation's flag, as the scheduler reads it between requests).
+    var isCancelled: Bool { slice.cancel?.isSet ?? false }
 }

@@ -83,8 +83,8 @@ public final class StripedHandle: @unchecked Sendable {
         async throws(AsyncIOError) -> StripeTransfer {
         // As `AIOHandle.write(from:to:)`: a task cancelled before it starts submits nothing.
         if Task.isCancelled { throw .cancelled("write", path: name) }
-        return try await cancellable { flag throws(AsyncIOError) in
-            try submitWrite(from: buffer, to: name, count: count, truncate: truncate, cancel: flag)
+        return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
+            try await submitWrite(from: buffer, to: name, count: count, truncate: truncate, cancel: flag).completion()
         }
     }
 
@@ -95,27 +95,9 @@ public final class StripedHandle: @unchecked Sendable {
     public func read(into buffer: AlignedBuffer, from name: String, count: Int? = nil)
         async throws(AsyncIOError) -> StripeTransfer {
         if Task.isCancelled { throw .cancelled("read", path: name) }
-        return try await cancellable { flag throws(AsyncIOError) in
-            try submitRead(into: buffer, from: name, count: count, cancel: flag)
+        return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
+            try await submitRead(into: buffer, from: name, count: count, cancel: flag).completion()
         }
-    }
-
-    /// Starts a transfer with `start` and awaits it, with the task's cancellation handler in place from
-    /// before the first request: a cancellation that arrives while the workers start (the awaiting
-    /// task not yet suspended) reaches them at once, not when the task next runs.
-    private func cancellable(_ start: (CancelFlag) throws(AsyncIOError) -> StripeTicket)
-        async throws(AsyncIOError) -> StripeTransfer {
-        let flag = CancelFlag()
-        let result: Result<StripeTransfer, AsyncIOError> = await withTaskCancellationHandler {
-            do throws(AsyncIOError) {
-                return .success(try await start(flag).completion())
-            } catch {
-                return .failure(error)
-            }
-        } onCancel: {
-            flag.set()
-        }
-        return try result.get()
     }
 
     // MARK: - Started operations
