@@ -50,9 +50,9 @@ public func swiftaio_striped_transfer(_ pointer: UnsafeMutableRawPointer, _ writ
         let staging = try AlignedBuffer(count: Int(count), lock: false)
         if write != 0 {
             staging.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(memory)) }
-            return Int64(try striped.submitWrite(from: staging, to: string(name)).wait().bytes)
+            return Int64(try striped.submitWrite(from: staging, to: string(name)).wait())
         }
-        let moved = try striped.submitRead(into: staging, from: string(name)).wait().bytes
+        let moved = try striped.submitRead(into: staging, from: string(name)).wait()
         staging.withUnsafeBytes { memory.copyMemory(from: $0) }
         return Int64(moved)
     } catch {

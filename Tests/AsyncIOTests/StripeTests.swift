@@ -50,11 +50,11 @@ struct StripeTests {
         #expect(handle.config.engine == engine)
         let source = try randomBuffer(c.size, seed: seed)
         // Odd seeds go through the async API, even ones through the blocking one.
-        let written: StripeTransfer
+        let written: IOTransfer
         if seed % 2 == 1 {
             written = try await handle.write(from: source, to: "set")
         } else {
-            written = try Self.blocking { try handle.submitWrite(from: source, to: "set").wait() }
+            written = try Self.blocking { try handle.submitWrite(from: source, to: "set").waitForTransfer() }
         }
         #expect(written.bytes == c.size && written.members.map(\.bytes).reduce(0, +) == c.size, "\(c)")
 
@@ -70,11 +70,11 @@ struct StripeTests {
         }
 
         let sink = try AlignedBuffer(count: c.size, lock: false)
-        let read: StripeTransfer
+        let read: IOTransfer
         if seed % 2 == 0 {
             read = try await handle.read(into: sink, from: "set")
         } else {
-            read = try Self.blocking { try handle.submitRead(into: sink, from: "set").wait() }
+            read = try Self.blocking { try handle.submitRead(into: sink, from: "set").waitForTransfer() }
         }
         #expect(read.bytes == c.size, "\(c)")
         let diff = firstDifference(sink, source)
@@ -82,7 +82,7 @@ struct StripeTests {
     }
 
     /// Runs `body` in a synchronous context, where the blocking overloads are chosen over the async ones.
-    static func blocking(_ body: () throws -> StripeTransfer) throws -> StripeTransfer { try body() }
+    static func blocking(_ body: () throws -> IOTransfer) throws -> IOTransfer { try body() }
 
     /// Member `member`'s file: chunks `member`, `member + members`, ... of `bytes`, in that order.
     static func memberContents(_ bytes: [UInt8], member: Int, members: Int, stripe: Int) -> [UInt8] {
@@ -104,7 +104,7 @@ struct StripeTests {
         let source = try randomBuffer(size, seed: 7)
         try handle.submitWrite(from: source, to: "p").wait()
         let prefix = try AlignedBuffer(count: 3 * 8192 + 17, lock: false)
-        let moved = try handle.submitRead(into: prefix, from: "p").wait()
+        let moved = try handle.submitRead(into: prefix, from: "p").waitForTransfer()
         #expect(moved.bytes == prefix.count && prefix.bytes() == Array(source.bytes().prefix(prefix.count)))
 
         let second = try randomBuffer(size, seed: 8)
@@ -114,12 +114,12 @@ struct StripeTests {
         #expect(firstDifference(sink, second) == nil)
 
         let empty = try AlignedBuffer(count: 0, lock: false)
-        let none = try handle.submitWrite(from: empty, to: "e").wait()
+        let none = try handle.submitWrite(from: empty, to: "e").waitForTransfer()
         #expect(none.bytes == 0 && none.members.allSatisfy { $0.bytes == 0 && $0.seconds == 0 })
         for path in layout.memberPaths("e", totalBytes: 0) {
             #expect(FileManager.default.fileExists(atPath: path) && plainRead(path).isEmpty, "\(path)")
         }
-        #expect(try handle.submitRead(into: empty, from: "e").wait().bytes == 0)
+        #expect(try handle.submitRead(into: empty, from: "e").wait() == 0)
     }
 
     @Test("a new write of a name replaces the old set, whatever its geometry")
@@ -154,7 +154,7 @@ struct StripeTests {
                                  engineOptions: options))
         let size = 64 * stripe + 5000
         let buffer = try AlignedBuffer(count: size, lock: false)
-        let transfer = try handle.submitWrite(from: buffer, to: "q").wait()
+        let transfer = try handle.submitWrite(from: buffer, to: "q").waitForTransfer()
         let logs = recorder.logs
         #expect(logs.count == 4)
         for log in logs {

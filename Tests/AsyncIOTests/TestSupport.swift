@@ -118,3 +118,11 @@ func currentUmask() -> UInt32 {
     let line = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }
     return line.flatMap { UInt32($0.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0o022
 }
+
+extension IOTicket {
+    /// Blocks until the operation has ended, then returns what it moved (`wait()` and `transfer`).
+    func waitForTransfer() throws(AsyncIOError) -> IOTransfer {
+        try wait()
+        return transfer!
+    }
+}

@@ -51,7 +51,7 @@ extension StripeFigures {
             seconds = Array(repeating: 0, count: paths.count)
         }
 
-        mutating func add(_ transfer: StripeTransfer) {
+        mutating func add(_ transfer: IOTransfer) {
             for (index, member) in transfer.members.enumerated() {
                 bytes[index] = member.bytes
                 seconds[index] += member.seconds

@@ -61,17 +61,17 @@ extension BenchRunner {
                 ? LatencySink { worker, ns in histograms.record(task: 0, worker: worker, ns) } : nil
             let submittedBefore = handle.requestsSubmitted
             let start = monotonicNanos()
-            let transfer: StripeTransfer
+            let transfer: IOTransfer
             do throws(AsyncIOError) {
-                if operation == .read {
-                    transfer = try handle.submitRead(into: buffer, from: name, latency: sink).wait()
-                } else {
+                let ticket = operation == .read
+                    ? try handle.submitRead(into: buffer, from: name, latency: sink)
                     // The files are created when the operation starts: under the scratch registry's gate.
-                    let ticket = try ScratchFiles.shared.creating { () throws(AsyncIOError) in
+                    : try ScratchFiles.shared.creating { () throws(AsyncIOError) in
                         try handle.submitWrite(from: buffer, to: name, truncate: fresh, latency: sink)
                     }
-                    transfer = try ticket.wait()
-                }
+                try ticket.wait()
+                // Set once the operation has ended without an error, which `wait()` has just seen.
+                transfer = ticket.transfer!
             } catch {
                 if operation == .write { for path in paths { ScratchFiles.shared.remove(file: path) } }
                 throw BenchError(error)

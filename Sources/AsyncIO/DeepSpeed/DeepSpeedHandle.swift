@@ -79,7 +79,7 @@ public final class DeepSpeedHandle: Sendable {
                            _ offset: Int64) throws(AsyncIOError) {
         let op = try handle.start(operation, buffer, path, offset, nil, truncate: false, parallel: false,
                                   isAsync: false, latency: nil)
-        try handle.state.waitFor(op)
+        try op.wait()
         if validate { try check(buffer, path, offset) }
     }
 
@@ -116,7 +116,7 @@ public final class DeepSpeedHandle: Sendable {
         let op = try handle.start(operation, buffer, path, offset, nil, truncate: false, parallel: true,
                                   isAsync: async, latency: latency)
         if async { return 0 }
-        try handle.state.waitFor(op)
+        try op.wait()
         if validate { try check(buffer, path, offset) }
         return 1
     }
@@ -148,7 +148,7 @@ public final class DeepSpeedHandle: Sendable {
     ///
     /// - Throws: the first error of those operations, after all of them are done.
     @discardableResult
-    public func wait() throws(AsyncIOError) -> Int { try handle.state.waitAll() }
+    public func wait() throws(AsyncIOError) -> Int { try handle.asyncOperations.waitAll() }
 
     // MARK: - Page-locked memory
 
@@ -173,7 +173,7 @@ public final class DeepSpeedHandle: Sendable {
         let copy = try AlignedBuffer(count: buffer.count, lock: false, hugePages: false)
         let op = try reader.start(.read, copy, path, offset, nil, truncate: false, parallel: false, isAsync: false,
                                   latency: nil)
-        try reader.state.waitFor(op)
+        try op.wait()
         guard copy.contentsEqual(buffer) else {
             throw .invalid("validate", "the \(buffer.count) bytes at offset \(offset) differ from the buffer", path: path)
         }
@@ -193,7 +193,7 @@ extension DeepSpeedHandle {
         let op = try handle.start(operation, buffer, filename, fileOffset, nil, truncate: false, parallel: parallel,
                                   isAsync: async, latency: nil, direct: handle.isDirect(buffer))
         if async { return 0 }
-        try handle.state.waitFor(op)
+        try op.wait()
         return 1
     }
 }

@@ -64,7 +64,7 @@ extension AIOHandle {
         let buffer = AlignedBuffer(borrowing: memory)
         let op = try start(.read, buffer, path, offset, nil, truncate: false, parallel: true, isAsync: false,
                            latency: latency, direct: isDirect(buffer))
-        return IOTicket(operationState: op, state: state)
+        return IOTicket(pending: op)
     }
 
     /// Starts a write from memory the caller owns: the entry for C callers. Returns at once.
@@ -76,7 +76,7 @@ extension AIOHandle {
         let buffer = AlignedBuffer(borrowing: UnsafeMutableRawBufferPointer(mutating: memory))
         let op = try start(.write, buffer, path, offset, nil, truncate: truncate, parallel: true, isAsync: false,
                            latency: latency, direct: isDirect(buffer))
-        return IOTicket(operationState: op, state: state)
+        return IOTicket(pending: op)
     }
 
     /// Whether an operation on `memory` uses direct I/O: the handle's does and the address is

@@ -17,7 +17,7 @@ extension AIOHandle {
         return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
             let op = try start(.read, buffer, path, offset, count, truncate: false, parallel: true, isAsync: false,
                                latency: latency, cancel: flag)
-            return try await IOTicket(operationState: op, state: state).value
+            return try await IOTicket(pending: op).value
         }
     }
 
@@ -36,7 +36,7 @@ extension AIOHandle {
         return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
             let op = try start(.write, buffer, path, offset, count, truncate: truncate, parallel: true, isAsync: false,
                                latency: latency, cancel: flag)
-            return try await IOTicket(operationState: op, state: state).value
+            return try await IOTicket(pending: op).value
         }
     }
 
@@ -49,7 +49,7 @@ extension AIOHandle {
                            latency: LatencySink? = nil) throws(AsyncIOError) -> IOTicket {
         let op = try start(.read, buffer, path, offset, count, truncate: false, parallel: true,
                            isAsync: false, latency: latency)
-        return IOTicket(operationState: op, state: state)
+        return IOTicket(pending: op)
     }
 
     /// Starts a write of the first `count` bytes (default: all) of `buffer` to `path` at `offset`
@@ -62,7 +62,7 @@ extension AIOHandle {
                             truncate: Bool = false, latency: LatencySink? = nil) throws(AsyncIOError) -> IOTicket {
         let op = try start(.write, buffer, path, offset, count, truncate: truncate, parallel: true,
                            isAsync: false, latency: latency)
-        return IOTicket(operationState: op, state: state)
+        return IOTicket(pending: op)
     }
 
     /// Starts an operation on a file the caller keeps open (the streaming reader and writer).
@@ -70,6 +70,6 @@ extension AIOHandle {
         throws(AsyncIOError) -> IOTicket {
         try checkRange(operation, buffer, file.path, offset, count)
         let op = try start(operation, buffer, file, offset, count, parallel: true, isAsync: false, latency: nil)
-        return IOTicket(operationState: op, state: state)
+        return IOTicket(pending: op)
     }
 }

@@ -42,7 +42,7 @@ import Synchronization
 ///
 /// Many operations may be pending at once. A handle may be shared between threads and tasks;
 /// while an operation is in flight its buffer is lent to it (see `AlignedBuffer.isLent`).
-// @unchecked: every stored property is a `let`; the workers' job queues, the completion state and the
+// @unchecked: every stored property is a `let`; the workers' job queues, the asynchronous operations and the
 // request counter synchronise themselves (a lock, an atomic), and `blockingReadPath` is a Mutex.
 public final class AIOHandle: @unchecked Sendable {
     /// The configuration the handle was built with (`engine` resolved to a concrete one).
@@ -51,10 +51,10 @@ public final class AIOHandle: @unchecked Sendable {
     public let engineFallbacks: [String]
 
     let workers: [Worker]
-    /// Completion bookkeeping, shared with the workers. The workers hold this, never the handle,
-    /// so the handle's last reference is always the caller's and `deinit` (which joins the
-    /// workers) never runs on a worker thread.
-    let state: CompletionState
+    /// The operations started with `async: true`, which DeepSpeed's handle-wide `wait()` collects. The
+    /// operations hold this, never the handle, so the handle's last reference is always the caller's and
+    /// `deinit` (which joins the workers) never runs on a worker thread.
+    let asyncOperations = AsyncOperations()
     let requestCounter: RequestCounter
 
     /// Bytes per request.
@@ -96,20 +96,16 @@ public final class AIOHandle: @unchecked Sendable {
         self.config = finalConfig
         self.engineFallbacks = fallbacks
         var made: [Worker] = []
-        let state = CompletionState()
         let requests = RequestCounter()
         for (i, q) in queues.enumerated() {
             do {
-                made.append(try Worker(index: i, queue: q, config: finalConfig, requests: requests) { op, error in
-                    state.finished(op, error)
-                })
+                made.append(try Worker(index: i, queue: q, config: finalConfig, requests: requests))
             } catch {
                 for w in made { w.stop() }
                 throw error
             }
         }
         workers = made
-        self.state = state
         requestCounter = requests
     }
 
@@ -170,37 +166,21 @@ public final class AIOHandle: @unchecked Sendable {
                     message: "the file is \(size) bytes, shorter than the \(count) bytes requested at offset \(offset)")
             }
         }
-        // Cut into slices, one per worker, on alignment boundaries; the rest goes to the last.
+        // One slice per worker (or one, on worker 0).
         let parts = parallel ? workers.count : 1
-        // Direct files: cut on page boundaries, so no page is shared by two workers (the last
-        // slice's unaligned tail goes through the page cache; see SliceRunner).
-        let align = file.isDirect ? max(file.offsetAlignment, AlignedBuffer.pageSize) : 1
-        let base = count / parts / align * align
-        let op = PendingOperation(operation: operation, count: count, slices: 0, isAsync: isAsync, file: file,
-                                  buffer: buffer, latency: latency, cancel: cancel)
-        var slices: [Slice] = []
-        var position = 0
+        let op = PendingOperation(operation, files: [file], memberBytes: [count], buffer: buffer, latency: latency,
+                                  cancel: cancel, group: isAsync ? asyncOperations : nil)
         let operationID = config.engine == .sim ? SimulationNoise.shared.nextOperation() : 0
-        for i in 0..<parts {
-            let length = i == parts - 1 ? count - position : base
-            if length > 0 {
-                slices.append(Slice(operation: operation, file: file, memory: buffer.base + position,
-                                    length: length, fileOffset: offset + Int64(position), operationID: operationID,
-                                    cancel: op.cancel))
-            }
-            position += length
+        let slices = WorkItem.ranges(count, parts: parts, of: file).map { range in
+            Slice(operation: operation, file: file, memory: buffer.base + range.offset, length: range.length,
+                  fileOffset: offset + Int64(range.offset), operationID: operationID, cancel: cancel)
         }
-        op.remaining = slices.count
-        // Lent until the last slice is done (`CompletionState.finished` returns the loan).
-        buffer.lend(to: operation, holder: "\(operation == .read ? "read of" : "write to") \(path) at offset \(offset)")
-        if isAsync { state.asyncStarted() }
-        if slices.isEmpty {
-            state.finished(op, nil, completesSlice: false)
-            return op
-        }
+        // Lent until the last slice is done (`PendingOperation.finished` returns the loan).
+        op.begin(parts: slices.count,
+                 holder: "\(operation == .read ? "read of" : "write to") \(path) at offset \(offset)")
         // A lone slice goes to worker 0; otherwise slice i goes to worker i.
         for (i, slice) in slices.enumerated() {
-            workers[parts == 1 ? 0 : i].enqueue(slice, op)
+            workers[parts == 1 ? 0 : i].enqueue(WorkItem(slice, op))
         }
         return op
     }

@@ -131,9 +131,7 @@ final class SliceRunner {
     /// first error. Returns when every slice taken was reported.
     func run(next: () -> (Slice, PendingOperation)?,
              done: (PendingOperation, AsyncIOError?) -> Void) {
-        run(next: { next().map { WorkItem($0.0, $0.1) } }, done: { owner, error in
-            if case .operation(let op) = owner { done(op, error) }
-        })
+        run(next: { next().map { WorkItem($0.0, $0.1) } }, done: { owner, error in done(owner.operation, error) })
     }
 
     /// Runs the work items `next()` gives (plain slices and striped shares alike), as

@@ -137,8 +137,8 @@ private struct ChunkSchedule {
         guard failure == nil, nextOffset < size, !free.isEmpty else { return nil }
         let slot = free.removeFirst()
         let count = Int(min(Int64(chunk), size - nextOffset))
-        let op = PendingOperation(operation: .read, count: count, slices: 1, isAsync: false, file: file,
-                                  buffer: slots[slot], latency: nil)
+        // The runner reports to the schedule (in file order), not to the operation: it is only the chunk's name.
+        let op = PendingOperation(.read, files: [file], memberBytes: [count], buffer: slots[slot], latency: nil)
         let slice = Slice(operation: .read, file: file, memory: slots[slot].base, length: count,
                           fileOffset: nextOffset, cancel: cancel)
         inFlight.append((op, slot, nextOffset))

@@ -54,8 +54,7 @@ public final class StripedHandle: @unchecked Sendable {
         var made: [Worker] = []
         for (index, queue) in queues.enumerated() {
             do {
-                // The same workers as a plain handle's; a striped share reports to its ticket, never to `finish`.
-                made.append(try Worker(index: index, queue: queue, config: resolved, requests: requests) { _, _ in })
+                made.append(try Worker(index: index, queue: queue, config: resolved, requests: requests))
             } catch {
                 for w in made { w.stop() }
                 throw error
@@ -77,26 +76,26 @@ public final class StripedHandle: @unchecked Sendable {
     /// Writes the first `count` bytes (default: all) of `buffer` as the striped set `name` (any
     /// earlier set of that name with another geometry is removed) without blocking the caller's
     /// thread while the data moves (the member files are opened on it); returns what each member
-    /// moved. A cancelled task cancels the operation (see `StripeTicket.cancel()`).
+    /// moved. A cancelled task cancels the operation (see `IOTicket.cancel()`).
     @discardableResult
     public func write(from buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = false)
-        async throws(AsyncIOError) -> StripeTransfer {
+        async throws(AsyncIOError) -> IOTransfer {
         // As `AIOHandle.write(from:to:)`: a task cancelled before it starts submits nothing.
         if Task.isCancelled { throw .cancelled("write", path: name) }
         return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
-            try await submitWrite(from: buffer, to: name, count: count, truncate: truncate, cancel: flag).completion()
+            try await submitWrite(from: buffer, to: name, count: count, truncate: truncate, cancel: flag).transferWhenDone()
         }
     }
 
     /// Reads the first `count` bytes (default: the buffer's size) of the striped set `name` into
     /// `buffer` without blocking the caller's thread while the data moves; returns what each member
-    /// moved. A cancelled task cancels the operation (see `StripeTicket.cancel()`).
+    /// moved. A cancelled task cancels the operation (see `IOTicket.cancel()`).
     @discardableResult
     public func read(into buffer: AlignedBuffer, from name: String, count: Int? = nil)
-        async throws(AsyncIOError) -> StripeTransfer {
+        async throws(AsyncIOError) -> IOTransfer {
         if Task.isCancelled { throw .cancelled("read", path: name) }
         return try await CancelFlag.whileCancellable { flag throws(AsyncIOError) in
-            try await submitRead(into: buffer, from: name, count: count, cancel: flag).completion()
+            try await submitRead(into: buffer, from: name, count: count, cancel: flag).transferWhenDone()
         }
     }
 
@@ -113,12 +112,12 @@ public final class StripedHandle: @unchecked Sendable {
     ///   - latency: per-request timing; worker numbers run `member * intraOpParallelism + worker`.
     /// - Throws: `AsyncIOError` for a bad name or count, or when a member cannot be opened.
     public func submitWrite(from buffer: AlignedBuffer, to name: String, count: Int? = nil, truncate: Bool = false,
-                            latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+                            latency: LatencySink? = nil) throws(AsyncIOError) -> IOTicket {
         try submitWrite(from: buffer, to: name, count: count, truncate: truncate, latency: latency, cancel: CancelFlag())
     }
 
     private func submitWrite(from buffer: AlignedBuffer, to name: String, count: Int?, truncate: Bool,
-                             latency: LatencySink? = nil, cancel: CancelFlag) throws(AsyncIOError) -> StripeTicket {
+                             latency: LatencySink? = nil, cancel: CancelFlag) throws(AsyncIOError) -> IOTicket {
         try StripeLayout.checkName(name)
         let total = count ?? buffer.count
         try check(total, buffer, "write stripe set")
@@ -147,12 +146,12 @@ public final class StripedHandle: @unchecked Sendable {
     ///   (member count, stripe size, size, order), a member file of the wrong size, or a set smaller
     ///   than `count`.
     public func submitRead(into buffer: AlignedBuffer, from name: String, count: Int? = nil,
-                           latency: LatencySink? = nil) throws(AsyncIOError) -> StripeTicket {
+                           latency: LatencySink? = nil) throws(AsyncIOError) -> IOTicket {
         try submitRead(into: buffer, from: name, count: count, latency: latency, cancel: CancelFlag())
     }
 
     private func submitRead(into buffer: AlignedBuffer, from name: String, count: Int?, latency: LatencySink? = nil,
-                            cancel: CancelFlag) throws(AsyncIOError) -> StripeTicket {
+                            cancel: CancelFlag) throws(AsyncIOError) -> IOTicket {
         try StripeLayout.checkName(name)
         let wanted = count ?? buffer.count
         try check(wanted, buffer, "read stripe set")
@@ -196,32 +195,22 @@ public final class StripedHandle: @unchecked Sendable {
     /// Cuts each member's first bytes of `count` into one range per worker (on alignment boundaries;
     /// the rest goes to the last) and hands them out.
     private func start(_ operation: IOOperation, _ buffer: AlignedBuffer, _ files: [IOFile], count: Int,
-                       latency: LatencySink?, cancel: CancelFlag) -> StripeTicket {
+                       latency: LatencySink?, cancel: CancelFlag) -> IOTicket {
         let parts = config.intraOpParallelism
         let memberBytes = files.indices.map { layout.memberBytes($0, totalBytes: count) }
-        var jobs: [(worker: Int, slice: Slice, member: Int)] = []
+        let op = PendingOperation(operation, files: files, memberBytes: memberBytes, buffer: buffer, latency: latency,
+                                  cancel: cancel)
+        var items: [(worker: Int, item: WorkItem)] = []
         for (member, file) in files.enumerated() {
-            let bytes = memberBytes[member]
-            let align = file.isDirect ? max(file.offsetAlignment, AlignedBuffer.pageSize) : 1
-            let base = bytes / parts / align * align
-            var position = 0
-            for part in 0..<parts {
-                let length = part == parts - 1 ? bytes - position : base
-                if length > 0 {
-                    jobs.append((member * parts + part,
-                                 Slice(operation: operation, file: file, memory: buffer.base, length: length,
-                                       fileOffset: Int64(position)),
-                                 member))
-                }
-                position += length
+            for (part, range) in WorkItem.ranges(memberBytes[member], parts: parts, of: file).enumerated() {
+                let slice = Slice(operation: operation, file: file, memory: buffer.base, length: range.length,
+                                  fileOffset: Int64(range.offset))
+                items.append((member * parts + part, WorkItem(stripe: slice, member: member, layout: layout, operation: op)))
             }
         }
-        let ticket = StripeTicket(operation: operation, paths: files.map(\.path), memberBytes: memberBytes,
-                                  jobs: jobs.count, files: files, buffer: buffer, cancelFlag: cancel)
-        for job in jobs {
-            workers[job.worker].enqueue(WorkItem(stripe: job.slice, bufferBytes: buffer.count, member: job.member,
-                                                 layout: layout, latency: latency, ticket: ticket))
-        }
-        return ticket
+        op.begin(parts: items.count, holder: "striped \(operation == .read ? "read of" : "write to") \(files[0].path) and "
+                 + "\(files.count - 1) more members")
+        for (worker, item) in items { workers[worker].enqueue(item) }
+        return IOTicket(pending: op)
     }
 }

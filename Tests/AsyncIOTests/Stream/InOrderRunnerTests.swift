@@ -61,8 +61,7 @@ struct InOrderRunnerTests {
             runner.run(next: {
                 guard !failed, taken < slices, !free.isEmpty else { return nil }
                 let slot = free.removeFirst()
-                let op = PendingOperation(operation: .read, count: 4096, slices: 1, isAsync: false, file: file,
-                                          buffer: memory, latency: nil)
+                let op = PendingOperation(.read, files: [file], memberBytes: [4096], buffer: memory, latency: nil)
                 ids[ObjectIdentifier(op)] = (taken, slot)
                 log.append("n\(taken)")
                 taken += 1

@@ -35,6 +35,36 @@ struct TicketTests {
         #expect(try await reads[0].value == sizes[0])
     }
 
+    @Test("plain and striped operations end in the same ticket: value, wait, isComplete, transfer, a lent buffer",
+          arguments: realEngines)
+    func oneTicketType(engine: EngineKind) async throws {
+        let dir = ScratchFolder("ticket-one")
+        let folders = (0..<2).map { ScratchFolder("ticket-one-m\($0)") }
+        let config = HandleConfig(blockSize: 8192, queueDepth: 4, intraOpParallelism: 2, engine: engine)
+        let plain = try AIOHandle(config)
+        let striped = try StripedHandle(StripeLayout(folders: folders.map(\.path), stripeSize: 16384), config: config)
+        let source = try randomBuffer(200_000, seed: 21)
+        let tickets: [IOTicket] = [try plain.submitWrite(from: source, to: dir.file("p")),
+                                   try striped.submitWrite(from: source, to: "s")]
+        for ticket in tickets {
+            #expect(ticket.count == source.count)
+            #expect(try await ticket.value == source.count)
+            #expect(try ticket.wait() == source.count)
+            #expect(ticket.isComplete)
+        }
+        let plainMoved = try #require(tickets[0].transfer)
+        #expect(plainMoved.members.map(\.path) == [dir.file("p")] && plainMoved.bytes == source.count)
+        let stripedMoved = try #require(tickets[1].transfer)
+        #expect(stripedMoved.members.count == 2 && stripedMoved.members.map(\.bytes).reduce(0, +) == source.count)
+        #expect(!source.isLent)
+        // A striped read lends its buffer as a plain one does, until it has ended.
+        let sink = try AlignedBuffer(count: source.count, lock: false)
+        let read = try striped.submitRead(into: sink, from: "s")
+        #expect(sink.isLent || read.isComplete)
+        #expect(try await read.value == source.count)
+        #expect(!sink.isLent && firstDifference(sink, source) == nil)
+    }
+
     @Test("an error belongs to its ticket: the one before succeeds, the failing one names errno and path",
           arguments: realEngines)
     func errorPerTicket(engine: EngineKind) async throws {
