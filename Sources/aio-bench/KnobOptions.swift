@@ -47,8 +47,9 @@ struct KnobOptions: ParsableArguments {
             blockSize: blockSize.bytes, queueDepth: queueDepth,
             singleSubmit: singleSubmit, overlapEvents: !sequentialRequests, intraOpParallelism: ioParallel,
             engine: engineChoice.engine,
-            engineOptions: EngineOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles,
-                                         requestMerging: engineChoice.requestMerging))
+            engineOptions: EngineOptions(
+                uring: URingOptions(sqpoll: sqpoll, registerResources: !noRegister, registerFiles: registerFiles),
+                requestMerging: engineChoice.requestMerging))
         config.engineOptions.simulation = try engineChoice.simulation()
         return config
     }

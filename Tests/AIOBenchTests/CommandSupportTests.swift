@@ -18,7 +18,7 @@ struct CommandSupportTests {
 
     @Test func fioEquivalentOfKnobs() throws {
         let knobs = HandleConfig(blockSize: 7 << 10, queueDepth: 16, overlapEvents: false, intraOpParallelism: 3,
-                               engine: .null, engineOptions: EngineOptions(sqpoll: true))
+                               engine: .null, engineOptions: EngineOptions(uring: URingOptions(sqpoll: true)))
         let fio = try FioEquivalent(directory: "/d", operation: .read, ioSize: 1000 << 20, config: knobs)
         #expect(fio.engine == .null)
         #expect(fio.sizePerJob == (1000 << 20) / 3)

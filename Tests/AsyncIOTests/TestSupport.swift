@@ -100,14 +100,14 @@ extension EngineOptions {
     /// io_uring options that ask for a ring of `entries` entries, whatever the queue depth.
     static func ring(entries: Int) -> EngineOptions {
         var options = EngineOptions()
-        options.ringEntries = entries
+        options.uring.ringEntries = entries
         return options
     }
 
     /// io_uring options under which buffer registration behaves as if it failed.
     static var failingRegistration: EngineOptions {
         var options = EngineOptions()
-        options.simulateRegistrationFailure = true
+        options.uring.simulateRegistrationFailure = true
         return options
     }
 }

@@ -52,7 +52,7 @@ struct URingTests {
         #expect(registered.enginePath.contains("registered buffers"))
         let off = try roundTrip(
             HandleConfig(blockSize: 65536, queueDepth: 8, engine: .uring,
-                         engineOptions: EngineOptions(registerResources: false)),
+                         engineOptions: EngineOptions(uring: URingOptions(registerResources: false))),
             size: 1 << 20, seed: 25)
         #expect(off.enginePath.contains("registration off"))
     }
@@ -61,7 +61,7 @@ struct URingTests {
     func registeredFiles() throws {
         let handle = try roundTrip(
             HandleConfig(blockSize: 65536, queueDepth: 8, intraOpParallelism: 3, engine: .uring,
-                         engineOptions: EngineOptions(registerFiles: true)),
+                         engineOptions: EngineOptions(uring: URingOptions(registerFiles: true))),
             size: (1 << 20) + 333, seed: 26)
         #expect(handle.enginePath.contains("registered files"))
     }
@@ -70,7 +70,7 @@ struct URingTests {
     func sqpoll() throws {
         let handle = try roundTrip(
             HandleConfig(blockSize: 65536, queueDepth: 16, intraOpParallelism: 2, engine: .uring,
-                         engineOptions: EngineOptions(sqpoll: true)),
+                         engineOptions: EngineOptions(uring: URingOptions(sqpoll: true))),
             size: 2 << 20, seed: 27)
         // Unprivileged kernels may refuse SQPOLL; the ring then runs without it and says nothing of it.
         if geteuid() == 0 { #expect(handle.enginePath.contains("SQPOLL")) }

@@ -44,7 +44,7 @@ extension FioEquivalent {
         if !knobs.overlapEvents {
             warnings.append("fio has no --sequential_requests: its jobs keep the queue topped up (overlap)")
         }
-        if knobs.engineOptions.sqpoll { warnings.append("--sqpoll: add --sqthread_poll=1 to the fio command by hand") }
+        if knobs.engineOptions.uring.sqpoll { warnings.append("--sqpoll: add --sqthread_poll=1 to the fio command by hand") }
         return warnings
     }
 }

@@ -122,7 +122,7 @@ func makeQueue(kind: EngineKind, depth: Int, options: EngineOptions, config: Han
 {
     switch kind {
     case .sim: return try SimulatedQueue(depth: depth, config: config ?? HandleConfig(engineOptions: options))
-    case .uring: return try URingQueue(depth: depth, options: options)
+    case .uring: return try URingQueue(depth: depth, options: options.uring)
     case .aio: return try KernelAIOQueue(depth: depth)
     case .posix: return PosixQueue(depth: depth)
     case .null: return NullQueue(depth: depth)
@@ -130,22 +130,10 @@ func makeQueue(kind: EngineKind, depth: Int, options: EngineOptions, config: Han
     }
 }
 
-/// Engine options beyond the five knobs.
+/// Engine options beyond the five knobs: one value per engine that has any.
 public struct EngineOptions: Sendable, Hashable {
-    /// io_uring: let a kernel thread poll the submission queue (`IORING_SETUP_SQPOLL`).
-    public var sqpoll: Bool = false
-    /// io_uring: register buffers with the ring (`READ_FIXED`/`WRITE_FIXED`) when the kernel and
-    /// the memlock limit allow.
-    public var registerResources: Bool = true
-    /// io_uring: also register the file descriptors. Off by default: on the development machine
-    /// (kernel 6.18, ext4 on virtio) fixed files made 128K direct writes about 30% slower.
-    public var registerFiles: Bool = false
-    /// io_uring: ring size to ask for; nil asks for the queue depth. When the ring is smaller than
-    /// the queue depth (asked for, or because the kernel gave less), requests in flight are capped
-    /// at what the completion ring holds and `pathDescription` says so. For tests of that path.
-    @_spi(Testing) public var ringEntries: Int?
-    /// io_uring: behave as if buffer registration failed, for tests of the fallback path.
-    @_spi(Testing) public var simulateRegistrationFailure = false
+    /// The io_uring engine's settings.
+    public var uring: URingOptions = URingOptions()
     /// io_uring and kernel AIO: whether the block layer may merge the requests of one submit call
     /// (see `RequestMerging`; default `auto`: requests of 128 KiB and more reach the device whole).
     public var requestMerging: RequestMerging = .auto
@@ -154,13 +142,35 @@ public struct EngineOptions: Sendable, Hashable {
     /// Records every call into the handle's queues (see `QueueRecorder`), for tests of the knobs.
     package var recorder: QueueRecorder?
 
-    /// Creates the default options.
-    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false,
-                requestMerging: RequestMerging = .auto) {
+    /// Creates the options: io_uring's, and request merging for the kernel engines.
+    public init(uring: URingOptions = URingOptions(), requestMerging: RequestMerging = .auto) {
+        self.uring = uring
+        self.requestMerging = requestMerging
+    }
+}
+
+/// The io_uring engine's settings.
+public struct URingOptions: Sendable, Hashable {
+    /// Let a kernel thread poll the submission queue (`IORING_SETUP_SQPOLL`).
+    public var sqpoll: Bool = false
+    /// Register buffers with the ring (`READ_FIXED`/`WRITE_FIXED`) when the kernel and the memlock
+    /// limit allow.
+    public var registerResources: Bool = true
+    /// Also register the file descriptors. Off by default: on the development machine (kernel 6.18,
+    /// ext4 on virtio) fixed files made 128K direct writes about 30% slower.
+    public var registerFiles: Bool = false
+    /// Ring size to ask for; nil asks for the queue depth. When the ring is smaller than the queue
+    /// depth (asked for, or because the kernel gave less), requests in flight are capped at what the
+    /// completion ring holds and `pathDescription` says so. For tests of that path.
+    @_spi(Testing) public var ringEntries: Int?
+    /// Behave as if buffer registration failed, for tests of the fallback path.
+    @_spi(Testing) public var simulateRegistrationFailure = false
+
+    /// Creates io_uring settings (by default: no SQPOLL, buffers registered, files not).
+    public init(sqpoll: Bool = false, registerResources: Bool = true, registerFiles: Bool = false) {
         self.sqpoll = sqpoll
         self.registerResources = registerResources
         self.registerFiles = registerFiles
-        self.requestMerging = requestMerging
     }
 }
 
@@ -197,7 +207,7 @@ package enum EngineProbe {
 
     private static func tryCreate(_ kind: EngineKind) -> Result {
         do {
-            _ = try makeQueue(kind: kind, depth: 4, options: EngineOptions(registerResources: false))
+            _ = try makeQueue(kind: kind, depth: 4, options: EngineOptions(uring: URingOptions(registerResources: false)))
             return Result(works: true, reason: nil)
         } catch {
             var reason = error.description

@@ -30,7 +30,7 @@ final class URingQueue: IOQueue {
         sqpoll ? [.keepsRequestsInFlight, .overlapsOperations, .movesData]
             : [.keepsRequestsInFlight, .overlapsOperations, .mergesBatches, .movesData]
     }
-    let options: EngineOptions
+    let options: URingOptions
     private let cqEntries: Int
     private let requestedDepth: Int
     /// Wakes the worker out of a wait for completions when new work is queued (see `QueueWakeup`);
@@ -90,7 +90,7 @@ final class URingQueue: IOQueue {
         return "io_uring: " + parts.joined(separator: ", ")
     }
 
-    init(depth: Int, options: EngineOptions) throws(AsyncIOError) {
+    init(depth: Int, options: URingOptions) throws(AsyncIOError) {
         self.options = options
         // The ring needs a power of two entries; the kernel caps it at 32768.
         var entries: UInt32 = 1
