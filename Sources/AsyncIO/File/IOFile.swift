@@ -136,6 +136,14 @@ package final class IOFile: @unchecked Sendable {
         unlink(probe)
         return file.offsetAlignment
     }
+
+    /// Refuses a size (`what`: "block size", "stripe size", ...) that direct requests on this file would
+    /// need aligned and that is not a multiple of its direct-I/O alignment; any size passes otherwise.
+    func checkAligned(_ what: String, _ value: Int, operation: String) throws(AsyncIOError) {
+        guard isDirect, value % offsetAlignment != 0 else { return }
+        throw .invalid(operation, "\(what) \(value) is not a multiple of the direct I/O alignment \(offsetAlignment) "
+                       + "of this file system", path: path)
+    }
 }
 
 /// Facts about block devices, read from sysfs.

@@ -146,9 +146,7 @@ public final class AIOHandle: @unchecked Sendable {
 
     /// Refuses a block size that is not a multiple of a direct file's alignment.
     func checkBlockSize(_ operation: IOOperation, _ file: IOFile) throws(AsyncIOError) {
-        guard file.isDirect, config.blockSize % file.offsetAlignment != 0 else { return }
-        throw .invalid(operation == .read ? "read" : "write", "block size \(config.blockSize) is not a multiple of "
-                       + "the direct I/O alignment \(file.offsetAlignment) of this file system", path: file.path)
+        try file.checkAligned("block size", config.blockSize, operation: operation == .read ? "read" : "write")
     }
 
     /// Starts the operation on a file already open (the streaming reader and writer keep theirs).

@@ -76,3 +76,18 @@ extension IOTicket {
         return pending.transfer!
     }
 }
+
+extension Collection<IOTicket> {
+    /// Cancels every operation, then blocks until the kernel is done with each (their outcomes are
+    /// dropped): what a stream abandoned or failing does with the reads or writes it has in flight.
+    func cancelAndWait() {
+        for ticket in self { ticket.cancel() }
+        for ticket in self { _ = try? ticket.wait() }
+    }
+
+    /// Cancels every operation, then suspends until the kernel is done with each (outcomes dropped).
+    func cancelAndAwait() async {
+        for ticket in self { ticket.cancel() }
+        for ticket in self { _ = try? await ticket.value }
+    }
+}

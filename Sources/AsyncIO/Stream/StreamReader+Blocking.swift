@@ -86,8 +86,7 @@ extension StreamReader {
             }
         } catch {
             // The reads in flight still own their slots and the file: cancel them and wait.
-            for entry in pending { entry.ticket.cancel() }
-            for entry in pending { _ = try? entry.ticket.wait() }
+            pending.map(\.ticket).cancelAndWait()
             throw error
         }
     }

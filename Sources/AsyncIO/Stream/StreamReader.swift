@@ -151,8 +151,7 @@ final class StreamReadState {
     deinit {
         // Dropped early: the reads in flight still own their buffers and the file; wait for them so
         // that no descriptor outlives the iteration.
-        for entry in pending { entry.ticket.cancel() }
-        for entry in pending { _ = try? entry.ticket.wait() }
+        pending.map(\.ticket).cancelAndWait()
         if holdsRing { reader.ring?.giveBack() }
     }
 
@@ -209,8 +208,7 @@ final class StreamReadState {
     /// Ends the iteration: cancels and waits for the reads in flight, closes the file and frees the
     /// buffers; returns the error to throw (when there is one).
     private func end(_ error: AsyncIOError?, isolation: isolated (any Actor)? = #isolation) async -> AsyncIOError {
-        for entry in pending { entry.ticket.cancel() }
-        for entry in pending { _ = try? await entry.ticket.value }
+        await pending.map(\.ticket).cancelAndAwait()
         pending = []
         held = nil
         file = nil

@@ -109,10 +109,9 @@ public struct StreamWriter: ~Copyable {
         // value is either wholly initialised or not at all); a file this call created goes again.
         let size: Int64
         do throws(AsyncIOError) {
-            if file.isDirect, StreamWriter.slotSize(bufferSize: ring.size) % file.offsetAlignment != 0 {
-                throw .invalid("stream", "bounce buffer size \(ring.size) is not a multiple of the direct I/O "
-                               + "alignment \(file.offsetAlignment) of this file system", path: path)
-            }
+            // A buffer is written in parts (`slotSize`), each of which must be aligned.
+            try file.checkAligned("bounce buffer part size", StreamWriter.slotSize(bufferSize: ring.size),
+                                  operation: "stream")
             size = try file.size()
         } catch {
             if !existed { _ = FileSystem.removeFileIfPresent(path) }
@@ -144,8 +143,7 @@ public struct StreamWriter: ~Copyable {
         guard !closed else { return }
         // Abandoned: nothing may outlive the writer. Blocking is unavoidable here (no async
         // deinit); it lasts until the kernel is done with the cancelled writes.
-        for entry in inFlight { entry.ticket.cancel() }
-        for entry in inFlight { _ = try? entry.ticket.wait() }
+        inFlight.map(\.ticket).cancelAndWait()
         ring.giveBack()
         // Unlinked while still open: the descriptors close right after, when `file` is released.
         _ = FileSystem.removeFileIfPresent(path)

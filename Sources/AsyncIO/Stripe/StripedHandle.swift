@@ -182,13 +182,8 @@ public final class StripedHandle: @unchecked Sendable {
     private func open(_ path: String, _ access: FileAccess) throws(AsyncIOError) -> IOFile {
         let file = try IOFile(path: path, access: access, direct: config.direct, privateMode: config.privateFiles)
         let verb = access == .read ? "read stripe set" : "write stripe set"
-        if file.isDirect {
-            for (what, value) in [("block size", config.blockSize), ("stripe size", layout.stripeSize)]
-            where value % file.offsetAlignment != 0 {
-                throw .invalid(verb, "\(what) \(value) is not a multiple of the direct I/O alignment "
-                    + "\(file.offsetAlignment) of this file system", path: path)
-            }
-        }
+        try file.checkAligned("block size", config.blockSize, operation: verb)
+        try file.checkAligned("stripe size", layout.stripeSize, operation: verb)
         return file
     }
 
