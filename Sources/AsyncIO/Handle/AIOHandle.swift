@@ -90,23 +90,11 @@ public final class AIOHandle: @unchecked Sendable {
     ///   (with `.auto`, the next engine is tried instead).
     public init(_ config: HandleConfig = HandleConfig()) throws(AsyncIOError) {
         try config.validate()
-        let (kind, queues, fallbacks) = try makeEngineQueues(count: config.intraOpParallelism, config)
-        var finalConfig = config
-        finalConfig.engine = kind
-        self.config = finalConfig
-        self.engineFallbacks = fallbacks
-        var made: [Worker] = []
-        let requests = RequestCounter()
-        for (i, q) in queues.enumerated() {
-            do {
-                made.append(try Worker(index: i, queue: q, config: finalConfig, requests: requests))
-            } catch {
-                for w in made { w.stop() }
-                throw error
-            }
-        }
-        workers = made
-        requestCounter = requests
+        let pool = try Worker.pool(count: config.intraOpParallelism, config)
+        self.config = pool.config
+        engineFallbacks = pool.fallbacks
+        workers = pool.workers
+        requestCounter = pool.requests
     }
 
     deinit {

@@ -27,6 +27,26 @@ final class Worker: @unchecked Sendable {
         try jobs.start(name: "aio-worker-\(index)") { [self] in loop() }
     }
 
+    /// `count` workers over queues of `config`'s engine (`.auto` resolved, see `makeEngineQueues`), sharing one
+    /// request counter; the configuration with the engine chosen, and why better engines were skipped.
+    static func pool(count: Int, _ config: HandleConfig) throws(AsyncIOError)
+        -> (workers: [Worker], config: HandleConfig, fallbacks: [String], requests: RequestCounter) {
+        let (kind, queues, fallbacks) = try makeEngineQueues(count: count, config)
+        var resolved = config
+        resolved.engine = kind
+        let requests = RequestCounter()
+        var made: [Worker] = []
+        for (index, queue) in queues.enumerated() {
+            do {
+                made.append(try Worker(index: index, queue: queue, config: resolved, requests: requests))
+            } catch {
+                for w in made { w.stop() }
+                throw error
+            }
+        }
+        return (made, resolved, fallbacks, requests)
+    }
+
     func enqueue(_ item: WorkItem) {
         jobs.enqueue(item)
         // A worker waiting for completions of earlier work submits this at once.

@@ -47,24 +47,12 @@ public final class StripedHandle: @unchecked Sendable {
             throw .invalid("configure stripe handle", "\(layout.memberCount) members × intra-op parallelism "
                 + "\(config.intraOpParallelism) is \(count) workers, more than \(HandleConfig.maxParallelism)")
         }
-        let (kind, queues, fallbacks) = try makeEngineQueues(count: count, config)
-        var resolved = config
-        resolved.engine = kind
-        let requests = RequestCounter()
-        var made: [Worker] = []
-        for (index, queue) in queues.enumerated() {
-            do {
-                made.append(try Worker(index: index, queue: queue, config: resolved, requests: requests))
-            } catch {
-                for w in made { w.stop() }
-                throw error
-            }
-        }
+        let pool = try Worker.pool(count: count, config)
         self.layout = layout
-        self.config = resolved
-        engineFallbacks = fallbacks
-        workers = made
-        requestCounter = requests
+        self.config = pool.config
+        engineFallbacks = pool.fallbacks
+        workers = pool.workers
+        requestCounter = pool.requests
     }
 
     deinit {
