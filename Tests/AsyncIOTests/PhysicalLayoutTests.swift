@@ -82,3 +82,50 @@ struct BounceBufferPartsTests {
         if ring.hugePageBytes == 2 << 20 { #expect(layout.runs == 1) }
     }
 }
+
+/// `AlignedBuffer.PageKind.runs`: huge pages cut into physically contiguous pieces, as ds_io's buffer lies.
+@Suite("Buffers built of huge-page pieces")
+struct PiecewiseBufferTests {
+    @Test("the pieces are dealt once each, and no two neighbours come from neighbouring places")
+    func order() {
+        for pieces in 0...400 {
+            let order = AlignedBuffer.runOrder(pieces: pieces)
+            #expect(order.sorted() == Array(0..<pieces), "\(pieces) pieces")
+            if pieces >= 3 {
+                #expect(zip(order, order.dropFirst()).allSatisfy { $1 != $0 + 1 }, "\(pieces) pieces")
+            }
+        }
+    }
+
+    @Test("a buffer of 36 KiB pieces holds, writes and reads back its bytes", arguments: realEngines)
+    func roundTrip(engine: EngineKind) async throws {
+        let dir = ScratchFolder("pieces")
+        let size = (8 << 20) + 12288
+        let source = try AlignedBuffer(count: size, lock: true, pages: .runs(36 << 10))
+        source.fillRandom(seed: 77)
+        let copy = try randomBuffer(size, seed: 77)
+        #expect(source.contentsEqual(copy))
+        let handle = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 8, engine: engine))
+        try await handle.write(from: source, to: dir.file("p"))
+        let sink = try AlignedBuffer(count: size, lock: false, pages: .runs(36 << 10))
+        try await handle.read(into: sink, from: dir.file("p"))
+        #expect(firstDifference(sink, copy) == nil)
+    }
+
+    @Test("its pages lie in runs no longer than a piece", PhysicalLayoutTests.framesReadable,
+          PhysicalLayoutTests.framesPresent)
+    func runs() throws {
+        let buffer = try AlignedBuffer(count: 16 << 20, lock: true, pages: .runs(36 << 10))
+        let layout = try #require(buffer.physicalLayout)
+        #expect(layout.pages == (16 << 20) / AlignedBuffer.pageSize)
+        // A piece is one run where the kernel gave a huge page (a piece across two may be two); where
+        // it gave 4 KiB pages the runs are shorter still. Never the 2 MiB runs of a huge-page buffer.
+        #expect(layout.averageRunBytes <= (36 << 10) * 11 / 10, "\(layout)")
+        #expect(buffer.hugePagesAdvised == false)
+    }
+
+    @Test("a piece size that is not a multiple of the page size is refused")
+    func badPiece() {
+        #expect(throws: AsyncIOError.self) { try AlignedBuffer(count: 4 << 20, pages: .runs(5000)) }
+    }
+}

@@ -37,6 +37,9 @@ public struct BenchResult: Sendable, Codable, Equatable {
     /// stand-in for a DeepSpeed process's heap; nil for `native` and for engines that move no data;
     /// optional so that results without it still decode).
     var footprintBytes: Int? = nil
+    /// Bytes of each huge-page piece the deepspeed target built its buffers of, ds_io's mean physical run
+    /// (nil: not built so, see `footprintBytes`).
+    var pieceBytes: Int? = nil
     /// Allocations the deepspeed target made to match ds_io's buffer layout (nil: one, or `native`).
     var layoutAttempts: Int? = nil
     /// Per task, the measured seconds of each loop's operation.
@@ -105,10 +108,12 @@ public struct BenchResult: Sendable, Codable, Equatable {
             ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"
             : "no huge pages"
         var runs = physicalRunBytes.map { "; physically contiguous in runs of \(ByteSize.human($0)) on average" } ?? ""
-        if let wanted = target.physicalRunBytes, footprintBytes != nil {
+        if let wanted = target.physicalRunBytes, footprintBytes != nil || pieceBytes != nil {
             runs += Self.layoutComparison(runs: physicalRunBytes, wanted: wanted, attempts: layoutAttempts ?? 1)
         }
-        let after = footprintBytes.map {
+        let after = pieceBytes.map {
+            ", built of \(ByteSize.human($0)) pieces of huge pages (ds_io's mean physical run)"
+        } ?? footprintBytes.map {
             ", allocated after \(ByteSize.human($0)) of ordinary memory (a DeepSpeed process's heap)"
         } ?? ""
         lines.append("buffers: \(pageLocked ? "page-locked" : "not page-locked"), \(huge)\(after)\(runs)")

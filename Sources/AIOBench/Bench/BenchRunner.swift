@@ -316,7 +316,7 @@ public final class BenchRunner {
             bufferBytes: plan.streamBufferSize.map { $0 * StreamWriter.defaultBufferCount * tasks }
                 ?? buffers.reduce(0) { $0 + $1.count },
             physicalRunBytes: plan.streamBufferSize == nil ? taskBuffers.physicalRunBytes : nil,
-            footprintBytes: taskBuffers.footprintBytes,
+            footprintBytes: taskBuffers.footprintBytes, pieceBytes: taskBuffers.pieceBytes,
             layoutAttempts: taskBuffers.attempts > 1 ? taskBuffers.attempts : nil,
             taskLoopSeconds: taskSeconds, taskLatency: taskSum.max() ?? 0, e2eLatency: e2eSeconds.max() ?? 0,
             requests: requests, latencyMicros: percentiles,

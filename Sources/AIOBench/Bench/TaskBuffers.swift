@@ -14,6 +14,9 @@ final class TaskBuffers {
     /// Bytes of ordinary memory touched just before the buffers were allocated (the target's
     /// `footprintBytes`), so they are laid out as in the process the target stands for.
     private(set) var footprintBytes: Int?
+    /// Bytes of each huge-page piece the buffers were built of (`AlignedBuffer.PageKind.runs`), when
+    /// the deepspeed target could lay them out as ds_io's (nil otherwise).
+    private(set) var pieceBytes: Int?
     /// Why the first buffer could not be page-locked (nil when every buffer was).
     private(set) var lockFailure: String?
 
@@ -36,7 +39,14 @@ final class TaskBuffers {
             all = try Self.make(plan, footprint: 0)
             return finish()
         }
-        // The deepspeed target: buffers laid out as ds_io's are here. Each try touches more ordinary
+        // The deepspeed target: buffers laid out as ds_io's are here, built of huge-page pieces of its
+        // mean run. Where that cannot be done (too many mappings), the older approximation follows.
+        if plan.ioSize >= 2 << 20, let built = try? Self.make(plan, pieces: wanted) {
+            all = built
+            pieceBytes = wanted
+            return finish()
+        }
+        // Each try touches more ordinary
         // memory first (the kernel then hands out longer physically contiguous runs); the layout
         // closest to ds_io's is kept. Where frame numbers are hidden (not root) the first try stays.
         var best: (buffers: [AlignedBuffer], footprint: Int, runs: Int?)?
@@ -74,6 +84,15 @@ final class TaskBuffers {
         }
     }
 
+    /// One buffer per task, each of huge-page pieces of `bytes` (all or nothing, as `make(_:footprint:)`).
+    private static func make(_ plan: BenchPlan, pieces bytes: Int) throws(AsyncIOError) -> [AlignedBuffer] {
+        var made: [AlignedBuffer] = []
+        for _ in 0..<plan.taskCount {
+            made.append(try AlignedBuffer(count: plan.ioSize, lock: plan.lockMemory, pages: .runs(bytes)))
+        }
+        return made
+    }
+
     /// How far a layout's run length is from `wanted`, as a ratio (0: equal; unknown: infinite).
     private static func distance(_ runs: Int?, _ wanted: Int) -> Double {
         guard let runs, runs > 0 else { return .infinity }
@@ -91,7 +110,9 @@ final class TaskBuffers {
     /// Records the lock failure, huge pages and physical runs of the buffers kept.
     private func finish() {
         lockFailure = all.lazy.compactMap(\.lockFailure).first
-        hugePageBytes = all.reduce(0) { $0 + $1.hugePageBytes }
+        // Pieces are 4 KiB mappings of huge pages: none is mapped whole (and /proc/self/smaps, one
+        // entry per piece, would be tens of megabytes).
+        hugePageBytes = pieceBytes != nil ? 0 : all.reduce(0) { $0 + $1.hugePageBytes }
         physicalRunBytes = Self.runBytes(all)
     }
 

@@ -48,7 +48,9 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
     var footprintBytes: Int { self == .deepspeed ? 320 << 20 : 0 }
 
     /// ds_io's pinned buffer, physically: its mean run of consecutive 4 KiB pages, which the
-    /// deepspeed target's buffers are made to match (nil for `native`, whose buffers are huge pages).
+    /// deepspeed target's buffers are made to match (nil for `native`, whose buffers are huge pages):
+    /// built of huge-page pieces of this size (`AlignedBuffer.PageKind.runs`), or, where that cannot
+    /// be done, allocated after a footprint (`footprintSchedule`).
     /// Read from `/proc/PID/pagemap` during ds_io runs (`scripts/buffer-layout.py PID`, root): a
     /// 1 GiB buffer of DeepSpeed 0.19.8 in runs of 36.3 KiB on average on 2026-12-07, median 36 KiB
     /// over 11 runs on another host on 2026-12-02.
@@ -66,8 +68,8 @@ public enum MeasurementTarget: String, Sendable, Codable, CaseIterable {
     var summary: String {
         switch self {
         case .deepspeed:
-            "deepspeed (what DeepSpeed's runtime does: kernel AIO, 4 KiB-page pinned buffers allocated in a "
-                + "process holding torch's heap, ds_io's write mode)"
+            "deepspeed (what DeepSpeed's runtime does: kernel AIO, pinned buffers in 4 KiB pages laid out "
+                + "physically as ds_io's, ds_io's write mode)"
         case .native: "native (swift-aio's fastest path: io_uring when it works, huge-page buffers)"
         }
     }

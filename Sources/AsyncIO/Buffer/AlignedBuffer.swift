@@ -77,10 +77,28 @@ public final class AlignedBuffer: @unchecked Sendable {
     ///   - hugePages: ask for transparent huge pages when the buffer is at least 2 MiB; when false the
     ///     buffer keeps 4 KiB pages even where the kernel would use huge ones (`MADV_NOHUGEPAGE`), as
     ///     pinned memory that nobody advised does (DeepSpeed's torch buffers).
-    public init(count: Int, lock: Bool = true, hugePages: Bool = true) throws(AsyncIOError) {
+    public convenience init(count: Int, lock: Bool = true, hugePages: Bool = true) throws(AsyncIOError) {
+        try self.init(count: count, lock: lock, pages: hugePages ? .huge : .small)
+    }
+
+    /// How a buffer's memory lies in physical memory.
+    package enum PageKind: Sendable, Equatable {
+        /// Transparent huge pages where the kernel gives them (buffers of 2 MiB or more).
+        case huge
+        /// 4 KiB pages, wherever the kernel finds them.
+        case small
+        /// 4 KiB mappings of huge pages in physically contiguous pieces of this many bytes (a multiple
+        /// of the page size), no two neighbours in the buffer neighbours in memory: a chosen layout,
+        /// the one a process's 4 KiB pages happened to have (see `PhysicalLayout`). Buffers of 2 MiB or more.
+        case runs(Int)
+    }
+
+    /// Allocates `count` bytes of the page kind `pages`; otherwise as `init(count:lock:hugePages:)`.
+    package init(count: Int, lock: Bool = true, pages: PageKind) throws(AsyncIOError) {
         guard count >= 0 else {
             throw .invalid("allocate buffer", "size \(count) is negative")
         }
+        let hugePages = pages == .huge
         let huge = 2 << 20
         let mode = AlignedBuffer.transparentHugePageMode
         let wantHuge = hugePages && count >= huge && (mode == "always" || mode == "madvise")
@@ -92,7 +110,9 @@ public final class AlignedBuffer: @unchecked Sendable {
         // by memory freed earlier in the process comes back with it.
         let ownMapping = rounded >= huge
         let raw: UnsafeMutableRawPointer
-        if ownMapping {
+        if ownMapping, case .runs(let run) = pages {
+            raw = try AlignedBuffer.mapInRuns(rounded, run: run)
+        } else if ownMapping {
             raw = try AlignedBuffer.map(rounded, alignment: align)
             if !hugePages { _ = madvise(raw, rounded, CAsyncIO_MADV_NOHUGEPAGE) }
         } else {
@@ -121,8 +141,11 @@ public final class AlignedBuffer: @unchecked Sendable {
                     + "memlock limit \(AlignedBuffer.memlockLimitDescription)): using unlocked memory"
             }
         }
-        // A fresh mapping is faulted in by the kernel in one call where it can (its pages are zeros).
-        if !locked && !(ownMapping && madvise(raw, rounded, CAsyncIO_MADV_POPULATE_WRITE) == 0) { memset(raw, 0, rounded) }
+        // A fresh mapping is faulted in by the kernel in one call where it can (its pages are zeros);
+        // one made of pieces was faulted in before they were moved.
+        var faulted = false
+        if case .runs = pages { faulted = ownMapping }
+        if !locked && !faulted && !(ownMapping && madvise(raw, rounded, CAsyncIO_MADV_POPULATE_WRITE) == 0) { memset(raw, 0, rounded) }
         self.base = raw
         self.count = count
         self.allocated = rounded
@@ -183,7 +206,7 @@ public final class AlignedBuffer: @unchecked Sendable {
 
     /// Maps `bytes` of anonymous memory at an address that is a multiple of `alignment` (a power of
     /// two, at least the page size): maps `alignment` more, then unmaps what lies outside.
-    private static func map(_ bytes: Int, alignment: Int) throws(AsyncIOError) -> UnsafeMutableRawPointer {
+    static func map(_ bytes: Int, alignment: Int) throws(AsyncIOError) -> UnsafeMutableRawPointer {
         let span = bytes + (alignment > pageSize ? alignment : 0)
         guard let mapped = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               mapped != MAP_FAILED else {
@@ -276,7 +299,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     }
 
     /// Stops the process when the CPU would change bytes the kernel may be reading or writing.
-    private func refuseMutationWhileLent(_ what: String) {
+    func refuseMutationWhileLent(_ what: String) {
         let reads = readLoans.load(ordering: .acquiring)
         let writes = writeLoans.load(ordering: .acquiring)
         // fatalError, not precondition: its message survives a release build.
@@ -288,7 +311,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     }
 
     /// Stops the process when the CPU would read bytes the kernel may be writing.
-    private func refuseReadWhileFilling(_ what: String) {
+    func refuseReadWhileFilling(_ what: String) {
         let reads = readLoans.load(ordering: .acquiring)
         if reads != 0 {
             fatalError("AlignedBuffer.\(what): the buffer is lent to \(reads) read(s) in flight (\(holderDescription)); "
@@ -324,56 +347,5 @@ public final class AlignedBuffer: @unchecked Sendable {
         try withUnsafeBytes { (all: UnsafeRawBufferPointer) throws(E) -> R in
             try body(UnsafeRawBufferPointer(rebasing: all[0..<prefix]).bindMemory(to: UInt8.self).span)
         }
-    }
-
-    /// Fills the buffer with seeded pseudo-random bytes, fast: the first 64 KiB come from a xorshift
-    /// generator, every later 64 KiB block is that block XOR a per-block key (SplitMix64 of the seed
-    /// and the block number), a loop the compiler vectorises. No two blocks are equal, so a request
-    /// that lands in the wrong place is caught by a comparison; 1 GiB fills at memory speed.
-    ///
-    /// - Precondition: no operation in flight uses the buffer (`isLent` is false).
-    package func fillRandom(seed: UInt64) {
-        refuseMutationWhileLent("fillRandom")
-        let words = allocated / 8
-        let p = base.bindMemory(to: UInt64.self, capacity: words)
-        let blockWords = min(words, 8192)
-        var state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed
-        for i in 0..<blockWords {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            p[i] = state
-        }
-        var start = blockWords
-        var block: UInt64 = 1
-        while start < words {
-            let key = SplitMix64.mix(seed &+ block &* 0x9E37_79B9_7F4A_7C15)
-            let n = min(blockWords, words - start)
-            let destination = p + start
-            for i in 0..<n { destination[i] = p[i] ^ key }
-            start += n
-            block += 1
-        }
-    }
-
-    /// Whether the `length` bytes of this buffer from `offset` equal the first `length` of `other`.
-    ///
-    /// - Precondition: no read in flight fills either buffer.
-    package func contentsEqual(from offset: Int, to other: AlignedBuffer, length: Int) -> Bool {
-        refuseReadWhileFilling("contentsEqual")
-        other.refuseReadWhileFilling("contentsEqual")
-        guard offset >= 0, length >= 0, offset <= count - length, length <= other.count else { return false }
-        return memcmp(base + offset, other.base, length) == 0
-    }
-
-    /// Whether the first `length` bytes equal those of `other`.
-    ///
-    /// - Precondition: no read in flight fills either buffer.
-    package func contentsEqual(_ other: AlignedBuffer, length: Int? = nil) -> Bool {
-        refuseReadWhileFilling("contentsEqual")
-        other.refuseReadWhileFilling("contentsEqual")
-        let n = length ?? count
-        guard n <= count, n <= other.count else { return false }
-        return memcmp(base, other.base, n) == 0
     }
 }

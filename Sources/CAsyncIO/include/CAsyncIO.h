@@ -40,6 +40,12 @@ static inline void CAsyncIO_set_errno(int value) { errno = value; }
 // syncfs(2): flush the file system holding fd (glibc declares it only under _GNU_SOURCE).
 static inline int CAsyncIO_syncfs(int fd) { return (int)syscall(SYS_syncfs, fd); }
 
+// mremap(2) with MREMAP_MAYMOVE | MREMAP_FIXED (1 | 2 in <linux/mman.h>): moves the pages of
+// [old, old + size) to new_address (glibc's mremap is variadic, which Swift cannot call).
+static inline void *CAsyncIO_mremap_fixed(void *old_address, size_t size, void *new_address) {
+    return (void *)syscall(SYS_mremap, old_address, size, size, 1 | 2, new_address);
+}
+
 // ---------------------------------------------------------------------------------------
 // Kernel AIO (the interface libaio wraps), raw syscalls. No link against libaio.
 static inline int CAsyncIO_io_setup(unsigned nr_events, aio_context_t *ctx) {
