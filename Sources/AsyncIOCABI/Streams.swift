@@ -13,14 +13,16 @@ final class WriterBox: @unchecked Sendable {
     }
 }
 
-/// Opens `path` for a streamed write through the handle's workers (bounce buffers of `bufferSize`).
+/// Opens `path` for a streamed write through the handle's workers (bounce buffers of `bufferSize`);
+/// `expectedSize` (negative: unknown) reserves the file's blocks at once (see `StreamWriter`).
 @_cdecl("swiftaio_writer_open")
 public func swiftaio_writer_open(_ pointer: UnsafeMutableRawPointer, _ path: UnsafePointer<CChar>?,
-                                 _ bufferSize: Int64, _ code: UnsafeMutablePointer<Int32>?,
+                                 _ bufferSize: Int64, _ expectedSize: Int64, _ code: UnsafeMutablePointer<Int32>?,
                                  _ message: UnsafeMutablePointer<CChar>?, _ capacity: Int64) -> UnsafeMutableRawPointer? {
     let name = string(path)
     do {
-        let writer = try StreamWriter(path: name, handle: handle(pointer).handle, bufferSize: Int(bufferSize))
+        let writer = try StreamWriter(path: name, handle: handle(pointer).handle, bufferSize: Int(bufferSize),
+                                      expectedSize: expectedSize >= 0 ? expectedSize : nil)
         return Unmanaged.passRetained(WriterBox(writer, path: name)).toOpaque()
     } catch {
         ErrorOut(code: code, message: message, capacity: capacity).report(error)

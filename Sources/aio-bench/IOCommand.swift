@@ -73,6 +73,12 @@ struct IOCommand: ParsableCommand {
                 + "buffers, ds_io's write mode); native: swift-aio's fastest path (io_uring, huge pages)."))
     var target: MeasurementTarget = .native
 
+    @Option(name: .customLong("buffer_runs"),
+            help: ArgumentHelp("With --target deepspeed: build the buffers of huge-page pieces of this size, the mean "
+                + "physical run of a ds_io process's pinned buffer as scripts/buffer-layout.py measures it "
+                + "(default 128K).", valueName: "size"))
+    var bufferRuns: ByteCount?
+
     @OptionGroup var writeModeFlag: WriteModeFlag
 
     @Flag(name: .customLong("slow_bounce_buffer"), help: .hidden)
@@ -142,6 +148,7 @@ struct IOCommand: ParsableCommand {
         plan.buffered = buffered
         plan.keepFiles = keepFiles
         plan.target = target
+        plan.bufferRunBytes = bufferRuns?.bytes
         plan.writeMode = writeModeFlag.writeMode
         if streamAsync && !(stream && read) {
             throw BenchError.usage("--stream_async needs --stream and --read: it chooses how streamed reads are iterated")

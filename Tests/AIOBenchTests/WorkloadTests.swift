@@ -79,7 +79,7 @@ struct WorkloadTests {
                 #expect(result.pieceBytes == MeasurementTarget.deepspeed.physicalRunBytes)
                 #expect(result.footprintBytes == nil)
                 #expect(result.summaryLines.contains {
-                    $0.hasPrefix("buffers: ") && $0.contains("built of 36 KiB pieces of huge pages") && $0.contains("ds_io's")
+                    $0.hasPrefix("buffers: ") && $0.contains("built of 128 KiB pieces of huge pages") && $0.contains("ds_io's")
                 })
             } else {
                 #expect(result.config.engine == EngineProbe.resolve(.auto).kind)

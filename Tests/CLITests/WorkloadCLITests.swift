@@ -47,6 +47,26 @@ struct WorkloadCLITests {
         #expect(listingIsEmpty(scratch.path))
     }
 
+    @Test("--buffer_runs lays out the deepspeed target's buffers as asked; a bad size or another target is one error",
+          .enabled(if: EngineProbe.probe(.aio).works, "kernel AIO is refused here"))
+    func bufferRuns() throws {
+        let scratch = try ScratchFolder("runs")
+        defer { scratch.remove() }
+        let common = ["--folder", scratch.path, "--io_size", "4M", "--loops", "1"]
+        let r = try CLI.io(common + ["--target", "deepspeed", "--buffer_runs", "64K", "--validate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("built of 64 KiB pieces of huge pages"), "\(r)")
+        #expect(r.stdout.contains("validate: data matches"), "\(r)")
+        for (flags, message) in [(["--buffer_runs", "64K"], "add --target deepspeed"),
+                                 (["--target", "deepspeed", "--buffer_runs", "5000"], "multiple of 4096 from 4K to 2M"),
+                                 (["--target", "deepspeed", "--buffer_runs", "4M"], "multiple of 4096 from 4K to 2M")] {
+            let refused = try CLI.io(common + flags)
+            #expect(refused.status == 64 && refused.stderrLines.count == 1, "\(flags): \(refused)")
+            #expect(refused.stderr.contains(message), "\(flags): \(refused)")
+        }
+        #expect(listingIsEmpty(scratch.path))
+    }
+
     func listingIsEmpty(_ path: String) -> Bool {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]).isEmpty
     }

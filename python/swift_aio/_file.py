@@ -31,14 +31,16 @@ class _Writer(io.RawIOBase):
     """Streams through page-locked bounce buffers and O_DIRECT; `close()` writes the tail, cuts the
     file to the bytes written, fsyncs (unless `durable=False`) and closes, on every path."""
 
-    def __init__(self, path, buffer_size, durable):
+    def __init__(self, path, buffer_size, durable, expected_size=None):
         super().__init__()
         self.name = os.fspath(path)
         self._durable = durable
         self._small = bytearray()
         self._position = 0
+        if expected_size is not None and (not isinstance(expected_size, int) or expected_size < 0):
+            raise ValueError(f"swift_aio.open: expected_size must be a byte count (an int >= 0), not {expected_size!r}")
         self._writer = _lib.call(_lib.writer_open, _shared_handle(), _lib.path_bytes(path), buffer_size,
-                                 filename=self.name, failed=lambda result: not result)
+                                 -1 if expected_size is None else expected_size, filename=self.name, failed=lambda result: not result)
 
     def writable(self):
         return True
@@ -205,13 +207,17 @@ class _Reader(io.RawIOBase):
         super().close()
 
 
-def open(path, mode="rb", *, buffer_size=64 << 20, durable=True):  # noqa: A001 - the module's API
+def open(path, mode="rb", *, buffer_size=64 << 20, durable=True, expected_size=None):  # noqa: A001 - the module's API
     """A binary file object: `"wb"` streams through AsyncIO (the file is replaced), `"rb"` reads
     through two reused 32 MiB windows, one read ahead while the other is copied out.
     `torch.save(state, swift_aio.open(p, "wb"))` and `torch.load(swift_aio.open(p, "rb"))` work
-    unchanged; use `with` (or `close()`) so the tail is written and fsynced."""
+    unchanged; use `with` (or `close()`) so the tail is written and fsynced.
+    `expected_size` ("wb"), when the caller knows about how many bytes it will write, reserves the
+    file's blocks at once instead of in growing steps: the file still ends at the bytes written."""
+    if expected_size is not None and mode not in ("wb", "bw"):
+        raise ValueError(f"swift_aio.open: expected_size is for mode 'wb', not {mode!r}")
     if mode in ("wb", "bw"):
-        return _Writer(path, buffer_size, durable)
+        return _Writer(path, buffer_size, durable, expected_size)
     if mode in ("rb", "br", "r"):
         return _Reader(path)
     raise ValueError(f"swift_aio.open: mode {mode!r} is not 'wb' or 'rb'")

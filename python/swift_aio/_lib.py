@@ -34,7 +34,7 @@ is_locked = _sig("swiftaio_is_locked", _i32, _p, _i64)
 striped_new = _sig("swiftaio_striped_new", _p, _s, _i64, _i64, _i64, _i64, _i64, *_err)
 striped_free = _sig("swiftaio_striped_free", None, _p)
 striped_transfer = _sig("swiftaio_striped_transfer", _i64, _p, _i32, _p, _i64, _s, *_err)
-writer_open = _sig("swiftaio_writer_open", _p, _p, _s, _i64, *_err)
+writer_open = _sig("swiftaio_writer_open", _p, _p, _s, _i64, _i64, *_err)
 writer_write = _sig("swiftaio_writer_write", _i64, _p, _p, _i64, *_err)
 writer_close = _sig("swiftaio_writer_close", _i64, _p, _i32, *_err)
 

@@ -28,6 +28,26 @@ def test_bytes_in_many_sizes_come_back(folder):
         assert f.read() == whole
 
 
+@pytest.mark.parametrize("expected", [0, 5 << 20, 64 << 20])
+def test_expected_size_reserves_and_the_file_ends_at_the_bytes_written(folder, expected):
+    data = random.Random(5).randbytes((5 << 20) + 123)
+    path = os.path.join(folder, "expected")
+    with swift_aio.open(path, "wb", buffer_size=1 << 20, expected_size=expected) as f:
+        f.write(data)
+    assert os.path.getsize(path) == len(data)
+    with swift_aio.open(path, "rb") as f:
+        assert f.read() == data
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1G"])
+def test_a_bad_expected_size_is_one_clear_error(folder, bad):
+    with pytest.raises(ValueError, match="expected_size"):
+        swift_aio.open(os.path.join(folder, "bad"), "wb", expected_size=bad)
+    with pytest.raises(ValueError, match="expected_size is for mode 'wb'"):
+        swift_aio.open(os.path.join(folder, "bad"), "rb", expected_size=10)
+    assert not os.path.exists(os.path.join(folder, "bad"))
+
+
 def test_torch_save_and_load_unchanged(folder):
     path = os.path.join(folder, "state.pt")
     state = {"w": torch.randn(1000, 333), "b": torch.arange(7, dtype=torch.int64), "odd": torch.randn(3, 5)[:, 1],

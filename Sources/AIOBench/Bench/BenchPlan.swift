@@ -61,6 +61,10 @@ public struct BenchPlan: Sendable, Equatable {
     var writeSubfolder: String?
     /// Whose I/O path the measurement stands for (engine and buffer layout).
     public var target: MeasurementTarget = .native
+    /// The deepspeed target's physical run: its buffers are built of huge-page pieces of this many bytes
+    /// (`--buffer_runs`, what `scripts/buffer-layout.py` measured of a ds_io process); nil: the target's
+    /// default (`MeasurementTarget.physicalRunBytes`).
+    public var bufferRunBytes: Int?
     /// How write loops treat their file (ds_io's overwrite by default).
     public var writeMode: WriteMode = .overwrite
     /// The job-wide number of the plan's first task, in data file names: 0 on one node; across ranks,
@@ -92,6 +96,15 @@ public struct BenchPlan: Sendable, Equatable {
         guard loops >= 1 else { throw .usage("--loops \(loops) must be at least 1") }
         guard warmupLoops >= 0 else { throw .usage("--warmup_loops \(warmupLoops) must be 0 or more") }
         try target.check(writeMode)
+        if let run = bufferRunBytes {
+            guard target == .deepspeed else {
+                throw .usage("--buffer_runs lays out the buffers of --target deepspeed: add --target deepspeed")
+            }
+            guard run >= 4096, run <= 2 << 20, run % 4096 == 0 else {
+                throw .usage("--buffer_runs \(run) must be a multiple of 4096 from 4K to 2M (a run of 4 KiB pages "
+                    + "within a huge page)")
+            }
+        }
         if let size = streamBufferSize {
             guard size > 0, size % 4096 == 0 else {
                 throw .usage("--fast_io_size \(size) must be a positive multiple of 4096 (the bounce buffer size of --stream)")

@@ -108,7 +108,7 @@ public struct BenchResult: Sendable, Codable, Equatable {
             ? "huge pages \(ByteSize.human(hugePageBytes)) of \(ByteSize.human(bufferBytes))"
             : "no huge pages"
         var runs = physicalRunBytes.map { "; physically contiguous in runs of \(ByteSize.human($0)) on average" } ?? ""
-        if let wanted = target.physicalRunBytes, footprintBytes != nil || pieceBytes != nil {
+        if let wanted = pieceBytes ?? target.physicalRunBytes, footprintBytes != nil || pieceBytes != nil {
             runs += Self.layoutComparison(runs: physicalRunBytes, wanted: wanted, attempts: layoutAttempts ?? 1)
         }
         let after = pieceBytes.map {

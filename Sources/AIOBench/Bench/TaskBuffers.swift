@@ -35,7 +35,7 @@ final class TaskBuffers {
     ///   none, so the physical layout the target's footprint shapes does not matter to them.
     func allocate(_ plan: BenchPlan, engine: EngineKind) throws(BenchError) {
         guard all.isEmpty else { return }
-        guard let wanted = plan.target.physicalRunBytes, engine.movesData else {
+        guard let wanted = plan.bufferRunBytes ?? plan.target.physicalRunBytes, engine.movesData else {
             all = try Self.make(plan, footprint: 0)
             return finish()
         }
