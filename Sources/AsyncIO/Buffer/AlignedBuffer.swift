@@ -17,9 +17,9 @@ import Synchronization
 /// An operation holds a strong reference to its buffer until the kernel is done with every one of
 /// its requests (also after an error or a cancellation), so a buffer is never freed under the
 /// kernel. While it is lent, touching its bytes from the CPU is refused with a precondition
-/// failure that says so: `withUnsafeMutableBytes`, `fillRandom` and `fillPattern` while any
-/// operation uses it; `withUnsafeBytes` and `contentsEqual` while a read fills it. Await the
-/// operation (`IOTicket.value`, `wait()`) first. `isLent` tells whether it is lent now.
+/// failure that says so and names the operation that holds it: `withUnsafeMutableBytes` while any
+/// operation uses it; `withUnsafeBytes` while a read fills it. Await the operation
+/// (`IOTicket.value`, `wait()`) first. `isLent` tells whether it is lent now.
 ///
 /// Why a class and a run-time check rather than a `~Copyable` buffer: a noncopyable buffer
 /// consumed by a submission and handed back by its ticket would make the rule a compile-time
@@ -31,12 +31,12 @@ import Synchronization
 // @unchecked: the address and sizes are `let`s and the loan counts are atomics; the bytes are shared
 // memory by design (the kernel and the workers write into them), and the loan counts make the CPU wait
 // for the kernel: a lent buffer's bytes are not handed out (precondition), and an operation returns its
-// loan only after its last request completed, under the handle's lock, before any waiter wakes.
+// loan only after its last request completed, under the operation's lock, before any waiter wakes.
 public final class AlignedBuffer: @unchecked Sendable {
     /// The usable size in bytes.
     public let count: Int
-    /// The address alignment: 4096, or 2 MiB for a huge-page buffer; a part's (see
-    /// `init(partOf:offset:count:)`) is the largest power of two, up to its whole's, dividing its address.
+    /// The address alignment: 4096, or 2 MiB for a huge-page buffer; a part of a larger allocation (a
+    /// stream's bounce buffer) has the largest power of two, up to its whole's, dividing its address.
     public let alignment: Int
     /// Whether `mlock` succeeded.
     public let isLocked: Bool

@@ -5,15 +5,12 @@ import Synchronization
 /// files, each operation split over `intraOpParallelism` persistent worker threads that each
 /// own one kernel queue (io_uring ring or AIO context) of `queueDepth` requests.
 ///
-/// Two APIs move the same bytes the same way:
-///
-/// - **Swift-first** (`AIOHandle+Swift.swift`): `read(into:from:offset:count:)` and
-///   `write(from:to:offset:count:truncate:)` are `async`, use all workers, throw `AsyncIOError`
-///   (typed) and honour task cancellation; `submitRead` / `submitWrite` start an operation and
-///   return an `IOTicket` to await, wait for, check or cancel that one operation.
-/// - **DeepSpeed-shaped** (`AIOHandle+DeepSpeed.swift`), for code ported from DeepSpeed's
-///   `aio_handle`: `read` / `write` (blocking, one worker), `pread` / `pwrite` with `async:`,
-///   `syncPRead` / `syncPWrite`, `asyncPRead` / `asyncPWrite` and the handle-wide `wait()`.
+/// Its API (`AIOHandle+Swift.swift`): `read(into:from:offset:count:)` and
+/// `write(from:to:offset:count:truncate:)` are `async`, use all workers, throw `AsyncIOError`
+/// (typed) and honour task cancellation; `submitRead` / `submitWrite` start an operation and
+/// return an `IOTicket` to await, wait for, check or cancel that one operation. Memory the caller
+/// owns (`Span`, arrays, an address and length) is `AIOHandle+CallerMemory.swift`. Code ported from
+/// DeepSpeed's `aio_handle` (`pread`, `async_pwrite`, `wait()`, ...) uses `DeepSpeedHandle` over a handle.
 ///
 /// ```swift
 /// let handle = try AIOHandle(HandleConfig(blockSize: 1 << 20, queueDepth: 32, intraOpParallelism: 4))

@@ -9,7 +9,8 @@
 ///
 /// ```swift
 /// var writer = try StreamWriter(path: "/mnt/nvme/ckpt.bin", handle: handle)
-/// for tensor in tensors { try await writer.write(tensor.bytes) }   // [UInt8], Data, raw bytes
+/// for tensor in tensors { try await writer.write(contentsOf: tensor) }   // [Float], any BitwiseCopyable array
+/// try await writer.write(header)                                          // [UInt8], Data, raw bytes
 /// try await writer.finish()
 /// ```
 ///
@@ -21,7 +22,7 @@
 ///   for, the descriptors closed, the partial file **removed**, and the error thrown (again by
 ///   any later call);
 /// - cancellation of the writing task: the same, except that the file is kept, cut to
-///   `committedBytes` (the prefix of the stream known to be written) and `fsync`ed;
+///   the prefix of the stream known to be written, and `fsync`ed;
 /// - dropped without `finish()`: abandoned like an error (the thread blocks until the kernel is
 ///   done with the bounce buffers), and the incomplete file removed.
 ///
@@ -201,10 +202,10 @@ public struct StreamWriter: ~Copyable {
     /// - Parameter durable: false skips the `fsync`: the data is written (every write completed)
     ///   but may still sit in the device's volatile write cache, and the size change in memory. On
     ///   a drive with a write-back cache the flush takes about as long as writing the data again;
-    ///   a caller that flushes later (`FileSystem.syncFile`) or measures the writes alone passes false.
+    ///   a caller that flushes later (its own `fsync`) or measures the writes alone passes false.
     /// - Parameter isolation: the caller's actor, inherited (leave it out).
     /// - Throws: `AsyncIOError` of any write (the file is then removed), of `fsync`, or
-    ///   `.cancelled` (the file then holds `committedBytes`).
+    ///   `.cancelled` (the file then holds the prefix known to be written).
     @discardableResult
     public consuming func finish(durable: Bool = true, isolation: isolated (any Actor)? = #isolation)
         async throws(AsyncIOError) -> Int64 {

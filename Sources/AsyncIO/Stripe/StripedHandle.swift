@@ -9,9 +9,8 @@
 /// let layout = try StripeLayout(folders: ["/mnt/nvme0", "/mnt/nvme1"], stripeSize: 1 << 20)
 /// let handle = try StripedHandle(layout, config: HandleConfig(queueDepth: 32))
 /// let buffer = try AlignedBuffer(count: 1 << 30)
-/// try handle.write(buffer, to: "checkpoint")       // checkpoint.0-of-2.stripe-1048576.size-1073741824, ...
-/// try handle.read(buffer, from: "checkpoint")      // refused if the folders hold another set
-/// let transfer = try await handle.read(buffer, from: "checkpoint")
+/// try await handle.write(from: buffer, to: "checkpoint")  // checkpoint.0-of-2.stripe-1048576.size-1073741824, ...
+/// let transfer = try await handle.read(into: buffer, from: "checkpoint")  // refused if the folders hold another set
 /// print(transfer.members.map(\.gibPerSecond))
 /// ```
 ///
@@ -38,7 +37,7 @@ public final class StripedHandle: @unchecked Sendable {
 
     /// Creates a handle and starts `intraOpParallelism` workers for each member.
     ///
-    /// - Throws: `AsyncIOError` for a bad knob, more than `HandleConfig.maxParallelism` workers in all,
+    /// - Throws: `AsyncIOError` for a bad knob, more than 1,024 workers in all (members × `intraOpParallelism`),
     ///   or when the engine cannot be created (with `.auto`, the next engine is tried instead).
     public init(_ layout: StripeLayout, config: HandleConfig = HandleConfig()) throws(AsyncIOError) {
         try config.validate()
