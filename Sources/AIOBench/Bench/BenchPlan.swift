@@ -142,8 +142,8 @@ public struct BenchPlan: Sendable, Equatable {
 
 extension BenchPlan {
     /// ds_io's default queue depth (`--queue_depth`), which the benchmark and sweeps use when none is
-    /// given; DeepSpeed's runtime default (`HandleConfig()`) is 8.
-    public static let defaultQueueDepth = 32
+    /// given: the library's own default (`HandleConfig()`).
+    public static let defaultQueueDepth = HandleConfig().queueDepth
 
     /// The configuration the plan runs: `config` with the target's engine (see
     /// `MeasurementTarget.engine(asked:)`) and `direct` unless the plan is buffered.

@@ -12,8 +12,9 @@
 public struct HandleConfig: Sendable, Hashable {
     /// Bytes per request (DeepSpeed `block_size`). Default 1 MiB, DeepSpeed's runtime default.
     public var blockSize: Int
-    /// Requests in flight per worker (DeepSpeed `queue_depth`). Default 8, DeepSpeed's runtime
-    /// default (`AIO_QUEUE_DEPTH_DEFAULT`); its handle constructor says 128, its `ds_io` 32.
+    /// Requests in flight per worker (DeepSpeed `queue_depth`). Default 32, as `aio-bench` and DeepSpeed's
+    /// `ds_io` (DeepSpeed's runtime config says 8, its Python handle constructor 128; a ported config
+    /// passes its own value).
     public var queueDepth: Int
     /// One submit call per request instead of one per batch (DeepSpeed `single_submit`).
     public var singleSubmit: Bool
@@ -34,9 +35,10 @@ public struct HandleConfig: Sendable, Hashable {
     /// Faults to inject, for tests; nil in normal use.
     package var faults: FaultInjection?
 
-    /// Creates a configuration; every argument has DeepSpeed's runtime default.
+    /// Creates a configuration; every default is DeepSpeed's runtime default but the queue depth (see
+    /// `queueDepth`), the same as `aio-bench`'s.
     public init(
-        blockSize: Int = 1 << 20, queueDepth: Int = 8, singleSubmit: Bool = false,
+        blockSize: Int = 1 << 20, queueDepth: Int = 32, singleSubmit: Bool = false,
         overlapEvents: Bool = true, intraOpParallelism: Int = 1, engine: EngineKind = .auto,
         direct: Bool = true, engineOptions: EngineOptions = EngineOptions()
     ) {
@@ -101,7 +103,8 @@ extension HandleConfig: Codable {
         let d = HandleConfig()
         self.init(
             blockSize: try c.decodeIfPresent(Int.self, forKey: .blockSize) ?? d.blockSize,
-            queueDepth: try c.decodeIfPresent(Int.self, forKey: .queueDepth) ?? d.queueDepth,
+            // A DeepSpeed "aio" section without the key means DeepSpeed's runtime default.
+            queueDepth: try c.decodeIfPresent(Int.self, forKey: .queueDepth) ?? 8,
             singleSubmit: try c.decodeIfPresent(Bool.self, forKey: .singleSubmit) ?? d.singleSubmit,
             overlapEvents: try c.decodeIfPresent(Bool.self, forKey: .overlapEvents) ?? d.overlapEvents,
             intraOpParallelism: try c.decodeIfPresent(Int.self, forKey: .intraOpParallelism) ?? d.intraOpParallelism,
