@@ -37,7 +37,9 @@ class _Writer(io.RawIOBase):
         self._durable = durable
         self._small = bytearray()
         self._position = 0
-        if expected_size is not None and (not isinstance(expected_size, int) or expected_size < 0):
+        self._writer = None
+        if expected_size is not None and (isinstance(expected_size, bool) or not isinstance(expected_size, int)
+                                          or not 0 <= expected_size < 1 << 63):
             raise ValueError(f"swift_aio.open: expected_size must be a byte count (an int >= 0), not {expected_size!r}")
         self._writer = _lib.call(_lib.writer_open, _shared_handle(), _lib.path_bytes(path), buffer_size,
                                  -1 if expected_size is None else expected_size, filename=self.name, failed=lambda result: not result)

@@ -39,7 +39,7 @@ def test_expected_size_reserves_and_the_file_ends_at_the_bytes_written(folder, e
         assert f.read() == data
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "1G"])
+@pytest.mark.parametrize("bad", [-1, 1.5, "1G", True, 1 << 63])
 def test_a_bad_expected_size_is_one_clear_error(folder, bad):
     with pytest.raises(ValueError, match="expected_size"):
         swift_aio.open(os.path.join(folder, "bad"), "wb", expected_size=bad)

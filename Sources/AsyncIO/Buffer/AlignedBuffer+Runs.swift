@@ -4,8 +4,9 @@ import Glibc
 extension AlignedBuffer {
     /// Maps `bytes` (a multiple of the page size) as pieces of `run` bytes of huge pages (`PageKind.runs`):
     /// faults in huge pages, then moves their pieces (`mremap`) into one new range, dealt in a stride
-    /// so that no two pieces next to each other there were next to each other before. Each piece stays
-    /// physically contiguous; the buffer is as fragmented as a process whose 4 KiB pages came in runs
+    /// so that no two pieces next to each other there were next to each other before. A piece within
+    /// one huge page stays physically contiguous (one that crosses two, or where the kernel gave 4 KiB
+    /// pages, may not); the buffer is then as fragmented as a process whose 4 KiB pages came in runs
     /// of `run` bytes. Every piece is a mapping of its own (about 29,000 per GiB of 36 KiB pieces,
     /// within the default `vm.max_map_count` of 65,530 for 2 GiB).
     ///
@@ -42,13 +43,17 @@ extension AlignedBuffer {
     }
 
     /// Where each of `pieces` pieces comes from: piece `i` from `i * stride % pieces`, the stride the
-    /// smallest of 5, 7, 11, ... sharing no factor with `pieces` (so every piece is taken once, and two
-    /// neighbours come from `stride` pieces apart). Fewer than 3 pieces keep their order.
+    /// smallest odd number from 5 sharing no factor with `pieces` and not ±1 modulo it (so every piece is
+    /// taken once, and two neighbours come from `stride` pieces apart, neither the next nor the previous;
+    /// 3, 4 and 6 pieces can only avoid the next). Fewer than 3 pieces keep their order.
     static func runOrder(pieces: Int) -> [Int] {
         guard pieces >= 3 else { return Array(0..<pieces) }
         func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
-        var stride = 5
-        while gcd(stride, pieces) != 1 || stride % pieces == 1 { stride += 2 }
+        // Some counts (3, 4, 6) have no such stride but -1: their neighbours then come in reverse order.
+        // Among 5, 7, ..., 5 + 2 × pieces there is always one (a prime above `pieces`, for a start).
+        let strides = Swift.stride(from: 5, through: 5 + 2 * pieces, by: 2).lazy
+            .filter { gcd($0, pieces) == 1 && $0 % pieces != 1 }
+        let stride = strides.first { $0 % pieces != pieces - 1 } ?? strides.first { _ in true }!
         return (0..<pieces).map { $0 * stride % pieces }
     }
 }

@@ -61,7 +61,7 @@ final class PendingOperation: @unchecked Sendable {
     /// One work item of `member` ended, with its first error (`completesItem` false: nothing ran).
     func finished(member: Int, _ error: AsyncIOError?, completesItem: Bool = true) {
         let now = monotonicNanos()
-        let wake: [CheckedContinuation<Void, Never>]? = lock.withLock {
+        let wake: (waiters: [CheckedContinuation<Void, Never>], failure: AsyncIOError?)? = lock.withLock {
             if completesItem {
                 remaining -= 1
                 memberEnds[member] = max(memberEnds[member], now)
@@ -74,11 +74,11 @@ final class PendingOperation: @unchecked Sendable {
             buffer.endLoan(of: operation)
             lock.broadcast()
             defer { waiters = [] }
-            return waiters
+            return (waiters, failure)
         }
         guard let wake else { return }
-        group?.ended(failure: lock.withLock { failure })
-        for waiter in wake { waiter.resume() }
+        group?.ended(failure: wake.failure)
+        for waiter in wake.waiters { waiter.resume() }
     }
 
     /// Whether every work item has ended.
