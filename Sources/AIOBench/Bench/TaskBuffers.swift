@@ -41,6 +41,19 @@ final class TaskBuffers {
         }
         // The deepspeed target: buffers laid out as ds_io's are here, built of huge-page pieces of its
         // mean run. Where that cannot be done (too many mappings), the older approximation follows.
+        // A layout asked for by name is built or refused, never replaced by an approximation.
+        if plan.bufferRunBytes != nil {
+            guard plan.ioSize >= 2 << 20 else {
+                throw .usage("--buffer_runs needs --io_size of at least 2M (the pieces come from huge pages)")
+            }
+            do throws(AsyncIOError) {
+                all = try Self.make(plan, pieces: wanted)
+            } catch {
+                throw BenchError(error)
+            }
+            pieceBytes = wanted
+            return finish()
+        }
         if plan.ioSize >= 2 << 20, let built = try? Self.make(plan, pieces: wanted) {
             all = built
             pieceBytes = wanted
